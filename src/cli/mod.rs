@@ -1,0 +1,219 @@
+//! The command line: clap definitions, validation into requests, rendering (human / JSON).
+//!
+//! This is the only module that touches the terminal. Each subcommand lives in its own file
+//! with an `Args` struct (raw flags) and a `run(args, &Global) -> CmdResult`. Errors that stop
+//! a command before it can decide anything are [`CliError`]s (exit 2 unless stated); verdicts
+//! are [`Exit::Ok`] / [`Exit::Fail`] after the command printed its report.
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+
+pub mod check;
+pub mod clients;
+pub mod demo;
+pub mod digest;
+pub mod fixture;
+pub mod key;
+pub mod pin;
+pub mod run;
+pub mod scan;
+pub mod sign;
+pub mod surface;
+pub mod verify;
+pub mod verify_surface;
+pub mod wrap;
+
+/// Sign MCP server releases, pin their tool surfaces, and gate their launch.
+///
+/// Exit codes: 0 verified / allowed / no drift; 1 a verification, policy or drift failure;
+/// 2 a usage, input or I/O error (nothing could be decided). See docs/exit-codes.md.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcpseal",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout (with a stable `reason` code on failure).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk through signing, verifying, pinning and gating in a temporary folder.
+    Demo(demo::Args),
+    /// Generate Ed25519 signing keys and print key ids.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Print SHA-256 digests of files and directory trees (and npm integrity for .tgz).
+    Digest(digest::Args),
+    /// Sign release artifacts (and optionally the tool surface) into a Sigstore bundle.
+    Sign(sign::Args),
+    /// Verify artifacts against a Sigstore bundle, a minisign or a signify signature.
+    Verify(verify::Args),
+    /// Capture a server's tool surface and print it with its digests.
+    Surface(surface::Args),
+    /// Pin servers' tool surfaces into mcpseal.lock.
+    Pin(pin::Args),
+    /// Re-capture pinned servers and report any drift from mcpseal.lock.
+    Check(check::Args),
+    /// List the MCP client configs found on this machine and their servers.
+    Clients(clients::Args),
+    /// Gate a server: verify before launch, then enforce its pins on the stdio pipe.
+    Run(run::Args),
+    /// Rewrite client configs so every server launches through `mcpseal run`.
+    Wrap(wrap::Args),
+    /// Undo `mcpseal wrap`: restore the original server entries.
+    Unwrap(wrap::UnwrapArgs),
+    /// Find poisoning, shadowing, hidden text and unpinned launch specs.
+    Scan(scan::Args),
+    /// Check a running server's surface against the surface signed in a release bundle.
+    VerifySurface(verify_surface::Args),
+    /// A scriptable MCP server for tests and the demo (rug pulls on demand).
+    #[command(hide = true)]
+    FixtureServer(fixture::Args),
+}
+
+/// Flags every subcommand sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    pub json: bool,
+}
+
+/// A process outcome. The numbers are the exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Verified, allowed, no drift.
+    Ok = 0,
+    /// Not trustworthy: verification, policy or drift failure.
+    Fail = 1,
+    /// Nothing could be decided: usage, input or I/O error.
+    Error = 2,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+/// A command stopped with a reason. `code` is a stable kebab-case reason (docs/exit-codes.md).
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub code: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl CliError {
+    /// Exit 2: input, usage or I/O error.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+        CliError {
+            exit: Exit::Error,
+            code: code.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+    /// Exit 1: the thing checked is not trustworthy.
+    pub fn fail(code: impl Into<String>, message: impl Into<String>) -> Self {
+        CliError {
+            exit: Exit::Fail,
+            code: code.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+    /// Attach the next command the user should run.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+pub type CmdResult = Result<Exit, CliError>;
+
+/// Runs a parsed command line and renders any error.
+pub fn run(cli: Cli) -> Exit {
+    let g = Global { json: cli.json };
+    let result = match cli.command {
+        Command::Demo(a) => demo::run(a, &g),
+        Command::Key(a) => key::run(a, &g),
+        Command::Digest(a) => digest::run(a, &g),
+        Command::Sign(a) => sign::run(a, &g),
+        Command::Verify(a) => verify::run(a, &g),
+        Command::Surface(a) => surface::run(a, &g),
+        Command::Pin(a) => pin::run(a, &g),
+        Command::Check(a) => check::run(a, &g),
+        Command::Clients(a) => clients::run(a, &g),
+        Command::Run(a) => run::run(a, &g),
+        Command::Wrap(a) => wrap::run(a, &g),
+        Command::Unwrap(a) => wrap::run_unwrap(a, &g),
+        Command::Scan(a) => scan::run(a, &g),
+        Command::VerifySurface(a) => verify_surface::run(a, &g),
+        Command::FixtureServer(a) => fixture::run(a, &g),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(e) => {
+            render_error(&e, &g);
+            e.exit
+        }
+    }
+}
+
+/// Human form on stderr (`error[code]: message` and `help: …`), or a JSON object on stdout.
+pub fn render_error(e: &CliError, g: &Global) {
+    if g.json {
+        emit_json(&serde_json::json!({
+            "ok": false,
+            "exit": e.exit as u8,
+            "reason": e.code,
+            "message": e.message,
+            "help": e.help,
+        }));
+    } else {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "error[{}]: {}", e.code, e.message);
+        if let Some(h) = &e.help {
+            let _ = writeln!(err, "  help: {h}");
+        }
+    }
+}
+
+/// Writes a report line (or lines) to stdout. A closed pipe (`mcpseal … | head`) ends the
+/// process quietly with exit 0, as ripgrep does.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let r = out.write_all(text.as_bytes()).and_then(|()| {
+        if text.ends_with('\n') {
+            Ok(())
+        } else {
+            out.write_all(b"\n")
+        }
+    });
+    if let Err(e) = r.and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Pretty JSON (sorted keys, two-space indent) on stdout.
+pub fn emit_json(v: &serde_json::Value) {
+    emit(&crate::json::to_pretty_sorted(v));
+}
+
+/// A stub for a command whose issue has not landed yet.
+pub(crate) fn not_yet(what: &str) -> CmdResult {
+    Err(CliError::error(
+        "not-implemented",
+        format!("`mcpseal {what}` is not implemented yet"),
+    ))
+}

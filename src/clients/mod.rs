@@ -1,0 +1,1 @@
+//! MCP client configs: discovery, parsing, wrap / unwrap. Owned by issues 3 and 4.

@@ -1,0 +1,1 @@
+//! A scriptable MCP server over stdio, for tests, benchmarks and the demo.

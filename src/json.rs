@@ -1,0 +1,210 @@
+//! Strict JSON in, canonical JSON out.
+//!
+//! Everything mcpseal hashes or forwards passes through here. Two parser differentials are
+//! closed: a duplicate object key (serde_json keeps the last, other parsers the first) is an
+//! error, and an integer beyond ±2^53 (which RFC 8785 would silently round) cannot be
+//! canonicalized. Nesting is bounded by serde_json's recursion limit (128), so hostile depth
+//! is an error, never a stack overflow.
+//!
+//! What does not live here: framing (see [`crate::mcp`]) and digests (see [`crate::digest`]).
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// A strict parse or canonicalization failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error("invalid JSON: {0}")]
+    Syntax(String),
+    #[error("duplicate key {key:?} in a JSON object")]
+    DuplicateKey { key: String },
+    #[error("integer {0} is outside ±2^53 and cannot be canonicalized exactly (RFC 8785)")]
+    UnsafeInteger(String),
+    #[error("canonicalization failed: {0}")]
+    Canonical(String),
+}
+
+impl JsonError {
+    /// Stable kebab-case reason code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            JsonError::Syntax(_) => "json-syntax",
+            JsonError::DuplicateKey { .. } => "json-duplicate-key",
+            JsonError::UnsafeInteger(_) => "json-unsafe-integer",
+            JsonError::Canonical(_) => "json-canonical",
+        }
+    }
+}
+
+/// A `serde_json::Value` whose objects were checked for duplicate keys while parsing.
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+const DUP_MARK: &str = "\u{0}duplicate-key:";
+
+/// Parses one JSON document, rejecting duplicate keys, trailing data and nesting deeper than 128.
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = StrictValue::deserialize(&mut de).and_then(|v| de.end().map(|()| v.0));
+    parsed.map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix(DUP_MARK) {
+            Some(rest) => {
+                // serde_json appends " at line L column C"; keep only the key.
+                let key = rest.rsplit_once(" at line ").map_or(rest, |(k, _)| k);
+                JsonError::DuplicateKey {
+                    key: key.to_owned(),
+                }
+            }
+            None => JsonError::Syntax(msg),
+        }
+    })
+}
+
+/// Parses strictly and deserializes into `T`.
+pub fn from_slice_strict<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    let v = parse_strict(bytes)?;
+    serde_json::from_value(v).map_err(|e| JsonError::Syntax(e.to_string()))
+}
+
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+fn check_safe_numbers(v: &Value) -> Result<(), JsonError> {
+    match v {
+        Value::Number(n) => {
+            let ok = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => u <= MAX_SAFE,
+                (None, Some(i)) => i.unsigned_abs() <= MAX_SAFE,
+                (None, None) => true, // a float: JCS serializes it per ECMAScript exactly
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(JsonError::UnsafeInteger(n.to_string()))
+            }
+        }
+        Value::Array(a) => a.iter().try_for_each(check_safe_numbers),
+        Value::Object(o) => o.values().try_for_each(check_safe_numbers),
+        _ => Ok(()),
+    }
+}
+
+/// RFC 8785 (JCS) canonical bytes of `v`.
+pub fn canonical(v: &Value) -> Result<Vec<u8>, JsonError> {
+    check_safe_numbers(v)?;
+    serde_json_canonicalizer::to_vec(v).map_err(|e| JsonError::Canonical(e.to_string()))
+}
+
+/// SHA-256 of the canonical form.
+pub fn canonical_digest(v: &Value) -> Result<crate::digest::Digest, JsonError> {
+    Ok(crate::digest::Digest::of(&canonical(v)?))
+}
+
+/// Sorted-key, two-space-indented, newline-terminated JSON: the form of every file mcpseal writes.
+pub fn to_pretty_sorted(v: &Value) -> String {
+    // serde_json's Map is a BTreeMap (no `preserve_order`), so keys come out sorted.
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_rejected_at_any_depth() {
+        let e = parse_strict(br#"{"a":{"b":1,"b":2}}"#).unwrap_err();
+        assert!(
+            matches!(e, JsonError::DuplicateKey { ref key } if key == "b"),
+            "{e}"
+        );
+        assert!(parse_strict(br#"{"a":1,"b":{"a":2}}"#).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(matches!(
+            parse_strict(deep.as_bytes()),
+            Err(JsonError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn trailing_garbage_is_rejected() {
+        assert!(parse_strict(b"{} x").is_err());
+        assert!(parse_strict(b"{}\n").is_ok());
+    }
+
+    #[test]
+    fn canonical_sorts_keys_and_rejects_unsafe_integers() {
+        let v = parse_strict(br#"{"b":1,"a":[true,null,"x"],"c":1.5}"#).unwrap();
+        assert_eq!(
+            canonical(&v).unwrap(),
+            br#"{"a":[true,null,"x"],"b":1,"c":1.5}"#
+        );
+        let big = parse_strict(b"{\"n\":9007199254740993}").unwrap();
+        assert!(matches!(canonical(&big), Err(JsonError::UnsafeInteger(_))));
+        let edge = parse_strict(b"{\"n\":9007199254740991}").unwrap();
+        assert!(canonical(&edge).is_ok());
+    }
+}

@@ -1,0 +1,33 @@
+//! mcpseal: sign MCP server releases, pin their tool surfaces, and gate their launch.
+//!
+//! The library never prints, prompts or exits; only [`cli`] talks to the terminal.
+//!
+//! - [`digest`]: streaming SHA-256 of files, trees and archives, the [`digest::Digest`] newtype.
+//! - [`json`]: strict JSON parsing (duplicate keys rejected) and RFC 8785 canonical form.
+//! - [`keys`]: Ed25519 keys, PKCS#8 / SPKI PEM, encryption at rest, key ids.
+//! - [`bundle`]: Sigstore bundle v0.3, DSSE, in-toto statements; key-based sign and verify.
+//! - [`keyless`]: certificate-based Sigstore bundles checked offline against a trusted root.
+//! - [`minisign`]: minisign and signify signatures.
+//! - [`mcp`]: JSON-RPC framing and MCP client sessions (stdio, Streamable HTTP, SSE).
+//! - [`surface`]: a server's tool surface, entity digests, diffs.
+//! - [`lock`]: the `mcpseal.lock` model and the one `Store` that writes it.
+//! - [`gate`]: `mcpseal run`, the pre-launch gate and stdio proxy, audit events.
+//! - [`scan`]: poisoning and shadowing findings.
+//! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
+//! - [`policy`]: trust policy: who may sign what, what the gate requires.
+
+pub mod bundle;
+pub mod cli;
+pub mod clients;
+pub mod digest;
+pub mod fixture;
+pub mod gate;
+pub mod json;
+pub mod keyless;
+pub mod keys;
+pub mod lock;
+pub mod mcp;
+pub mod minisign;
+pub mod policy;
+pub mod scan;
+pub mod surface;

@@ -1,0 +1,1 @@
+//! minisign and signify signature verification. Owned by issue 6.

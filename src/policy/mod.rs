@@ -1,0 +1,1 @@
+//! Trust policy: who may sign what, what the gate requires. Owned by issue 6.

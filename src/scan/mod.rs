@@ -1,0 +1,1 @@
+//! Findings: poisoning, shadowing, hidden text, unpinned launch specs. Owned by issue 5.

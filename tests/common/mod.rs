@@ -1,0 +1,77 @@
+//! Shared helpers for integration tests: the binary under test and the real peers.
+//!
+//! Peers (npm and PyPI MCP servers, clients and verifiers) are installed pinned into
+//! `target/peers/` by `scripts/install-peers.sh`. A test that needs a missing peer skips with a
+//! message on a developer machine, and **fails** when `CI` is set: in CI a skip is a failure.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `mcpseal` as built for this test run.
+pub fn mcpseal() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mcpseal"));
+    c.env_remove("MCPSEAL_PASSWORD").env_remove("MCPSEAL_PRIVATE_KEY");
+    c
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = cmd.output().expect("spawn");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// `../shared/vectors` (read in place; it is there in CI too).
+pub fn vectors() -> PathBuf {
+    root().join("../shared/vectors")
+}
+
+fn peers_dir() -> PathBuf {
+    std::env::var_os("MCPSEAL_PEERS").map_or_else(|| root().join("target/peers"), PathBuf::from)
+}
+
+/// Whether a missing peer must fail the test (CI) rather than skip it.
+pub fn strict() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Returns `path` if it exists. Otherwise fails under CI, or prints a skip line and returns None.
+pub fn require(what: &str, path: PathBuf) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    let msg = format!(
+        "peer {what} not found at {}: run `bash scripts/install-peers.sh`",
+        path.display()
+    );
+    assert!(!strict(), "{msg} (CI is set: a missing peer is a failure, not a skip)");
+    eprintln!("SKIP: {msg}");
+    None
+}
+
+/// A file inside the pinned npm peers, e.g. `@modelcontextprotocol/server-everything/dist/index.js`.
+pub fn node_module(rel: &str) -> Option<PathBuf> {
+    require(rel, peers_dir().join("node/node_modules").join(rel))
+}
+
+/// An executable in the peers' Python venv, e.g. `python` or `mcp-server-git`.
+pub fn venv_bin(name: &str) -> Option<PathBuf> {
+    require(name, peers_dir().join("venv/bin").join(name))
+}
+
+/// A system binary on PATH (installed by apt-get in install-peers.sh).
+pub fn system_bin(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p).map(|d| d.join(name)).find(|c| c.is_file())
+    });
+    require(name, found.unwrap_or_else(|| Path::new("/nonexistent").join(name)))
+}
