@@ -30,4 +30,5 @@ pub mod mcp;
 pub mod minisign;
 pub mod policy;
 pub mod scan;
+pub mod severity;
 pub mod surface;

@@ -58,3 +58,8 @@ impl std::fmt::Debug for LaunchSpec {
         }
     }
 }
+
+pub mod capture;
+pub mod framing;
+
+pub use capture::{Capture, CaptureError, CaptureOptions, capture};
