@@ -1,1 +1,400 @@
-//! Findings: poisoning, shadowing, hidden text, unpinned launch specs. Owned by issue 5.
+//! Findings: poisoning, shadowing, hidden text and unpinned launch specs, found locally and
+//! deterministically. Owned by issue 5.
+//!
+//! [`scan`] takes every server to look at (its captured or pinned [`Surface`], its
+//! [`LaunchSpec`], or both) and returns [`Finding`]s in a stable order. It never does I/O,
+//! never talks to the network, and gives the same findings for the same input every time.
+//!
+//! - [`text`]: rules on every string of a surface, at every depth (hidden Unicode, bidi
+//!   controls, tag characters, terminal escapes, whitespace padding, orders aimed at the
+//!   model, sensitive paths, exfiltration hints, secrets).
+//! - [`names`]: rules across servers (cross-server references, name collisions, confusable
+//!   names).
+//! - [`launch`]: rules on launch specs (unpinned packages, shell launches, literal secrets).
+//! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
+//!
+//! Rendering (human, JSON, SARIF) lives in `cli::scan`; nothing here prints.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::mcp::LaunchSpec;
+use crate::severity::Severity;
+use crate::surface::{EntityKind, Surface};
+
+pub mod launch;
+pub mod names;
+pub mod suppress;
+pub mod text;
+
+pub use suppress::{Report, Suppression, SuppressionError, Suppressions};
+
+/// One server to scan: its surface, its launch spec, or both.
+#[derive(Clone, Debug, Default)]
+pub struct ScanInput {
+    /// The name the user gives the server (config key, lockfile key).
+    pub name: String,
+    pub surface: Option<Surface>,
+    pub launch: Option<LaunchSpec>,
+}
+
+/// What a finding is about, within a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// A tool, prompt, resource or resource template.
+    Entity(EntityKind),
+    /// The server's `instructions`.
+    Instructions,
+    /// The server's `serverInfo`.
+    ServerInfo,
+    /// How the server is launched.
+    Launch,
+    /// A suppression in the policy file.
+    Suppression,
+}
+
+impl Target {
+    /// Stable name in JSON, SARIF and suppressions: `tools`, `prompts`, `resources`,
+    /// `resourceTemplates`, `instructions`, `serverInfo`, `launch`, `suppression`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Entity(k) => k.as_str(),
+            Target::Instructions => "instructions",
+            Target::ServerInfo => "serverInfo",
+            Target::Launch => "launch",
+            Target::Suppression => "suppression",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Target> {
+        EntityKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .map(Target::Entity)
+            .or(match s {
+                "instructions" => Some(Target::Instructions),
+                "serverInfo" => Some(Target::ServerInfo),
+                "launch" => Some(Target::Launch),
+                "suppression" => Some(Target::Suppression),
+                _ => None,
+            })
+    }
+
+    /// For messages: "tool", "prompt", …, "instructions", "launch spec".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Target::Entity(k) => k.noun(),
+            Target::Instructions => "instructions",
+            Target::ServerInfo => "serverInfo",
+            Target::Launch => "launch spec",
+            Target::Suppression => "suppression",
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident => $name:literal, $title:literal, $help:literal;)*) => {
+        /// A finding's stable code (kebab-case). Scripts and suppressions match on it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+            /// One line: what the rule finds.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title,)* }
+            }
+            /// One line: how to fix or suppress.
+            pub fn help(self) -> &'static str {
+                match self { $(Code::$variant => $help,)* }
+            }
+            pub fn parse(s: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str() == s)
+            }
+        }
+    };
+}
+
+codes! {
+    HiddenUnicode => "hidden-unicode",
+        "Invisible characters (zero-width, fillers, variation selectors) in a surface string",
+        "Remove the invisible characters; text a person cannot see must not reach the model.";
+    BidiControl => "bidi-control",
+        "Bidirectional control characters that reorder how text is displayed",
+        "Remove the bidi controls; what the reviewer reads must be what the model reads.";
+    TagCharacters => "tag-characters",
+        "Unicode tag characters (U+E0000-U+E007F) smuggling invisible ASCII",
+        "Remove the tag characters: they carry a hidden message only the model reads.";
+    TerminalEscape => "terminal-escape",
+        "ANSI escape sequences or control characters that rewrite terminal output",
+        "Remove the control characters; a surface string is text, not terminal commands.";
+    WhitespacePadding => "whitespace-padding",
+        "A long run of whitespace that pushes the text after it out of view",
+        "Remove the padding and read the text it pushed out of view.";
+    ModelDirective => "model-directive",
+        "Instructions aimed at the model rather than a description of the tool",
+        "Describe what the tool does; never order the model, hide things from the user, or override other instructions.";
+    SensitivePath => "sensitive-path",
+        "A reference to keys, credentials or MCP client configs",
+        "A tool description has no reason to name SSH keys, .env files or client configs; remove it or suppress with a reason.";
+    Exfiltration => "exfiltration",
+        "A hint that data should leave: send-to addresses, webhooks, conversation harvesting",
+        "Remove the address or the request for conversation content; if a URL is documentation, suppress with a reason.";
+    CrossServerReference => "cross-server-reference",
+        "A string that names another server or another server's tool (shadowing)",
+        "A tool must describe itself only; remove what it says about other servers' tools.";
+    NameCollision => "name-collision",
+        "The same tool or prompt name announced by two servers",
+        "Rename one, or drop one of the servers; a client may call the wrong one.";
+    ConfusableName => "confusable-name",
+        "Names that look alike (TR39 confusable skeleton, case or separator folding, mixed scripts)",
+        "Rename the look-alike; it impersonates another tool.";
+    UnpinnedPackage => "unpinned-package",
+        "A launch spec that fetches a package or image without an exact version or digest",
+        "Pin an exact version (npx pkg@1.2.3, uvx pkg==1.2.3) or an image digest (image@sha256:...).";
+    ShellLaunch => "shell-launch",
+        "A server launched through a shell (sh -c, bash -c, cmd /c, powershell -Command)",
+        "Launch the server's executable directly with its arguments; a shell string cannot be pinned or checked.";
+    LiteralSecret => "literal-secret",
+        "A secret written literally in a config's env, headers, arguments or a surface string",
+        "Move the secret to the environment or a secret store and reference it; rotate the exposed one.";
+    UnusedSuppression => "unused-suppression",
+        "A suppression in the policy file that matched no finding",
+        "Delete the suppression, or fix its code / server / entity so it matches.";
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// The server's name as the user gave it.
+    pub server: String,
+    /// What kind of thing within the server.
+    pub kind: Target,
+    /// The entity's key (tool / prompt name, resource uri, template uriTemplate); `None` for
+    /// instructions, serverInfo and launch findings.
+    pub entity: Option<String>,
+    /// The member holding the string (`description`, `name`, `default`, `args`, …).
+    pub field: String,
+    /// RFC 6901 pointer into the entity (or into the launch spec's JSON form).
+    pub pointer: String,
+    /// Offset in Unicode scalar values (0-based) within the string, when the finding is a span.
+    pub offset: Option<usize>,
+    /// One line, for people. Never contains a secret.
+    pub reason: String,
+}
+
+impl Finding {
+    /// The entity name a suppression matches: the key, or the kind for keyless targets.
+    pub fn entity_label(&self) -> &str {
+        self.entity.as_deref().unwrap_or(self.kind.as_str())
+    }
+
+    fn sort_key(&self) -> impl Ord + '_ {
+        (
+            &self.server,
+            self.kind,
+            &self.entity,
+            &self.pointer,
+            self.offset,
+            self.code,
+            std::cmp::Reverse(self.severity),
+            &self.reason,
+        )
+    }
+}
+
+/// Scans every server, each alone and all together (cross-server rules), and returns the
+/// findings sorted by server, kind, entity, pointer, offset and code.
+pub fn scan(inputs: &[ScanInput]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for input in inputs {
+        out.extend(scan_alone(input));
+    }
+    names::scan_across(inputs, &mut out);
+    finish(out)
+}
+
+/// Scans one server on its own: its strings and its launch spec, no cross-server rules.
+/// What `pin` and `run --deny-findings` call when they hold one server.
+pub fn scan_alone(input: &ScanInput) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(surface) = &input.surface {
+        scan_surface_strings(&input.name, surface, &mut out);
+        names::scan_within(&input.name, surface, &mut out);
+    }
+    if let Some(spec) = &input.launch {
+        launch::scan_launch(&input.name, spec, &mut out);
+    }
+    finish(out)
+}
+
+/// The worst finding at or above `threshold`, for a gate that refuses on it
+/// (`run --deny-findings SEVERITY`). `None` means the server may start.
+pub fn deny(findings: &[Finding], threshold: Severity) -> Option<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.severity >= threshold)
+        .max_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then_with(|| b.sort_key().cmp(&a.sort_key()))
+        })
+}
+
+fn finish(mut out: Vec<Finding>) -> Vec<Finding> {
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.dedup();
+    out
+}
+
+fn scan_surface_strings(server: &str, surface: &Surface, out: &mut Vec<Finding>) {
+    for (kind, entities) in &surface.entities {
+        for (key, value) in entities {
+            let target = Target::Entity(*kind);
+            text::walk(value, kind.key_field(), &mut |s, pointer, field, role| {
+                for hit in text::scan_string(s, role) {
+                    out.push(hit.into_finding(server, target, Some(key), pointer, field));
+                }
+            });
+        }
+    }
+    if let Some(instructions) = &surface.instructions {
+        for hit in text::scan_string(instructions, text::Role::Text) {
+            out.push(hit.into_finding(server, Target::Instructions, None, "", "instructions"));
+        }
+    }
+    if !surface.server_info.is_null() {
+        text::walk(
+            &surface.server_info,
+            "name",
+            &mut |s, pointer, field, role| {
+                for hit in text::scan_string(s, role) {
+                    out.push(hit.into_finding(server, Target::ServerInfo, None, pointer, field));
+                }
+            },
+        );
+    }
+}
+
+/// Reads a surface from the JSON form `mcpseal fixture-server --surface` serves and
+/// `testdata/scan/*.json` hold: `{"serverInfo", "instructions", "tools", "prompts",
+/// "resources", "resourceTemplates"}`, every member optional.
+pub fn surface_from_json(v: &Value) -> Result<Surface, crate::surface::SurfaceError> {
+    let mut entities = BTreeMap::new();
+    for kind in EntityKind::ALL {
+        let items = v
+            .get(kind.as_str())
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        entities.insert(kind, crate::surface::keyed(kind, items)?);
+    }
+    Ok(Surface {
+        protocol_version: v
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        server_info: v.get("serverInfo").cloned().unwrap_or(Value::Null),
+        instructions: v
+            .get("instructions")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        entities,
+    })
+}
+
+/// Appends one RFC 6901 reference token to a pointer.
+pub(crate) fn push_token(pointer: &str, token: &str) -> String {
+    let mut p = String::with_capacity(pointer.len() + token.len() + 1);
+    p.push_str(pointer);
+    p.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => p.push_str("~0"),
+            '/' => p.push_str("~1"),
+            c => p.push(c),
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(name: &str, v: Value) -> ScanInput {
+        ScanInput {
+            name: name.into(),
+            surface: Some(surface_from_json(&v).unwrap()),
+            launch: None,
+        }
+    }
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        assert_eq!(push_token("/a", "b/c~d"), "/a/b~1c~0d");
+    }
+
+    #[test]
+    fn findings_are_sorted_and_stable() {
+        let a = input(
+            "b-server",
+            json!({"tools":[{"name":"x","description":"<IMPORTANT>hi</IMPORTANT> \u{200b}"}]}),
+        );
+        let b = input(
+            "a-server",
+            json!({"tools":[{"name":"y","description":"read ~/.ssh/id_rsa"}]}),
+        );
+        let one = scan(&[a.clone(), b.clone()]);
+        let two = scan(&[b, a]);
+        assert_eq!(one, two);
+        assert_eq!(one.first().unwrap().server, "a-server");
+    }
+
+    #[test]
+    fn deny_picks_the_worst_at_threshold() {
+        let s = input(
+            "s",
+            json!({"tools":[{"name":"x","description":"see https://example.com/docs"}]}),
+        );
+        let f = scan(&[s]);
+        assert!(f.iter().any(|f| f.code == Code::Exfiltration));
+        assert!(deny(&f, Severity::High).is_none());
+        assert!(deny(&f, Severity::Low).is_some());
+    }
+
+    #[test]
+    fn every_code_round_trips() {
+        for c in Code::ALL {
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+        }
+        assert_eq!(Code::parse("nope"), None);
+    }
+}
