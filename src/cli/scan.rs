@@ -1,10 +1,443 @@
-//! `mcpseal scan`.
+//! `mcpseal scan`: find poisoning, shadowing, hidden text and unpinned launch specs.
+//!
+//! Flags are validated into a [`Request`] before any I/O. Inputs become
+//! [`crate::scan::ScanInput`]s (a surface, a launch spec, or both, per server), the engine in
+//! [`crate::scan`] finds, suppressions apply, and the report is rendered here as human text,
+//! JSON or SARIF 2.1.0 ([`sarif`]). Exit 0 when no unsuppressed finding reaches
+//! `--fail-on`, 1 otherwise, 2 when an input could not be read.
 
-use super::{CmdResult, Global};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
+use serde_json::{Value, json};
+
+use super::{CliError, CmdResult, Exit, Global};
+use crate::mcp::LaunchSpec;
+use crate::scan::{self, Report, ScanInput, Suppressions};
+use crate::severity::Severity;
+
+mod sarif;
+
+/// Scan MCP servers for tool poisoning, shadowing, hidden text and unpinned launch specs.
+///
+/// Everything runs locally and deterministically: no description is sent anywhere. Pick the
+/// servers with one source (a client config, a lockfile, surface files, or a command after
+/// `--`). With `--lock`, surfaces come from the lockfile and nothing is started; combine it
+/// with `--config`/`--client`/`--all` to also check those configs' launch specs.
+///
+/// Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 an input could not be
+/// read. Codes, examples and fixes: docs/findings.md.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Scan the servers of this MCP client config file (their launch specs, and their
+    /// surfaces captured live unless --lock or --launch-only).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["client", "all"])]
+    pub config: Option<PathBuf>,
+    /// Scan the servers of one installed client (see `mcpseal clients`).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub client: Option<String>,
+    /// Scan the servers of every client config found on this machine.
+    #[arg(long)]
+    pub all: bool,
+    /// Read surfaces (and launch specs) from this lockfile; starts nothing.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Scan a surface JSON file ({"serverInfo", "instructions", "tools", "prompts",
+    /// "resources", "resourceTemplates"}). `NAME=FILE` names the server; otherwise the file
+    /// stem does. Repeatable.
+    #[arg(long = "surface-file", value_name = "[NAME=]FILE")]
+    pub surface_files: Vec<String>,
+    /// With --config/--client/--all: check launch specs only, start no server.
+    #[arg(long)]
+    pub launch_only: bool,
+    /// Name of the server started after `--` (default: the command's file name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Output: human, json (same as --json) or sarif (SARIF 2.1.0 for code scanning).
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    pub format: String,
+    /// Exit 1 when an unsuppressed finding reaches this severity: info, low, medium, high,
+    /// critical.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+    /// Policy file (TOML) whose [[scan.suppress]] tables suppress findings.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+    /// Start this server (no shell) and scan its surface: `-- COMMAND ARGS…`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
 
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("scan")
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// Where configs come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Configs {
+    File(PathBuf),
+    Client(String),
+    All,
+}
+
+/// A validated `scan` request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub configs: Option<Configs>,
+    pub lock: Option<PathBuf>,
+    pub surface_files: Vec<(String, PathBuf)>,
+    pub command: Option<(String, Vec<String>)>,
+    pub launch_only: bool,
+    pub format: Format,
+    pub fail_on: Severity,
+    pub suppressions: Option<PathBuf>,
+}
+
+impl Request {
+    pub fn from_args(a: Args, g: &Global) -> Result<Request, CliError> {
+        let format = match a.format.as_str() {
+            "human" if g.json => Format::Json,
+            "human" => Format::Human,
+            "json" => Format::Json,
+            "sarif" => Format::Sarif,
+            other => {
+                return Err(CliError::error(
+                    "usage",
+                    format!("unknown --format {other:?}: use human, json or sarif"),
+                ));
+            }
+        };
+        let fail_on: Severity = a
+            .fail_on
+            .parse()
+            .map_err(|e: String| CliError::error("usage", format!("--fail-on: {e}")))?;
+        let configs = match (a.config, a.client, a.all) {
+            (Some(f), _, _) => Some(Configs::File(f)),
+            (_, Some(c), _) => Some(Configs::Client(c)),
+            (_, _, true) => Some(Configs::All),
+            _ => None,
+        };
+        let mut surface_files = Vec::new();
+        for s in a.surface_files {
+            let (name, path) = match s.split_once('=') {
+                Some((n, p)) if !n.is_empty() && !n.contains(['/', '\\']) => {
+                    (n.to_owned(), PathBuf::from(p))
+                }
+                _ => {
+                    let p = PathBuf::from(&s);
+                    let stem = p
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or("surface")
+                        .to_owned();
+                    (stem, p)
+                }
+            };
+            if surface_files
+                .iter()
+                .any(|(n, _): &(String, PathBuf)| *n == name)
+            {
+                return Err(CliError::error(
+                    "usage",
+                    format!("two --surface-file inputs are both named {name:?}"),
+                )
+                .help("name them: --surface-file NAME=FILE"));
+            }
+            surface_files.push((name, path));
+        }
+        let command = match a.command.split_first() {
+            Some((cmd, _)) => {
+                let name = a.name.unwrap_or_else(|| {
+                    Path::new(cmd)
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or(cmd)
+                        .to_owned()
+                });
+                Some((name, a.command.clone()))
+            }
+            None => None,
+        };
+        if configs.is_none() && a.lock.is_none() && surface_files.is_empty() && command.is_none() {
+            return Err(CliError::error("usage", "nothing to scan")
+                .help("mcpseal scan --lock mcpseal.lock | --config FILE | --all | --surface-file FILE | -- COMMAND ARGS…"));
+        }
+        if a.launch_only && configs.is_none() {
+            return Err(CliError::error(
+                "usage",
+                "--launch-only needs --config, --client or --all",
+            ));
+        }
+        Ok(Request {
+            configs,
+            lock: a.lock,
+            surface_files,
+            command,
+            launch_only: a.launch_only,
+            format,
+            fail_on,
+            suppressions: a.suppressions,
+        })
+    }
+}
+
+/// Where a server came from, for SARIF locations and messages.
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    /// Server name → the file that defines it (lockfile, config, surface file).
+    pub files: BTreeMap<String, PathBuf>,
+    pub suppressions: Option<PathBuf>,
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    // `--format json` asks for JSON on failure too, as `--json` does.
+    let json_errors = g.json || args.format == "json";
+    match run_inner(args, g) {
+        Err(e) if json_errors && !g.json => {
+            super::render_error(&e, &Global { json: true });
+            Ok(e.exit)
+        }
+        r => r,
+    }
+}
+
+fn run_inner(args: Args, g: &Global) -> CmdResult {
+    let req = Request::from_args(args, g)?;
+    let suppressions = match &req.suppressions {
+        Some(p) => {
+            let text = read_text(p)?;
+            Suppressions::parse(&text).map_err(|e| {
+                CliError::error(e.code(), format!("{}: {e}", p.display()))
+                    .help("see docs/findings.md#suppressions for the [[scan.suppress]] format")
+            })?
+        }
+        None => Suppressions::default(),
+    };
+    let (inputs, mut origins) = load_inputs(&req)?;
+    origins.suppressions = req.suppressions.clone();
+    let findings = scan::scan(&inputs);
+    let report = suppressions.apply(findings);
+    let failing = report.failing(req.fail_on).count();
+    match req.format {
+        Format::Human => super::emit(&human(&report, req.fail_on, inputs.len())),
+        Format::Json => super::emit_json(&json_report(&report, req.fail_on, inputs.len())),
+        Format::Sarif => super::emit_json(&sarif::log(&report, &origins)),
+    }
+    Ok(if failing > 0 { Exit::Fail } else { Exit::Ok })
+}
+
+fn read_text(p: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(p).map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            "not-found"
+        } else {
+            "io-error"
+        };
+        CliError::error(code, format!("{}: {e}", p.display()))
+    })
+}
+
+/// Reads one surface JSON file (strictly: duplicate keys are refused).
+pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> {
+    let bytes = std::fs::read(p).map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            "not-found"
+        } else {
+            "io-error"
+        };
+        CliError::error(code, format!("{}: {e}", p.display()))
+    })?;
+    let v = crate::json::parse_strict(&bytes)
+        .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
+    if !v.is_object() {
+        return Err(CliError::error(
+            "surface-not-object",
+            format!("{}: a surface file is a JSON object", p.display()),
+        ));
+    }
+    scan::surface_from_json(&v)
+        .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))
+}
+
+fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
+    let mut inputs: BTreeMap<String, ScanInput> = BTreeMap::new();
+    let mut origins = Origins::default();
+    let entry = |inputs: &mut BTreeMap<String, ScanInput>, name: &str| -> ScanInput {
+        inputs.remove(name).unwrap_or_else(|| ScanInput {
+            name: name.to_owned(),
+            ..ScanInput::default()
+        })
+    };
+    if let Some(lock) = &req.lock {
+        return Err(CliError::error(
+            "not-implemented",
+            format!(
+                "{}: reading surfaces from a lockfile lands with `mcpseal pin` (issue 3)",
+                lock.display()
+            ),
+        )
+        .help("scan a captured surface meanwhile: mcpseal scan --surface-file NAME=FILE"));
+    }
+    if let Some(c) = &req.configs {
+        let what = match c {
+            Configs::File(p) => p.display().to_string(),
+            Configs::Client(n) => format!("client {n}"),
+            Configs::All => "every client".into(),
+        };
+        return Err(CliError::error(
+            "not-implemented",
+            format!("{what}: reading client configs lands with `mcpseal clients` (issue 3)"),
+        )
+        .help("scan one server meanwhile: mcpseal scan -- COMMAND ARGS…"));
+    }
+    for (name, path) in &req.surface_files {
+        let surface = read_surface_file(path)?;
+        let mut i = entry(&mut inputs, name);
+        i.surface = Some(surface);
+        origins.files.insert(name.clone(), path.clone());
+        inputs.insert(name.clone(), i);
+    }
+    if let Some((name, argv)) = &req.command {
+        let (command, args) = argv
+            .split_first()
+            .map_or((String::new(), vec![]), |(c, a)| (c.clone(), a.to_vec()));
+        let spec = LaunchSpec::Stdio {
+            command,
+            args,
+            env: BTreeMap::new(),
+            cwd: None,
+        };
+        let surface = capture(name, &spec)?;
+        let mut i = entry(&mut inputs, name);
+        i.surface = Some(surface);
+        i.launch = Some(spec);
+        inputs.insert(name.clone(), i);
+    }
+    Ok((inputs.into_values().collect(), origins))
+}
+
+fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, CliError> {
+    crate::mcp::capture(spec, &crate::mcp::CaptureOptions::default())
+        .map(|c| c.surface)
+        .map_err(|e| {
+            CliError::error(e.code(), format!("{name}: {e}"))
+                .help("check the server starts on its own: run the command directly")
+        })
+}
+
+fn counts(report: &Report) -> BTreeMap<Severity, usize> {
+    let mut m = BTreeMap::new();
+    for r in &report.findings {
+        if r.suppressed.is_none() {
+            *m.entry(r.finding.severity).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+fn json_report(report: &Report, threshold: Severity, servers: usize) -> Value {
+    let failing = report.failing(threshold).count();
+    let by_sev: serde_json::Map<String, Value> = counts(report)
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+        .collect();
+    json!({
+        "ok": failing == 0,
+        "exit": if failing == 0 { 0 } else { 1 },
+        "reason": if failing == 0 { Value::Null } else { json!("findings-at-threshold") },
+        "threshold": threshold.as_str(),
+        "servers": servers,
+        "failing": failing,
+        "bySeverity": by_sev,
+        "suppressed": report.findings.iter().filter(|r| r.suppressed.is_some()).count(),
+        "findings": report.findings,
+    })
+}
+
+fn human(report: &Report, threshold: Severity, servers: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for r in &report.findings {
+        let f = &r.finding;
+        let mut place = format!("{} › {}", f.server, f.kind.noun());
+        if let Some(e) = &f.entity {
+            let _ = write!(place, " {}", printable(e));
+        }
+        if !f.pointer.is_empty() {
+            let _ = write!(place, " › {}", printable(&f.pointer));
+        }
+        if let Some(o) = f.offset {
+            let _ = write!(place, " @{o}");
+        }
+        let sev = f.severity.as_str().to_uppercase();
+        let _ = writeln!(s, "{sev:<8} {:<22} {place}", f.code.as_str());
+        let _ = writeln!(s, "         {}", printable(&f.reason));
+        if let Some(why) = &r.suppressed {
+            let _ = writeln!(s, "         suppressed: {why}");
+        }
+    }
+    let c = counts(report);
+    let total: usize = c.values().sum();
+    let parts: Vec<String> = c
+        .iter()
+        .rev()
+        .map(|(sev, n)| format!("{n} {sev}"))
+        .collect();
+    let suppressed = report
+        .findings
+        .iter()
+        .filter(|r| r.suppressed.is_some())
+        .count();
+    let failing = report.failing(threshold).count();
+    let _ = write!(
+        s,
+        "{total} finding{} in {servers} server{}{}{}; ",
+        if total == 1 { "" } else { "s" },
+        if servers == 1 { "" } else { "s" },
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        },
+        if suppressed > 0 {
+            format!(", {suppressed} suppressed")
+        } else {
+            String::new()
+        }
+    );
+    if failing == 0 {
+        let _ = write!(s, "none at or above {threshold}");
+    } else {
+        let _ = write!(s, "{failing} at or above {threshold}: not trustworthy");
+    }
+    s
+}
+
+/// Control and invisible characters shown as escapes, so a report cannot itself hide text
+/// or drive the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xE0000..=0xE007F)
+            {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_controls() {
+        assert_eq!(printable("a\u{1b}[2Jb\u{202e}"), "a\\u{1b}[2Jb\\u{202e}");
+    }
 }

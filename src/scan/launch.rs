@@ -246,17 +246,13 @@ fn command_line(argv: &[(String, String)], o: &mut Out<'_>, depth: usize) {
             }
         }
         "uvx" => py_runner("uvx", rest, o),
-        "uv" => {
-            if rest.first().map(|(a, _)| a.as_str()) == Some("tool")
-                && rest.get(1).map(|(a, _)| a.as_str()) == Some("run")
-            {
-                py_runner("uv tool run", rest.get(2..).unwrap_or(&[]), o);
-            }
+        "uv" if rest.first().map(|(a, _)| a.as_str()) == Some("tool")
+            && rest.get(1).map(|(a, _)| a.as_str()) == Some("run") =>
+        {
+            py_runner("uv tool run", rest.get(2..).unwrap_or(&[]), o);
         }
-        "pipx" => {
-            if rest.first().map(|(a, _)| a.as_str()) == Some("run") {
-                py_runner("pipx run", rest.get(1..).unwrap_or(&[]), o);
-            }
+        "pipx" if rest.first().map(|(a, _)| a.as_str()) == Some("run") => {
+            py_runner("pipx run", rest.get(1..).unwrap_or(&[]), o);
         }
         "docker" | "podman" | "nerdctl" => {
             let i = rest

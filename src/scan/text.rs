@@ -524,7 +524,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(
             ModelDirective,
             High,
-            r"(?i)<\s*/?\s*(?:important|system|instructions?|secret|hidden|admin|override|critical|assistant|im_start)\b[^<>]{0,40}>|\[\s*(?:INST|SYSTEM)\s*\]|<\|(?:im_start|system)\|>",
+            r"(?i)<\s*(?:important|system|instructions?|secret|hidden|admin|override|critical|assistant|im_start)\b[^<>]{0,40}>|\[\s*(?:INST|SYSTEM)\s*\]|<\|(?:im_start|system)\|>",
             "an <IMPORTANT>-style tag addressed to the model",
         ),
         p(

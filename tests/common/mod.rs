@@ -16,13 +16,18 @@ pub fn root() -> PathBuf {
 /// `mcpseal` as built for this test run.
 pub fn mcpseal() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcpseal"));
-    c.env_remove("MCPSEAL_PASSWORD").env_remove("MCPSEAL_PRIVATE_KEY");
+    c.env_remove("MCPSEAL_PASSWORD")
+        .env_remove("MCPSEAL_PRIVATE_KEY");
     c
 }
 
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = cmd.output().expect("spawn");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("spawn");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -53,7 +58,10 @@ pub fn require(what: &str, path: PathBuf) -> Option<PathBuf> {
         "peer {what} not found at {}: run `bash scripts/install-peers.sh`",
         path.display()
     );
-    assert!(!strict(), "{msg} (CI is set: a missing peer is a failure, not a skip)");
+    assert!(
+        !strict(),
+        "{msg} (CI is set: a missing peer is a failure, not a skip)"
+    );
     eprintln!("SKIP: {msg}");
     None
 }
@@ -71,7 +79,12 @@ pub fn venv_bin(name: &str) -> Option<PathBuf> {
 /// A system binary on PATH (installed by apt-get in install-peers.sh).
 pub fn system_bin(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p).map(|d| d.join(name)).find(|c| c.is_file())
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|c| c.is_file())
     });
-    require(name, found.unwrap_or_else(|| Path::new("/nonexistent").join(name)))
+    require(
+        name,
+        found.unwrap_or_else(|| Path::new("/nonexistent").join(name)),
+    )
 }
