@@ -1,10 +1,125 @@
-//! `mcpseal surface`.
+//! `mcpseal surface -- CMD ARGS…`: capture a server's surface and print it with its digests.
+//!
+//! The JSON form is a document other tools (and `mcpseal fixture-server --surface`) read:
+//! `protocolVersion`, `serverInfo`, `instructions`, the four entity arrays as received, and
+//! `digests` (surface, instructions, every entity).
 
-use super::{CmdResult, Global};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::surface::{EntityKind, Surface};
+
+/// How to reach the server and how to capture: shared by surface, pin, scan.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Give up on a server that has not answered within this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Client capabilities to declare (comma-separated: roots, sampling, elicitation).
+    /// Servers may announce different tools for different capabilities; pin with the set
+    /// your host declares.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub capabilities: Vec<String>,
+    /// The server command and its arguments, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+impl ServerArgs {
+    pub(crate) fn options(&self) -> Result<CaptureOptions, CliError> {
+        let capabilities = mcp::capture::capabilities_for(&self.capabilities)
+            .map_err(|e| CliError::error("bad-capabilities", e))?;
+        Ok(CaptureOptions {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            capabilities,
+            ..CaptureOptions::default()
+        })
+    }
+
+    pub(crate) fn spec(&self) -> Result<LaunchSpec, CliError> {
+        let (command, args) = self.command.split_first().ok_or_else(|| {
+            CliError::error("no-server", "name the server to start after `--`")
+                .help("mcpseal surface -- npx -y @modelcontextprotocol/server-everything@2026.8.31")
+        })?;
+        Ok(LaunchSpec::Stdio {
+            command: command.clone(),
+            args: args.to_vec(),
+            env: Default::default(),
+            cwd: None,
+        })
+    }
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
 
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("surface")
+pub(crate) fn capture_error(e: mcp::CaptureError) -> CliError {
+    CliError::error(e.code(), e.to_string())
+        .help("check the command starts the server by hand; raise --timeout for slow starts")
+}
+
+/// The surface as a JSON document (see module docs).
+pub(crate) fn surface_document(s: &Surface) -> Result<Value, CliError> {
+    let d = s
+        .digests()
+        .map_err(|e| CliError::error(e.code(), e.to_string()))?;
+    let mut doc = json!({
+        "protocolVersion": s.protocol_version,
+        "serverInfo": s.server_info,
+        "instructions": s.instructions,
+        "digests": d,
+    });
+    for kind in EntityKind::ALL {
+        let items: Vec<Value> = s
+            .entities
+            .get(&kind)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        doc[kind.as_str()] = Value::Array(items);
+    }
+    Ok(doc)
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    let spec = args.server.spec()?;
+    let opts = args.server.options()?;
+    let cap = mcp::capture(&spec, &opts).map_err(capture_error)?;
+    let s = &cap.surface;
+    if g.json {
+        emit_json(&surface_document(s)?);
+        return Ok(Exit::Ok);
+    }
+    let d = s
+        .digests()
+        .map_err(|e| CliError::error(e.code(), e.to_string()))?;
+    let name = s
+        .server_info
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("(unnamed)");
+    let version = s
+        .server_info
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    emit(&format!(
+        "server {name} {version} (protocol {})",
+        s.protocol_version
+    ));
+    if let Some(i) = d.instructions {
+        emit(&format!("instructions {i}"));
+    }
+    for (kind, items) in &d.entities {
+        for (key, digest) in items {
+            emit(&format!("{:<18} {digest} {key}", kind.noun()));
+        }
+    }
+    emit(&format!("surface {} ({} entities)", d.surface, s.len()));
+    Ok(Exit::Ok)
 }

@@ -1,15 +1,34 @@
-//! Capturing a server's surface: handshake, all list pages, settling after `list_changed`.
+//! Capturing a server's surface: handshake, every list page, settling after `list_changed`.
 //!
-//! API fixed here; the surface work (issue 3) fills in the body.
+//! The rules (docs/capture.md): the client declares a fixed capability set (default `{}`,
+//! optionally roots / sampling / elicitation, because real servers change their lists with
+//! what the client declares); `initialize` offers 2025-11-25 and accepts 2024-11-05 through
+//! 2025-11-25; after `notifications/initialized` every kind the server declared is listed, all
+//! pages; if any `notifications/*/list_changed` arrives while listing or during the quiet
+//! period (`settle`) after it, everything is listed again, up to [`MAX_ROUNDS`] times. A kind the
+//! server did not declare, or that answers -32601, is an empty list. Server requests during
+//! capture are answered (`ping`, `roots/list` with no roots; others -32601).
 
-use std::time::Duration;
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::LaunchSpec;
-use crate::surface::Surface;
+use super::framing::{self, Kind};
+use super::stdio::{Incoming, StdioServer};
+use crate::surface::{self, EntityKind, Surface};
 
-/// How to capture. The default capability set is fixed and documented (docs/lockfile.md).
+/// Protocol versions a capture accepts from `initialize`.
+pub const ACCEPTED_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+/// The version a capture offers.
+pub const OFFERED_VERSION: &str = "2025-11-25";
+/// Re-list at most this many times while the server keeps announcing changes.
+pub const MAX_ROUNDS: usize = 5;
+/// Pages per list before the server counts as looping.
+pub const MAX_PAGES: usize = 1000;
+
+/// How to capture. The default capability set is fixed and documented (docs/capture.md).
 #[derive(Clone, Debug)]
 pub struct CaptureOptions {
     /// Whole-capture deadline.
@@ -27,10 +46,28 @@ impl Default for CaptureOptions {
         CaptureOptions {
             timeout: Duration::from_secs(30),
             settle: Duration::from_millis(200),
-            capabilities: serde_json::json!({}),
+            capabilities: json!({}),
             max_message: super::framing::DEFAULT_MAX_MESSAGE,
         }
     }
+}
+
+/// The capability object for a list of names (`roots`, `sampling`, `elicitation`).
+pub fn capabilities_for(names: &[String]) -> Result<Value, String> {
+    let mut caps = serde_json::Map::new();
+    for n in names {
+        match n.as_str() {
+            "roots" => caps.insert("roots".into(), json!({"listChanged": true})),
+            "sampling" => caps.insert("sampling".into(), json!({})),
+            "elicitation" => caps.insert("elicitation".into(), json!({})),
+            other => {
+                return Err(format!(
+                    "unknown client capability {other:?}: use roots, sampling or elicitation"
+                ));
+            }
+        };
+    }
+    Ok(Value::Object(caps))
 }
 
 /// A captured surface and what was learned on the way.
@@ -43,25 +80,358 @@ pub struct Capture {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{server}: {message}")]
-    Failed {
+    #[error("{server}: cannot start: {message}")]
+    Spawn { server: String, message: String },
+    #[error(
+        "{server}: no answer within {seconds:.1} s while waiting for {waiting_for}{}",
+        tail(stderr_tail)
+    )]
+    Timeout {
+        server: String,
+        seconds: f64,
+        waiting_for: String,
+        stderr_tail: String,
+    },
+    #[error("{server}: exited before answering {waiting_for}{}", tail(stderr_tail))]
+    Exited {
+        server: String,
+        waiting_for: String,
+        stderr_tail: String,
+    },
+    #[error("{server}: sent a malformed message ({message}){}", tail(stderr_tail))]
+    Malformed {
         server: String,
         message: String,
         stderr_tail: String,
     },
+    #[error("{server}: {method} failed: {message}")]
+    Rpc {
+        server: String,
+        method: String,
+        message: String,
+    },
+    #[error("{server}: answered protocol version {version:?}, which mcpseal does not accept (accepted: {})", ACCEPTED_VERSIONS.join(", "))]
+    ProtocolVersion { server: String, version: String },
+    #[error("{server}: {message}")]
+    Surface { server: String, message: String },
+    #[error("{server}: this transport is not supported for capture yet")]
+    Unsupported { server: String },
+}
+
+fn tail(t: &str) -> String {
+    if t.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<&str> = t.lines().collect();
+        let start = lines.len().saturating_sub(10);
+        format!(
+            "\n  server stderr (last lines):\n    {}",
+            lines[start..].join("\n    ")
+        )
+    }
 }
 
 impl CaptureError {
     pub fn code(&self) -> &'static str {
-        "capture-failed"
+        match self {
+            CaptureError::Spawn { .. } => "spawn-failed",
+            CaptureError::Timeout { .. } => "timeout",
+            CaptureError::Exited { .. } => "server-exited",
+            CaptureError::Malformed { .. } => "malformed-message",
+            CaptureError::Rpc { .. } => "handshake-failed",
+            CaptureError::ProtocolVersion { .. } => "protocol-version",
+            CaptureError::Surface { .. } => "bad-surface",
+            CaptureError::Unsupported { .. } => "unsupported-transport",
+        }
+    }
+}
+
+/// A short, value-free label for a server: its command and arguments, or its URL.
+pub fn label(spec: &LaunchSpec) -> String {
+    match spec {
+        LaunchSpec::Stdio { command, args, .. } => {
+            let mut s = std::iter::once(command.as_str())
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" ");
+            if s.len() > 160 {
+                s.truncate(
+                    s.char_indices()
+                        .take_while(|(i, _)| *i < 157)
+                        .last()
+                        .map_or(0, |(i, c)| i + c.len_utf8()),
+                );
+                s.push('…');
+            }
+            s
+        }
+        LaunchSpec::Http { url, .. } | LaunchSpec::Sse { url, .. } => url.clone(),
+    }
+}
+
+struct Session {
+    server: StdioServer,
+    label: String,
+    deadline: Instant,
+    timeout: Duration,
+    next_id: u64,
+    changed: bool,
+}
+
+enum Reply {
+    Result(Value),
+    Error { code: i64, message: String },
+}
+
+impl Session {
+    fn fail_closed(&mut self, waiting_for: &str) -> CaptureError {
+        std::thread::sleep(Duration::from_millis(50)); // let stderr drain
+        CaptureError::Exited {
+            server: self.label.clone(),
+            waiting_for: waiting_for.into(),
+            stderr_tail: self.server.stderr_tail(),
+        }
+    }
+
+    fn send(&mut self, v: &Value, what: &str) -> Result<(), CaptureError> {
+        self.server.send(v).map_err(|_| self.fail_closed(what))
+    }
+
+    /// Handles one incoming item that is not the awaited response. Returns it if it is a response.
+    fn pump(
+        &mut self,
+        until: Instant,
+        waiting_for: &str,
+    ) -> Result<Option<framing::Message>, CaptureError> {
+        match self.server.recv(until) {
+            None => Ok(None),
+            Some(Incoming::Closed) => Err(self.fail_closed(waiting_for)),
+            Some(Incoming::Bad(e)) => Err(CaptureError::Malformed {
+                server: self.label.clone(),
+                message: e.to_string(),
+                stderr_tail: self.server.stderr_tail(),
+            }),
+            Some(Incoming::Message(m)) => match m.kind {
+                Kind::Response => Ok(Some(m)),
+                Kind::Notification => {
+                    if m.method().is_some_and(|x| x.ends_with("/list_changed")) {
+                        self.changed = true;
+                    }
+                    Ok(None)
+                }
+                Kind::Request => {
+                    let id = m.id().cloned().unwrap_or(Value::Null);
+                    let reply = match m.method().unwrap_or_default() {
+                        "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}),
+                        "roots/list" => {
+                            json!({"jsonrpc": "2.0", "id": id, "result": {"roots": []}})
+                        }
+                        other => framing::error_response(
+                            id,
+                            -32601,
+                            &format!("mcpseal capture does not handle {other}"),
+                            None,
+                        ),
+                    };
+                    self.send(&reply, waiting_for)?;
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Result<Reply, CaptureError> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&framing::request(id, method, params), method)?;
+        loop {
+            if Instant::now() >= self.deadline {
+                return Err(CaptureError::Timeout {
+                    server: self.label.clone(),
+                    seconds: self.timeout.as_secs_f64(),
+                    waiting_for: method.into(),
+                    stderr_tail: self.server.stderr_tail(),
+                });
+            }
+            if let Some(m) = self.pump(self.deadline, method)? {
+                if m.id() != Some(&json!(id)) {
+                    continue; // a late answer to something else
+                }
+                if let Some(r) = m.result() {
+                    return Ok(Reply::Result(r.clone()));
+                }
+                let e = m.error().cloned().unwrap_or(Value::Null);
+                return Ok(Reply::Error {
+                    code: e.get("code").and_then(Value::as_i64).unwrap_or(0),
+                    message: e
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("(no message)")
+                        .to_owned(),
+                });
+            }
+        }
+    }
+
+    /// Every page of one kind's list.
+    fn list_all(&mut self, kind: EntityKind) -> Result<Vec<Value>, CaptureError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut seen = HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let params = match &cursor {
+                Some(c) => json!({"cursor": c}),
+                None => json!({}),
+            };
+            let result = match self.request(kind.list_method(), params)? {
+                Reply::Result(r) => r,
+                Reply::Error { code: -32601, .. } => return Ok(Vec::new()),
+                Reply::Error { message, .. } => {
+                    return Err(CaptureError::Rpc {
+                        server: self.label.clone(),
+                        method: kind.list_method().into(),
+                        message,
+                    });
+                }
+            };
+            let page = result
+                .get(kind.as_str())
+                .and_then(Value::as_array)
+                .ok_or_else(|| CaptureError::Surface {
+                    server: self.label.clone(),
+                    message: format!(
+                        "{} result has no `{}` array",
+                        kind.list_method(),
+                        kind.as_str()
+                    ),
+                })?;
+            items.extend(page.iter().cloned());
+            match result.get("nextCursor") {
+                Some(Value::String(c)) if !c.is_empty() => {
+                    if !seen.insert(c.clone()) {
+                        return Err(CaptureError::Surface {
+                            server: self.label.clone(),
+                            message: format!(
+                                "{} repeats cursor {c:?}: the pagination loops",
+                                kind.list_method()
+                            ),
+                        });
+                    }
+                    cursor = Some(c.clone());
+                }
+                _ => return Ok(items),
+            }
+        }
+        Err(CaptureError::Surface {
+            server: self.label.clone(),
+            message: format!("{} has more than {MAX_PAGES} pages", kind.list_method()),
+        })
     }
 }
 
 /// Starts (or connects to) the server, captures its surface, and shuts it down.
-pub fn capture(spec: &LaunchSpec, _opts: &CaptureOptions) -> Result<Capture, CaptureError> {
-    Err(CaptureError::Failed {
-        server: format!("{spec:?}"),
-        message: "capture is not implemented yet".into(),
-        stderr_tail: String::new(),
+pub fn capture(spec: &LaunchSpec, opts: &CaptureOptions) -> Result<Capture, CaptureError> {
+    let label = label(spec);
+    if !matches!(spec, LaunchSpec::Stdio { .. }) {
+        return Err(CaptureError::Unsupported { server: label });
+    }
+    let server = StdioServer::spawn(spec, opts.max_message).map_err(|e| CaptureError::Spawn {
+        server: label.clone(),
+        message: e.to_string(),
+    })?;
+    let mut s = Session {
+        server,
+        label,
+        deadline: Instant::now() + opts.timeout,
+        timeout: opts.timeout,
+        next_id: 0,
+        changed: false,
+    };
+    let result = capture_session(&mut s, opts);
+    s.server.shutdown();
+    result
+}
+
+fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, CaptureError> {
+    let init = match s.request(
+        "initialize",
+        json!({
+            "protocolVersion": OFFERED_VERSION,
+            "capabilities": opts.capabilities,
+            "clientInfo": {"name": "mcpseal", "version": env!("CARGO_PKG_VERSION")}
+        }),
+    )? {
+        Reply::Result(r) => r,
+        Reply::Error { message, .. } => {
+            return Err(CaptureError::Rpc {
+                server: s.label.clone(),
+                method: "initialize".into(),
+                message,
+            });
+        }
+    };
+    let version = init
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if !ACCEPTED_VERSIONS.contains(&version.as_str()) {
+        return Err(CaptureError::ProtocolVersion {
+            server: s.label.clone(),
+            version,
+        });
+    }
+    let caps = init
+        .get("capabilities")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    s.send(
+        &framing::notification("notifications/initialized", None),
+        "notifications/initialized",
+    )?;
+
+    let declared = |k: EntityKind| match k {
+        EntityKind::Tools => caps.get("tools").is_some(),
+        EntityKind::Prompts => caps.get("prompts").is_some(),
+        EntityKind::Resources | EntityKind::ResourceTemplates => caps.get("resources").is_some(),
+    };
+    let mut entities = BTreeMap::new();
+    for _round in 0..MAX_ROUNDS {
+        s.changed = false;
+        entities.clear();
+        for kind in EntityKind::ALL {
+            let items = if declared(kind) {
+                s.list_all(kind)?
+            } else {
+                Vec::new()
+            };
+            let keyed = surface::keyed(kind, items).map_err(|e| CaptureError::Surface {
+                server: s.label.clone(),
+                message: e.to_string(),
+            })?;
+            entities.insert(kind, keyed);
+        }
+        // Quiet period: a list_changed now means the lists above may be stale.
+        let quiet_until = Instant::now() + opts.settle;
+        while Instant::now() < quiet_until && !s.changed {
+            if s.pump(quiet_until, "the lists to settle")?.is_some() {
+                continue;
+            }
+        }
+        if !s.changed {
+            break;
+        }
+    }
+    Ok(Capture {
+        surface: Surface {
+            protocol_version: version,
+            server_info: init.get("serverInfo").cloned().unwrap_or(Value::Null),
+            instructions: init
+                .get("instructions")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            entities,
+        },
+        capabilities: caps,
     })
 }

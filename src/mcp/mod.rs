@@ -61,5 +61,6 @@ impl std::fmt::Debug for LaunchSpec {
 
 pub mod capture;
 pub mod framing;
+pub mod stdio;
 
 pub use capture::{Capture, CaptureError, CaptureOptions, capture};
