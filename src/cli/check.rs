@@ -1,10 +1,192 @@
-//! `mcpseal check`.
+//! `mcpseal check [NAME…]`: re-capture pinned servers, concurrently, and report any drift.
+//!
+//! Exit 0 when every server matches its pin; 1 on any drift (with a diff a reviewer reads:
+//! old and new text, the JSON pointer of each changed schema node, added and removed
+//! entities); 2 when a server could not be checked and nothing drifted.
 
-use super::{CmdResult, Global};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
+use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::surface::diff::{self, SurfaceDiff};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Servers to check [default: every pinned server].
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// The lockfile to check against.
+    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
+    pub lock: PathBuf,
+    /// Give up on a server that has not answered within this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// How many servers to start at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub jobs: usize,
+}
 
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("check")
+/// The runtime spec of a pinned launch: env values come from this process's environment.
+pub(crate) fn runtime_spec(name: &str, launch: &PinnedLaunch) -> Result<LaunchSpec, CliError> {
+    match launch {
+        PinnedLaunch::Stdio { command, args, env } => {
+            let mut values = BTreeMap::new();
+            for var in env {
+                let v = std::env::var(var).map_err(|_| {
+                    CliError::error(
+                        "env-unset",
+                        format!(
+                            "server {name:?} needs the environment variable {var}, which is not set"
+                        ),
+                    )
+                    .help(format!(
+                        "export {var}=… before running, as your MCP client would"
+                    ))
+                })?;
+                values.insert(var.clone(), v);
+            }
+            Ok(LaunchSpec::Stdio {
+                command: command.clone(),
+                args: args.clone(),
+                env: values,
+                cwd: None,
+            })
+        }
+        PinnedLaunch::Http { url, .. } => Ok(LaunchSpec::Http {
+            url: url.clone(),
+            headers: BTreeMap::new(),
+        }),
+        PinnedLaunch::Sse { url, .. } => Ok(LaunchSpec::Sse {
+            url: url.clone(),
+            headers: BTreeMap::new(),
+        }),
+    }
+}
+
+enum Outcome {
+    Same,
+    Drift(SurfaceDiff),
+    Error(CliError),
+}
+
+fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
+    let spec = match runtime_spec(name, &entry.launch) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Error(e),
+    };
+    let opts = CaptureOptions {
+        timeout,
+        capabilities: entry.capabilities.clone(),
+        ..CaptureOptions::default()
+    };
+    match mcp::capture(&spec, &opts) {
+        Err(e) => Outcome::Error(super::surface::capture_error(e)),
+        Ok(cap) => {
+            let d = diff::diff(&entry.to_surface(), &cap.surface);
+            if d.is_empty() {
+                Outcome::Same
+            } else {
+                Outcome::Drift(d)
+            }
+        }
+    }
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    let lockfile = Store::load(&args.lock).map_err(super::pin::lock_error)?;
+    let names: Vec<String> = if args.names.is_empty() {
+        lockfile.servers.keys().cloned().collect()
+    } else {
+        args.names.clone()
+    };
+    for n in &names {
+        if !lockfile.servers.contains_key(n) {
+            return Err(CliError::error(
+                "not-pinned",
+                format!("{}: no server named {n:?} is pinned", args.lock.display()),
+            )
+            .help(format!("mcpseal pin {n} -- CMD ARGS…")));
+        }
+    }
+    if names.is_empty() {
+        return Err(CliError::error(
+            "nothing-pinned",
+            format!("{}: no servers are pinned", args.lock.display()),
+        )
+        .help("mcpseal pin NAME -- CMD ARGS…"));
+    }
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let jobs = args.jobs.max(1);
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    for chunk in names.chunks(jobs) {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|n| {
+                    let entry = &lockfile.servers[n];
+                    (n.clone(), sc.spawn(move || check_one(n, entry, timeout)))
+                })
+                .collect();
+            for (n, h) in handles {
+                let o = h.join().unwrap_or_else(|_| {
+                    Outcome::Error(CliError::error("internal", "the check thread panicked"))
+                });
+                outcomes.push((n, o));
+            }
+        });
+    }
+    let drift = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Drift(_)));
+    let errors = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Error(_)));
+    if g.json {
+        let servers: Vec<Value> = outcomes
+            .iter()
+            .map(|(n, o)| match o {
+                Outcome::Same => json!({"server": n, "status": "ok"}),
+                Outcome::Drift(d) => json!({"server": n, "status": "drift", "maxSeverity": d.max_severity(), "changes": d}),
+                Outcome::Error(e) => json!({"server": n, "status": "error", "reason": e.code, "message": e.message}),
+            })
+            .collect();
+        let reason = if drift {
+            Some("drift")
+        } else if errors {
+            Some("check-incomplete")
+        } else {
+            None
+        };
+        emit_json(&json!({"ok": !drift && !errors, "reason": reason, "servers": servers}));
+    } else {
+        for (n, o) in &outcomes {
+            match o {
+                Outcome::Same => emit(&format!("ok     {n}: matches its pin")),
+                Outcome::Drift(d) => {
+                    emit(&format!(
+                        "DRIFT  {n}: the live surface differs from its pin ({} change(s), max severity {})",
+                        d.entities.len() + usize::from(d.instructions.is_some()),
+                        d.max_severity().map_or("none", |s| s.as_str())
+                    ));
+                    for l in super::render_diff::lines(d, "         ") {
+                        emit(&l);
+                    }
+                    emit(&format!(
+                        "         review, then approve with: mcpseal pin {n} -- …   (or remove the server)"
+                    ));
+                }
+                Outcome::Error(e) => {
+                    emit(&format!("ERROR  {n}: [{}] {}", e.code, e.message));
+                }
+            }
+        }
+    }
+    Ok(if drift {
+        Exit::Fail
+    } else if errors {
+        Exit::Error
+    } else {
+        Exit::Ok
+    })
 }

@@ -1,10 +1,99 @@
-//! `mcpseal pin`.
+//! `mcpseal pin NAME -- CMD ARGS…`: capture a server's surface and pin it in mcpseal.lock.
+//!
+//! Updating an existing pin prints what changed, so a reviewer approves a named diff, not a
+//! silent swap.
 
-use super::{CmdResult, Global};
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::surface::{ServerArgs, capture_error};
+use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
+use crate::mcp;
+use crate::surface::diff;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The name to pin the server under (the name your MCP client config gives it).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The lockfile to update.
+    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
+    pub lock: PathBuf,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
 
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("pin")
+pub(crate) fn lock_error(e: lock::LockError) -> CliError {
+    let help = match e.code() {
+        "lock-missing" => "pin a server first: mcpseal pin NAME -- CMD ARGS…",
+        "lock-tampered" => {
+            "restore the file from version control, or re-pin the server: mcpseal pin NAME -- CMD ARGS…"
+        }
+        _ => "check the lockfile path; `git diff mcpseal.lock` shows what changed",
+    };
+    CliError::error(e.code(), e.to_string()).help(help)
+}
+
+/// A server name is a key in files and configs: printable, no control characters.
+pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
+    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(CliError::error(
+            "bad-server-name",
+            format!("{name:?}: a server name is 1–200 printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    check_name(&args.name)?;
+    let spec = args.server.spec()?;
+    let opts = args.server.options()?;
+    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let cap = mcp::capture(&spec, &opts).map_err(capture_error)?;
+    let entry = ServerEntry::from_surface(
+        PinnedLaunch::from_spec(&spec),
+        opts.capabilities.clone(),
+        &cap.surface,
+    )
+    .map_err(lock_error)?;
+    let previous = store.lock.servers.get(&args.name).cloned();
+    let changes = previous
+        .as_ref()
+        .map(|p| diff::diff(&p.to_surface(), &cap.surface));
+    let surface_digest = entry.surface_digest;
+    let count = cap.surface.len();
+    store.lock.servers.insert(args.name.clone(), entry);
+    let path = store.path().display().to_string();
+    store.commit().map_err(lock_error)?;
+    if g.json {
+        emit_json(&json!({
+            "ok": true, "server": args.name, "lock": path, "surfaceDigest": surface_digest,
+            "entities": count, "updated": previous.is_some(), "changes": changes,
+        }));
+    } else {
+        match (&previous, &changes) {
+            (None, _) => emit(&format!(
+                "pinned {} ({count} entities, surface {surface_digest}) in {path}",
+                args.name
+            )),
+            (Some(_), Some(d)) if d.is_empty() => emit(&format!(
+                "{}: unchanged (surface {surface_digest})",
+                args.name
+            )),
+            (Some(_), Some(d)) => {
+                emit(&format!(
+                    "re-pinned {} in {path}; what changed since the last pin:",
+                    args.name
+                ));
+                for l in super::render_diff::lines(d, "  ") {
+                    emit(&l);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(Exit::Ok)
 }
