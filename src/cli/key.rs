@@ -209,10 +209,17 @@ pub fn run(cmd: KeyCommand, g: &Global) -> CmdResult {
                 ));
             }
             if !out_dir.is_dir() {
-                return Err(CliError::error(
-                    "not-found",
-                    format!("{}: no such folder", out_dir.display()),
-                ));
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&out_dir)
+                    .map_err(|e| {
+                        CliError::error(
+                            "io-error",
+                            format!("{}: cannot create the folder: {e}", out_dir.display()),
+                        )
+                    })?;
             }
             let secret_path = out_dir.join(format!("{name}.key"));
             let public_path = out_dir.join(format!("{name}.pub"));

@@ -1,10 +1,223 @@
-//! `mcpseal run`.
+//! `mcpseal run --name NAME -- CMD ARGS…`: what an MCP client launches instead of the server.
+//!
+//! stdout is the MCP protocol channel: nothing but protocol messages is ever written there.
+//! Human messages go to stderr; decisions go to the audit log.
 
-use super::{CmdResult, Global};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{CliError, CmdResult, Exit, Global};
+use crate::gate::audit::{Audit, Event};
+use crate::gate::{self, OnDrift, Refusal, Session};
+use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
+use crate::mcp::{self, CaptureOptions, LaunchSpec};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OnDriftArg {
+    /// Remove changed or unpinned entities and keep the session.
+    Block,
+    /// End the session with an error at the first changed or unpinned entity.
+    Kill,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The server's name in the lockfile.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// The lockfile [default: mcpseal.lock in the current folder].
+    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
+    pub lock: PathBuf,
+    /// Trust on first use: if NAME is not pinned, capture and pin it now (and say so).
+    #[arg(long)]
+    pub tofu: bool,
+    /// What to do when a list carries a changed or unpinned entity.
+    #[arg(long, value_enum, default_value = "block")]
+    pub on_drift: OnDriftArg,
+    /// Largest JSON-RPC message accepted from either side, in bytes.
+    #[arg(long, default_value_t = crate::mcp::framing::DEFAULT_MAX_MESSAGE, value_name = "BYTES")]
+    pub max_message: usize,
+    /// Append audit events (JSON lines) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Also write audit events to stderr.
+    #[arg(long)]
+    pub audit_stderr: bool,
+    /// Also send audit events to the local syslog socket (/dev/log, RFC 5424).
+    #[arg(long)]
+    pub audit_syslog: bool,
+    /// The server command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
 
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("run")
+fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
+    audit.record(
+        Event {
+            event: "prelaunch-verdict",
+            decision: "block",
+            fields: json!({"reason": refusal.reason, "message": refusal.message}),
+        },
+        true,
+    );
+    eprintln!(
+        "mcpseal: refused to start the server: {}\n  fix: {}",
+        refusal.message, refusal.fix
+    );
+    let mut out = std::io::stdout().lock();
+    gate::refuse(
+        &refusal,
+        std::io::BufReader::new(std::io::stdin()),
+        &mut out,
+        Duration::from_secs(30),
+    );
+    Ok(Exit::Fail)
+}
+
+pub fn run(args: Args, _g: &Global) -> CmdResult {
+    super::pin::check_name(&args.name)?;
+    let (command, cmd_args) = args
+        .command
+        .split_first()
+        .ok_or_else(|| CliError::error("no-server", "name the server to start after `--`"))?;
+    let audit = Audit::new(
+        &args.name,
+        args.audit_log.as_deref(),
+        args.audit_stderr,
+        args.audit_syslog,
+    )
+    .map_err(|e| {
+        CliError::error(
+            "audit-unavailable",
+            format!("cannot open the audit sink: {e}"),
+        )
+        .help("check --audit-log's folder exists and is writable")
+    })?;
+    let audit = std::sync::Arc::new(audit);
+    audit.record(Event { event: "gate-start", decision: "allow", fields: json!({"lock": args.lock.display().to_string(), "command": command, "version": env!("CARGO_PKG_VERSION")}) }, false);
+    let lock_s = args.lock.display().to_string();
+    let lockfile = match Store::load(&args.lock) {
+        Ok(l) => Some(l),
+        Err(lock::LockError::Missing { .. }) => None,
+        Err(e) => {
+            return refuse_and_exit(
+                Refusal {
+                    reason: e.code(),
+                    message: e.to_string(),
+                    fix: "restore or re-create the lockfile with `mcpseal pin`".into(),
+                },
+                &audit,
+            );
+        }
+    };
+    let entry: ServerEntry = match lockfile.and_then(|mut l| l.servers.remove(&args.name)) {
+        Some(e) => e,
+        None if args.tofu => {
+            let spec = LaunchSpec::Stdio {
+                command: command.clone(),
+                args: cmd_args.to_vec(),
+                env: Default::default(),
+                cwd: None,
+            };
+            let cap = match mcp::capture(&spec, &CaptureOptions::default()) {
+                Ok(c) => c,
+                Err(e) => {
+                    return refuse_and_exit(
+                        Refusal {
+                            reason: e.code(),
+                            message: e.to_string(),
+                            fix: "check the server starts by hand".into(),
+                        },
+                        &audit,
+                    );
+                }
+            };
+            let entry =
+                ServerEntry::from_surface(PinnedLaunch::from_spec(&spec), json!({}), &cap.surface)
+                    .map_err(super::pin::lock_error)?;
+            let mut store = Store::open(&args.lock).map_err(super::pin::lock_error)?;
+            store.lock.servers.insert(args.name.clone(), entry.clone());
+            store.commit().map_err(super::pin::lock_error)?;
+            eprintln!(
+                "mcpseal: trust on first use: pinned {:?} ({} entities) in {lock_s}",
+                args.name,
+                cap.surface.len()
+            );
+            audit.record(
+                Event {
+                    event: "tofu-pinned",
+                    decision: "allow",
+                    fields: json!({"surfaceDigest": entry.surface_digest}),
+                },
+                true,
+            );
+            entry
+        }
+        None => {
+            return refuse_and_exit(
+                Refusal {
+                    reason: "not-pinned",
+                    message: format!("server {:?} is not pinned in {lock_s}", args.name),
+                    fix: format!(
+                        "mcpseal pin {} --lock {lock_s} -- {}",
+                        args.name,
+                        args.command.join(" ")
+                    ),
+                },
+                &audit,
+            );
+        }
+    };
+    if let Err(r) = gate::prelaunch(&args.name, &entry, command, cmd_args, &lock_s) {
+        return refuse_and_exit(r, &audit);
+    }
+    audit.record(
+        Event {
+            event: "prelaunch-verdict",
+            decision: "allow",
+            fields: json!({"surfaceDigest": entry.surface_digest}),
+        },
+        true,
+    );
+    let session = Session {
+        name: args.name.clone(),
+        entry,
+        command: command.clone(),
+        args: cmd_args.to_vec(),
+        on_drift: match args.on_drift {
+            OnDriftArg::Block => OnDrift::Block,
+            OnDriftArg::Kill => OnDrift::Kill,
+        },
+        max_message: args.max_message,
+        audit: audit.clone(),
+    };
+    let stdin = std::io::BufReader::new(std::io::stdin());
+    let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
+    match gate::proxy(session, stdin, stdout) {
+        Ok(gate::Ended::Normally(code)) => Ok(if code.unwrap_or(0) == 0 {
+            Exit::Ok
+        } else {
+            Exit::Fail
+        }),
+        Ok(gate::Ended::Blocked(why)) => {
+            eprintln!("mcpseal: ended the session: {why}");
+            Ok(Exit::Fail)
+        }
+        Err(e) => {
+            audit.record(
+                Event {
+                    event: "server-start",
+                    decision: "block",
+                    fields: json!({"reason": "spawn-failed", "message": e.to_string()}),
+                },
+                true,
+            );
+            Err(CliError::error(
+                "spawn-failed",
+                format!("cannot start `{command}`: {e}"),
+            ))
+        }
+    }
 }
