@@ -94,10 +94,11 @@ pub fn walk(v: &Value, name_field: &str, f: &mut dyn FnMut(&str, &str, &str, Rol
             }
             Value::Object(map) => {
                 for (k, item) in map {
-                    let child = super::push_token(pointer, k);
-                    f(k, &child, field, Role::Key);
-                    let mut child = child;
-                    go(item, &mut child, k, depth + 1, name_field, f);
+                    let len = pointer.len();
+                    push_escaped(pointer, k);
+                    f(k, pointer, field, Role::Key);
+                    go(item, pointer, k, depth + 1, name_field, f);
+                    pointer.truncate(len);
                 }
             }
             _ => {}
@@ -105,6 +106,22 @@ pub fn walk(v: &Value, name_field: &str, f: &mut dyn FnMut(&str, &str, &str, Rol
     }
     let mut pointer = String::new();
     go(v, &mut pointer, "", 0, name_field, f);
+}
+
+/// Appends `/token` to an RFC 6901 pointer, escaping `~` and `/`.
+fn push_escaped(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    if !token.contains(['~', '/']) {
+        pointer.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
 }
 
 /// Every rule that looks at one string.
@@ -154,6 +171,11 @@ fn classify(c: char) -> Option<Hidden> {
         0x00..=0x1F if !matches!(c, '\t' | '\n' | '\r') => Hidden::Control,
         _ => return None,
     })
+}
+
+/// Whether `c` is one of the characters the hidden-text rules report.
+pub fn is_hidden(c: char) -> bool {
+    classify(c).is_some()
 }
 
 fn is_emoji(c: char) -> bool {
@@ -216,7 +238,11 @@ fn printable_preview(text: &str, max: usize) -> String {
 }
 
 fn hidden(s: &str, role: Role, hits: &mut Vec<Hit>) {
-    if s.is_ascii() && !s.bytes().any(|b| b < 0x20 || b == 0x7F) {
+    if s.is_ascii()
+        && !s
+            .bytes()
+            .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7F)
+    {
         return;
     }
     let chars: Vec<char> = s.chars().collect();
@@ -447,14 +473,26 @@ fn whitespace_padding(s: &str, hits: &mut Vec<Hit>) {
 
 /// `s` with invisible characters dropped, whitespace runs collapsed to one space and curly
 /// quotes straightened, plus the original char offset of every cleaned char.
-pub(crate) struct Cleaned {
-    pub text: String,
-    /// Original char offset of each char of `text`, plus one past the end.
-    offsets: Vec<usize>,
+pub(crate) struct Cleaned<'a> {
+    pub text: std::borrow::Cow<'a, str>,
+    /// Original char offset of each char of `text`, plus one past the end; `None` when
+    /// `text` is the original ASCII string (byte offset = char offset).
+    offsets: Option<Vec<usize>>,
 }
 
-impl Cleaned {
-    pub(crate) fn new(s: &str) -> Cleaned {
+impl<'a> Cleaned<'a> {
+    pub(crate) fn new(s: &'a str) -> Cleaned<'a> {
+        // Fast path: ASCII with no control characters and no whitespace runs is already clean.
+        let bytes = s.as_bytes();
+        if s.is_ascii()
+            && !bytes.iter().any(|&b| b < 0x20 || b == 0x7F)
+            && !bytes.windows(2).any(|w| w == b"  ")
+        {
+            return Cleaned {
+                text: std::borrow::Cow::Borrowed(s),
+                offsets: None,
+            };
+        }
         let mut text = String::with_capacity(s.len());
         let mut offsets = Vec::with_capacity(s.len() + 1);
         let mut in_space = false;
@@ -483,13 +521,21 @@ impl Cleaned {
             offsets.push(i);
         }
         offsets.push(n);
-        Cleaned { text, offsets }
+        Cleaned {
+            text: std::borrow::Cow::Owned(text),
+            offsets: Some(offsets),
+        }
     }
 
     /// Original char offset of a byte offset in `text`.
     pub(crate) fn orig(&self, byte: usize) -> usize {
-        let idx = self.text.get(..byte).map_or(0, |p| p.chars().count());
-        self.offsets.get(idx).copied().unwrap_or(0)
+        match &self.offsets {
+            None => byte,
+            Some(offsets) => {
+                let idx = self.text.get(..byte).map_or(0, |p| p.chars().count());
+                offsets.get(idx).copied().unwrap_or(0)
+            }
+        }
     }
 }
 
@@ -617,6 +663,19 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ]
 });
 
+/// All of [`PATTERNS`] in one automaton: one pass tells which patterns can match at all.
+static PATTERN_SET: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    // Bounded gaps (`{0,80}?`) multiply DFA states; the set is only a prefilter, so it may
+    // match more loosely than the patterns it stands for.
+    let loose = Regex::new(r"\{0,\d+\}").unwrap_or_else(|e| panic!("{e}"));
+    regex::RegexSet::new(
+        PATTERNS
+            .iter()
+            .map(|p| loose.replace_all(p.re.as_str(), "*").into_owned()),
+    )
+    .unwrap_or_else(|e| panic!("scan pattern set: {e}"))
+});
+
 static URL_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(URL).unwrap_or_else(|e| panic!("{e}")));
 static EMAIL_RE: LazyLock<Regex> =
@@ -654,9 +713,10 @@ const COLLECTOR_HOSTS: &[&str] = &[
 ];
 
 fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
-    let t = clean.text.as_str();
+    let t: &str = &clean.text;
     let mut spans: Vec<(usize, usize, Code)> = Vec::new();
-    for pat in PATTERNS.iter() {
+    for i in PATTERN_SET.matches(t).iter() {
+        let Some(pat) = PATTERNS.get(i) else { continue };
         for m in pat.re.find_iter(t) {
             // One hit per overlapping span and code.
             if spans
@@ -681,7 +741,12 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
     if role == Role::SchemaRef {
         return;
     }
-    for m in URL_RE.find_iter(t) {
+    let urls = if t.contains("://") {
+        URL_RE.find_iter(t).collect()
+    } else {
+        Vec::new()
+    };
+    for m in urls {
         if spans
             .iter()
             .any(|&(s, e, c)| c == Code::Exfiltration && m.start() < e && s < m.end())
@@ -718,7 +783,12 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
             reason: format!("{why}: {}", printable_preview(url, 70)),
         });
     }
-    for m in EMAIL_RE.find_iter(t) {
+    let emails = if t.contains('@') {
+        EMAIL_RE.find_iter(t).collect()
+    } else {
+        Vec::new()
+    };
+    for m in emails {
         if spans.iter().any(|&(s, e, _)| m.start() < e && s < m.end()) {
             continue;
         }
