@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::Regex;
+use regex::bytes::Regex;
 use unicode_security::MixedScript;
 
 use super::{Code, Finding, ScanInput, Target};
@@ -15,7 +15,7 @@ use crate::surface::{EntityKind, Surface};
 
 /// Words that turn a mention of another server's tool into an order about it.
 static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:must|always|never|instead|important|override|redirect|ignore|do\s+not|don't|shall|whenever|every|all\s+(?:e-?mails?|messages|calls|requests))\b")
+    Regex::new(r"(?-u)(?i)\b(?:must|always|never|instead|important|override|redirect|ignore|do\s+not|don't|shall|whenever|every|all\s+(?:e-?mails?|messages|calls|requests))\b")
         .unwrap_or_else(|e| panic!("{e}"))
 });
 
@@ -221,7 +221,7 @@ impl Index {
                     format!("{} `{}` of server `{owner}`", kind.noun(), escape(&n.text))
                 }
             };
-            let severity = if DIRECTIVE.is_match(s) {
+            let severity = if DIRECTIVE.is_match(s.as_bytes()) {
                 Severity::High
             } else {
                 Severity::Medium

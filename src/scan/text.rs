@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::bytes::{Regex, RegexSet};
 use serde_json::Value;
 
 use super::{Code, Finding, Target};
@@ -532,7 +532,13 @@ impl<'a> Cleaned<'a> {
         match &self.offsets {
             None => byte,
             Some(offsets) => {
-                let idx = self.text.get(..byte).map_or(0, |p| p.chars().count());
+                let bytes = self.text.as_bytes();
+                let idx = bytes
+                    .get(..byte)
+                    .unwrap_or(bytes)
+                    .iter()
+                    .filter(|&&b| (b & 0xC0) != 0x80)
+                    .count();
                 offsets.get(idx).copied().unwrap_or(0)
             }
         }
@@ -551,9 +557,15 @@ fn p(code: Code, severity: Severity, re: &str, why: &'static str) -> Pattern {
         code,
         severity,
         // The patterns are constants, tested below.
-        re: Regex::new(re).unwrap_or_else(|e| panic!("scan pattern {re:?}: {e}")),
+        re: compile(re),
         why,
     }
+}
+
+/// Patterns run on bytes with ASCII semantics (`(?-u)`): the keywords are ASCII, and Unicode
+/// classes under bounded repetition (`[^.]{0,80}`) cost milliseconds to compile per process.
+fn compile(re: &str) -> Regex {
+    Regex::new(&format!("(?-u){re}")).unwrap_or_else(|e| panic!("scan pattern {re:?}: {e}"))
 }
 
 const EMAIL: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
@@ -664,11 +676,11 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
 });
 
 /// All of [`PATTERNS`] in one automaton: one pass tells which patterns can match at all.
-static PATTERN_SET: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+static PATTERN_SET: LazyLock<RegexSet> = LazyLock::new(|| {
     // Bounded gaps (`{0,80}?`) multiply DFA states; the set is only a prefilter, so it may
     // match more loosely than the patterns it stands for.
-    let loose = Regex::new(r"\{0,\d+\}").unwrap_or_else(|e| panic!("{e}"));
-    regex::RegexSet::new(
+    let loose = regex::Regex::new(r"\{0,\d+\}").unwrap_or_else(|e| panic!("{e}"));
+    RegexSet::new(
         PATTERNS
             .iter()
             .map(|p| loose.replace_all(p.re.as_str(), "*").into_owned()),
@@ -676,10 +688,8 @@ static PATTERN_SET: LazyLock<regex::RegexSet> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("scan pattern set: {e}"))
 });
 
-static URL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(URL).unwrap_or_else(|e| panic!("{e}")));
-static EMAIL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"\b{EMAIL}")).unwrap_or_else(|e| panic!("{e}")));
+static URL_RE: LazyLock<Regex> = LazyLock::new(|| compile(URL));
+static EMAIL_RE: LazyLock<Regex> = LazyLock::new(|| compile(&format!(r"\b{EMAIL}")));
 
 /// Hosts that exist to receive data: request bins, tunnels, chat webhooks, paste sites.
 const COLLECTOR_HOSTS: &[&str] = &[
@@ -713,7 +723,8 @@ const COLLECTOR_HOSTS: &[&str] = &[
 ];
 
 fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
-    let t: &str = &clean.text;
+    let t: &[u8] = clean.text.as_bytes();
+    let text = |m: &regex::bytes::Match<'_>| String::from_utf8_lossy(m.as_bytes()).into_owned();
     let mut spans: Vec<(usize, usize, Code)> = Vec::new();
     for i in PATTERN_SET.matches(t).iter() {
         let Some(pat) = PATTERNS.get(i) else { continue };
@@ -726,14 +737,15 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
                 continue;
             }
             spans.push((m.start(), m.end(), pat.code));
-            let mut matched = m.as_str().trim().to_owned();
+            let whole = text(&m);
+            let mut matched = whole.trim().to_owned();
             if pat.code == Code::LiteralSecret {
                 matched = super::launch::redact(&matched);
             }
             hits.push(Hit {
                 code: pat.code,
                 severity: pat.severity,
-                offset: clean.orig(m.start() + (m.as_str().len() - m.as_str().trim_start().len())),
+                offset: clean.orig(m.start() + (whole.len() - whole.trim_start().len())),
                 reason: format!("{}: \"{}\"", pat.why, printable_preview(&matched, 70)),
             });
         }
@@ -741,7 +753,7 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
     if role == Role::SchemaRef {
         return;
     }
-    let urls = if t.contains("://") {
+    let urls = if clean.text.contains("://") {
         URL_RE.find_iter(t).collect()
     } else {
         Vec::new()
@@ -753,7 +765,8 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
         {
             continue;
         }
-        let url = m.as_str();
+        let url_text = text(&m);
+        let url = url_text.as_str();
         let lower = url.to_ascii_lowercase();
         let host = lower.split_once("://").map_or("", |(_, rest)| {
             rest.split(['/', '?', '#']).next().unwrap_or("")
@@ -783,7 +796,7 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
             reason: format!("{why}: {}", printable_preview(url, 70)),
         });
     }
-    let emails = if t.contains('@') {
+    let emails = if clean.text.contains('@') {
         EMAIL_RE.find_iter(t).collect()
     } else {
         Vec::new()
@@ -796,7 +809,7 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
             code: Code::Exfiltration,
             severity: Severity::Low,
             offset: clean.orig(m.start()),
-            reason: format!("an email address: {}", printable_preview(m.as_str(), 70)),
+            reason: format!("an email address: {}", printable_preview(&text(&m), 70)),
         });
     }
 }
