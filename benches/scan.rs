@@ -4,6 +4,7 @@
 //! `mcpseal::scan::scan`, and of strict parsing + scanning from JSON bytes.
 //!
 //!     cargo bench --bench scan
+//!     cargo bench --bench scan -- --write-surfaces DIR    (the surfaces as files)
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,20 @@ fn surface(s: usize) -> Value {
     json!({"serverInfo": {"name": format!("bench-server-{s}"), "version": "1.0.0"}, "tools": tools})
 }
 
+/// Strict parse of every surface document, as `mcpseal scan` does with its inputs.
+fn parse_all(docs: &[Vec<u8>]) -> Vec<ScanInput> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, b)| ScanInput {
+            name: format!("s{i:03}"),
+            surface: Some(
+                scan::surface_from_json(mcpseal::json::parse_strict(b).unwrap()).unwrap(),
+            ),
+            launch: None,
+        })
+        .collect()
+}
+
 fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     v.sort();
     (v[v.len() / 2], v[0], v[v.len() - 1])
@@ -46,17 +61,19 @@ fn main() {
     let docs: Vec<Vec<u8>> = (0..100)
         .map(|s| serde_json::to_vec(&surface(s)).unwrap())
         .collect();
-    let inputs: Vec<ScanInput> = docs
+    // `-- --write-surfaces DIR`: write the surfaces as files for scripts/bench-scan.sh.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(dir) = args
         .iter()
-        .enumerate()
-        .map(|(i, b)| ScanInput {
-            name: format!("s{i:03}"),
-            surface: Some(
-                scan::surface_from_json(mcpseal::json::parse_strict(b).unwrap()).unwrap(),
-            ),
-            launch: None,
-        })
-        .collect();
+        .position(|a| a == "--write-surfaces")
+        .and_then(|i| args.get(i + 1))
+    {
+        for (i, d) in docs.iter().enumerate() {
+            std::fs::write(format!("{dir}/s{i:03}.json"), d).unwrap();
+        }
+        return;
+    }
+    let inputs = parse_all(&docs);
     let bytes: usize = docs.iter().map(Vec::len).sum();
     // Warm up (compiles the patterns once, as the first scan in a process does).
     let n = scan::scan(&inputs).len();
@@ -68,17 +85,7 @@ fn main() {
         engine.push(t.elapsed());
         assert_eq!(f.len(), n);
         let t = Instant::now();
-        let parsed: Vec<ScanInput> = docs
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ScanInput {
-                name: format!("s{i:03}"),
-                surface: Some(
-                    scan::surface_from_json(mcpseal::json::parse_strict(b).unwrap()).unwrap(),
-                ),
-                launch: None,
-            })
-            .collect();
+        let parsed = parse_all(&docs);
         let f = scan::scan(&parsed);
         end_to_end.push(t.elapsed());
         assert_eq!(f.len(), n);

@@ -21,6 +21,15 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
 
 const NAMED_KINDS: [EntityKind; 2] = [EntityKind::Tools, EntityKind::Prompts];
 
+/// The keys of one kind of entity on a surface.
+fn names_of(surface: &Surface, kind: EntityKind) -> impl Iterator<Item = &String> {
+    surface
+        .entities
+        .get(&kind)
+        .into_iter()
+        .flat_map(|m| m.keys())
+}
+
 /// A name specific enough that seeing it in prose means it was meant: it has a separator,
 /// a digit or an inner capital, and at least four characters.
 fn distinctive(name: &str) -> bool {
@@ -35,12 +44,7 @@ fn distinctive(name: &str) -> bool {
 pub fn scan_within(server: &str, surface: &Surface, compare: bool, out: &mut Vec<Finding>) {
     let mut entries = Vec::new();
     for kind in NAMED_KINDS {
-        for name in surface
-            .entities
-            .get(&kind)
-            .into_iter()
-            .flat_map(|m| m.keys())
-        {
+        for name in names_of(surface, kind) {
             entries.push((server, kind, name.as_str()));
             if !name.as_str().is_single_script() {
                 out.push(name_finding(
@@ -71,12 +75,7 @@ pub fn scan_across(inputs: &[ScanInput], out: &mut Vec<Finding>) {
     let mut entries = Vec::new();
     for (server, surface) in &surfaces {
         for kind in NAMED_KINDS {
-            for name in surface
-                .entities
-                .get(&kind)
-                .into_iter()
-                .flat_map(|m| m.keys())
-            {
+            for name in names_of(surface, kind) {
                 entries.push((*server, kind, name.as_str()));
             }
         }
@@ -167,12 +166,7 @@ impl Index {
                     add(n, Mention::ServerInfo, true);
                 }
                 for kind in NAMED_KINDS {
-                    for name in surface
-                        .entities
-                        .get(&kind)
-                        .into_iter()
-                        .flat_map(|m| m.keys())
-                    {
+                    for name in names_of(surface, kind) {
                         add(name, Mention::Entity(kind), false);
                     }
                 }
@@ -304,12 +298,7 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
     for kind in NAMED_KINDS {
         let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (server, surface) in surfaces {
-            for name in surface
-                .entities
-                .get(&kind)
-                .into_iter()
-                .flat_map(|m| m.keys())
-            {
+            for name in names_of(surface, kind) {
                 by_name.entry(name.as_str()).or_default().push(server);
             }
         }
