@@ -742,11 +742,22 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
             if pat.code == Code::LiteralSecret {
                 matched = super::launch::redact(&matched);
             }
+            // "send it to alice@example.com" documents a mail tool; RFC 2606 names are no one's.
+            let example = pat.code == Code::Exfiltration && names_example_host(&matched);
             hits.push(Hit {
                 code: pat.code,
-                severity: pat.severity,
+                severity: if example { Severity::Low } else { pat.severity },
                 offset: clean.orig(m.start() + (whole.len() - whole.trim_start().len())),
-                reason: format!("{}: \"{}\"", pat.why, printable_preview(&matched, 70)),
+                reason: format!(
+                    "{}{}: \"{}\"",
+                    pat.why,
+                    if example {
+                        " (a reserved example address)"
+                    } else {
+                        ""
+                    },
+                    printable_preview(&matched, 70)
+                ),
             });
         }
     }
@@ -812,6 +823,31 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
             reason: format!("an email address: {}", printable_preview(&text(&m), 70)),
         });
     }
+}
+
+/// Whether the address at the end of `text` (after `@` or `://`) is on a reserved example
+/// domain (RFC 2606 / RFC 6761) or localhost.
+fn names_example_host(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let host = match (lower.rfind('@'), lower.rfind("://")) {
+        (Some(a), Some(u)) if a > u => lower.get(a + 1..),
+        (_, Some(u)) => lower.get(u + 3..),
+        (Some(a), None) => lower.get(a + 1..),
+        (None, None) => None,
+    }
+    .unwrap_or("");
+    let host = host
+        .split(['/', '?', '#', ':'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
+    ["example.com", "example.net", "example.org", "localhost"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || [".example", ".test", ".invalid", ".localhost"]
+            .iter()
+            .any(|t| host.ends_with(t))
+        || host.starts_with("127.")
 }
 
 fn is_ipv4(host: &str) -> bool {
