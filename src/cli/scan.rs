@@ -231,27 +231,22 @@ fn run_inner(args: Args, g: &Global) -> CmdResult {
     Ok(if failing > 0 { Exit::Fail } else { Exit::Ok })
 }
 
+fn io_error(p: &Path, e: &std::io::Error) -> CliError {
+    let code = if e.kind() == std::io::ErrorKind::NotFound {
+        "not-found"
+    } else {
+        "io-error"
+    };
+    CliError::error(code, format!("{}: {e}", p.display()))
+}
+
 fn read_text(p: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(p).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            "not-found"
-        } else {
-            "io-error"
-        };
-        CliError::error(code, format!("{}: {e}", p.display()))
-    })
+    std::fs::read_to_string(p).map_err(|e| io_error(p, &e))
 }
 
 /// Reads one surface JSON file (strictly: duplicate keys are refused).
 pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> {
-    let bytes = std::fs::read(p).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            "not-found"
-        } else {
-            "io-error"
-        };
-        CliError::error(code, format!("{}: {e}", p.display()))
-    })?;
+    let bytes = std::fs::read(p).map_err(|e| io_error(p, &e))?;
     let v = crate::json::parse_strict(&bytes)
         .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
     if !v.is_object() {
@@ -336,6 +331,16 @@ fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, Cli
             CliError::error(e.code(), format!("{name}: {e}"))
                 .help("check the server starts on its own: run the command directly")
         })
+}
+
+/// Findings at or above `min`, one line each (`Finding`'s `Display`), for commands that scan
+/// on the side: `pin` reports what it pins, `run --deny-findings` names what it refused.
+pub fn brief(findings: &[scan::Finding], min: Severity) -> String {
+    findings
+        .iter()
+        .filter(|f| f.severity >= min)
+        .map(|f| format!("{f}\n"))
+        .collect()
 }
 
 fn counts(report: &Report) -> BTreeMap<Severity, usize> {
