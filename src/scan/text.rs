@@ -662,6 +662,12 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(
             Exfiltration,
             High,
+            &format!(r"(?i)\b(?:bcc|cc)\b\s*:?\s*{EMAIL}"),
+            "adds a hidden recipient",
+        ),
+        p(
+            Exfiltration,
+            High,
             r"(?i)\b(?:include|pass|add|put|provide|send|append|insert|copy|paste|attach|summari[sz]e|repeat|output|give)\b[^.!?\n]{0,60}?(?:\b(?:previous|prior|earlier|preceding|last|entire|full|whole|all)\s+(?:user\s+)?(?:messages?|conversation|chat|prompts?)\b|\b(?:conversation|chat)\s+history\b|\bsystem\s+prompt\b)",
             "asks for conversation content: it would leave through the tool's arguments",
         ),
