@@ -373,6 +373,84 @@ fn benign_reference_servers_have_nothing_at_high() {
     assert_eq!(scan_json(&refs).0, 1);
 }
 
+/// The same servers started now and captured live by an independent raw JSON-RPC client
+/// (testdata/scan/benign/capture.py), so the corpus follows the pinned peers, not a snapshot.
+#[test]
+fn benign_reference_servers_captured_live_now() {
+    let Some(python) = common::venv_bin("python") else {
+        return;
+    };
+    let Some(node) = common::system_bin("node") else {
+        return;
+    };
+    let Some(everything) =
+        common::node_module("@modelcontextprotocol/server-everything/dist/index.js")
+    else {
+        return;
+    };
+    let Some(fs) = common::node_module("@modelcontextprotocol/server-filesystem/dist/index.js")
+    else {
+        return;
+    };
+    let Some(memory) = common::node_module("@modelcontextprotocol/server-memory/dist/index.js")
+    else {
+        return;
+    };
+    let Some(git) = common::venv_bin("mcp-server-git") else {
+        return;
+    };
+    let Some(fetch) = common::venv_bin("mcp-server-fetch") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let node = node.display().to_string();
+    let servers: Vec<(&str, Vec<String>)> = vec![
+        (
+            "server-everything",
+            vec![
+                node.clone(),
+                everything.display().to_string(),
+                "stdio".into(),
+            ],
+        ),
+        (
+            "server-filesystem",
+            vec![
+                node.clone(),
+                fs.display().to_string(),
+                root.display().to_string(),
+            ],
+        ),
+        (
+            "server-memory",
+            vec![node.clone(), memory.display().to_string()],
+        ),
+        ("mcp-server-git", vec![git.display().to_string()]),
+        ("mcp-server-fetch", vec![fetch.display().to_string()]),
+    ];
+    let mut args = Vec::new();
+    for (name, argv) in &servers {
+        let out = dir.path().join(format!("{name}.json"));
+        let mut c = std::process::Command::new(&python);
+        c.arg(data("benign/capture.py"))
+            .arg(&out)
+            .arg("--")
+            .args(argv)
+            .env("MEMORY_FILE_PATH", dir.path().join("memory.jsonl"));
+        let (code, _, err) = common::run(&mut c);
+        assert_eq!(code, 0, "{name}: capture failed: {err}");
+        args.push("--surface-file".to_owned());
+        args.push(format!("{name}={}", out.display()));
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, v) = scan_json(&refs);
+    assert_eq!(v["servers"], 5);
+    assert!(at_least(&v, Severity::High).is_empty(), "{v}");
+    assert_eq!(code, 0, "{v}");
+}
+
 /// The same servers captured live by mcpseal (needs `crate::mcp::capture`, issue 3).
 #[test]
 #[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
