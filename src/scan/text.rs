@@ -127,15 +127,68 @@ fn push_escaped(pointer: &mut String, token: &str) {
 /// Every rule that looks at one string.
 pub fn scan_string(s: &str, role: Role) -> Vec<Hit> {
     let mut hits = Vec::new();
-    hidden(s, role, &mut hits);
-    whitespace_padding(s, &mut hits);
-    if role == Role::Key && s.is_ascii() && s.len() < 64 {
+    let shape = Shape::of(s);
+    if !shape.ascii || shape.control {
+        hidden(s, role, &mut hits);
+    }
+    if !shape.ascii || shape.long_whitespace {
+        whitespace_padding(s, &mut hits);
+    }
+    if role == Role::Key && shape.ascii && s.len() < 64 {
         // An ordinary ASCII member name: nothing a pattern below could mean.
         return hits;
     }
-    let clean = Cleaned::new(s);
+    let clean = Cleaned::new(s, &shape);
     patterns(&clean, role, &mut hits);
     hits
+}
+
+/// What one pass over the bytes says about a string: most strings are plain ASCII prose,
+/// and for those the character-level rules have nothing to look at.
+struct Shape {
+    ascii: bool,
+    /// A control character other than tab and line feed.
+    control: bool,
+    /// Any byte below 0x20 (line breaks included) or DEL.
+    low_byte: bool,
+    double_space: bool,
+    /// A run of at least ten ASCII whitespace bytes (the shortest padding reported).
+    long_whitespace: bool,
+}
+
+impl Shape {
+    fn of(s: &str) -> Shape {
+        let mut shape = Shape {
+            ascii: true,
+            control: false,
+            low_byte: false,
+            double_space: false,
+            long_whitespace: false,
+        };
+        let mut run = 0usize;
+        let mut prev_space = false;
+        for &b in s.as_bytes() {
+            if b >= 0x80 {
+                shape.ascii = false;
+                return shape;
+            }
+            if b < 0x20 || b == 0x7F {
+                shape.low_byte = true;
+                if b != b'\t' && b != b'\n' {
+                    shape.control = true;
+                }
+            }
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
+                run += 1;
+                shape.long_whitespace |= run >= 10;
+            } else {
+                run = 0;
+            }
+            shape.double_space |= prev_space && b == b' ';
+            prev_space = b == b' ';
+        }
+        shape
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -238,13 +291,6 @@ fn printable_preview(text: &str, max: usize) -> String {
 }
 
 fn hidden(s: &str, role: Role, hits: &mut Vec<Hit>) {
-    if s.is_ascii()
-        && !s
-            .bytes()
-            .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7F)
-    {
-        return;
-    }
     let chars: Vec<char> = s.chars().collect();
     // Per class: first offset, count.
     let mut invisible: Option<(usize, usize, bool)> = None; // (first, count, soft-hyphen only)
@@ -481,13 +527,9 @@ pub(crate) struct Cleaned<'a> {
 }
 
 impl<'a> Cleaned<'a> {
-    pub(crate) fn new(s: &'a str) -> Cleaned<'a> {
+    fn new(s: &'a str, shape: &Shape) -> Cleaned<'a> {
         // Fast path: ASCII with no control characters and no whitespace runs is already clean.
-        let bytes = s.as_bytes();
-        if s.is_ascii()
-            && !bytes.iter().any(|&b| b < 0x20 || b == 0x7F)
-            && !bytes.windows(2).any(|w| w == b"  ")
-        {
+        if shape.ascii && !shape.low_byte && !shape.double_space {
             return Cleaned {
                 text: std::borrow::Cow::Borrowed(s),
                 offsets: None,
