@@ -9,7 +9,14 @@ mod common;
 fn demo_walks_through_every_step_and_exits_zero() {
     let (code, out, err) = common::run(common::mcpseal().arg("demo"));
     assert_eq!(code, 0, "demo failed:\n{out}\n{err}");
-    for step in ["key generate", "sign", "verify", "pin demo", "check", "mcpseal run --name demo"] {
+    for step in [
+        "key generate",
+        "sign",
+        "verify",
+        "pin demo",
+        "check",
+        "mcpseal run --name demo",
+    ] {
         assert!(out.contains(step), "the demo never showed `{step}`:\n{out}");
     }
     assert!(out.contains("All steps behaved as expected."), "{out}");
