@@ -609,6 +609,13 @@ fn human_output_names_code_server_and_totals() {
             .any(|c| ('\u{E0000}'..='\u{E007F}').contains(&c)),
         "{out}"
     );
+    // The global --json gives the JSON report.
+    let mut c = common::mcpseal();
+    c.arg("--json").arg("scan").args(&args);
+    let (code, out, _) = common::run(&mut c);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "findings-at-threshold");
 }
 
 // ---------------------------------------------------------------------------------------
