@@ -373,6 +373,34 @@ fn benign_reference_servers_have_nothing_at_high() {
     assert_eq!(scan_json(&refs).0, 1);
 }
 
+/// The five real reference servers' command lines (the filesystem server serves `root`), or
+/// None when a peer is missing (a failure under CI).
+fn benign_servers(root: &Path) -> Option<Vec<(&'static str, Vec<String>)>> {
+    let node = common::system_bin("node")?.display().to_string();
+    let module = |m: &str| {
+        common::node_module(&format!("@modelcontextprotocol/{m}/dist/index.js"))
+            .map(|p| p.display().to_string())
+    };
+    let venv = |b: &str| common::venv_bin(b).map(|p| p.display().to_string());
+    Some(vec![
+        (
+            "server-everything",
+            vec![node.clone(), module("server-everything")?, "stdio".into()],
+        ),
+        (
+            "server-filesystem",
+            vec![
+                node.clone(),
+                module("server-filesystem")?,
+                root.display().to_string(),
+            ],
+        ),
+        ("server-memory", vec![node, module("server-memory")?]),
+        ("mcp-server-git", vec![venv("mcp-server-git")?]),
+        ("mcp-server-fetch", vec![venv("mcp-server-fetch")?]),
+    ])
+}
+
 /// The same servers started now and captured live by an independent raw JSON-RPC client
 /// (testdata/scan/benign/capture.py), so the corpus follows the pinned peers, not a snapshot.
 #[test]
@@ -380,56 +408,12 @@ fn benign_reference_servers_captured_live_now() {
     let Some(python) = common::venv_bin("python") else {
         return;
     };
-    let Some(node) = common::system_bin("node") else {
-        return;
-    };
-    let Some(everything) =
-        common::node_module("@modelcontextprotocol/server-everything/dist/index.js")
-    else {
-        return;
-    };
-    let Some(fs) = common::node_module("@modelcontextprotocol/server-filesystem/dist/index.js")
-    else {
-        return;
-    };
-    let Some(memory) = common::node_module("@modelcontextprotocol/server-memory/dist/index.js")
-    else {
-        return;
-    };
-    let Some(git) = common::venv_bin("mcp-server-git") else {
-        return;
-    };
-    let Some(fetch) = common::venv_bin("mcp-server-fetch") else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir(&root).unwrap();
-    let node = node.display().to_string();
-    let servers: Vec<(&str, Vec<String>)> = vec![
-        (
-            "server-everything",
-            vec![
-                node.clone(),
-                everything.display().to_string(),
-                "stdio".into(),
-            ],
-        ),
-        (
-            "server-filesystem",
-            vec![
-                node.clone(),
-                fs.display().to_string(),
-                root.display().to_string(),
-            ],
-        ),
-        (
-            "server-memory",
-            vec![node.clone(), memory.display().to_string()],
-        ),
-        ("mcp-server-git", vec![git.display().to_string()]),
-        ("mcp-server-fetch", vec![fetch.display().to_string()]),
-    ];
+    let Some(servers) = benign_servers(&root) else {
+        return;
+    };
     let mut args = Vec::new();
     for (name, argv) in &servers {
         let out = dir.path().join(format!("{name}.json"));
@@ -455,44 +439,10 @@ fn benign_reference_servers_captured_live_now() {
 #[test]
 #[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn benign_reference_servers_live() {
-    let Some(everything) =
-        common::node_module("@modelcontextprotocol/server-everything/dist/index.js")
-    else {
-        return;
-    };
-    let Some(fs) = common::node_module("@modelcontextprotocol/server-filesystem/dist/index.js")
-    else {
-        return;
-    };
-    let Some(memory) = common::node_module("@modelcontextprotocol/server-memory/dist/index.js")
-    else {
-        return;
-    };
-    let Some(git) = common::venv_bin("mcp-server-git") else {
-        return;
-    };
-    let Some(fetch) = common::venv_bin("mcp-server-fetch") else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    let servers: Vec<(&str, Vec<String>)> = vec![
-        (
-            "everything",
-            vec![
-                "node".into(),
-                everything.display().to_string(),
-                "stdio".into(),
-            ],
-        ),
-        (
-            "filesystem",
-            vec!["node".into(), fs.display().to_string(), d.into()],
-        ),
-        ("memory", vec!["node".into(), memory.display().to_string()]),
-        ("git", vec![git.display().to_string()]),
-        ("fetch", vec![fetch.display().to_string()]),
-    ];
+    let Some(servers) = benign_servers(dir.path()) else {
+        return;
+    };
     for (name, argv) in servers {
         let mut args: Vec<&str> = vec!["--name", name, "--"];
         args.extend(argv.iter().map(String::as_str));
