@@ -215,6 +215,17 @@ fn attack_two_calculate_tools_one_with_hidden_block() {
 fn attack_tag_characters_are_decoded() {
     let (code, v) = scan_files(&["attacks/tags.json"]);
     assert_eq!(code, 1);
+    // Critical, so it fails even `--fail-on critical`; the sidenote attack (high) does not.
+    let tags = data("attacks/tags.json").display().to_string();
+    assert_eq!(
+        scan_json(&["--fail-on", "critical", "--surface-file", &tags]).0,
+        1
+    );
+    let sidenote = data("attacks/sidenote.json").display().to_string();
+    assert_eq!(
+        scan_json(&["--fail-on", "critical", "--surface-file", &sidenote]).0,
+        0
+    );
     let f = findings(&v)
         .into_iter()
         .find(|f| f["code"] == "tag-characters")
