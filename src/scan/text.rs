@@ -809,7 +809,8 @@ fn patterns(clean: &Cleaned, role: Role, hits: &mut Vec<Hit>) {
             });
         }
     }
-    if role == Role::SchemaRef {
+    // A resource's `uri`, a template's `uriTemplate` and `$schema` are addresses by design.
+    if matches!(role, Role::SchemaRef | Role::Name) {
         return;
     }
     let urls = if clean.text.contains("://") {
@@ -1058,6 +1059,7 @@ mod tests {
         let low = codes("docs at https://example.com/x");
         assert_eq!(low, vec![(Code::Exfiltration, Severity::Low)]);
         assert!(scan_string("http://json-schema.org/draft-07/schema#", Role::SchemaRef).is_empty());
+        assert!(scan_string("https://api.example.net/repos/{owner}", Role::Name).is_empty());
     }
 
     #[test]
