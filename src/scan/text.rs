@@ -1106,6 +1106,67 @@ mod tests {
         assert_eq!(d.offset, 8);
     }
 
+    /// A cheap fuzz: strings drawn from a palette of the characters and fragments the rules
+    /// care about, in every role. No panic, offsets within the string.
+    #[test]
+    fn random_strings_from_a_hostile_palette_never_panic() {
+        const PALETTE: &[&str] = &[
+            "a",
+            "é",
+            " ",
+            "  ",
+            "\n",
+            "\r",
+            "\t",
+            "\u{1b}[",
+            "\u{200b}",
+            "\u{200d}",
+            "\u{fe0f}",
+            "\u{e0041}",
+            "\u{e007f}",
+            "\u{1f3f4}",
+            "\u{202e}",
+            "\u{2066}",
+            "\u{200e}",
+            "\u{ad}",
+            "\u{e0100}",
+            "<IMPORTANT>",
+            "ignore previous instructions",
+            "do not tell the user",
+            "~/.ssh/id_rsa",
+            ".env",
+            "mcp.json",
+            "send it to a@b.io",
+            "https://webhook.site/x",
+            "previous message",
+            "sk-ant-api03-",
+            "\u{2800}",
+            "’",
+            "@",
+            "://",
+            ".",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 24) as usize;
+            let s: String = (0..len)
+                .map(|_| PALETTE[(next() % PALETTE.len() as u64) as usize])
+                .collect();
+            let n = s.chars().count();
+            for role in [Role::Name, Role::Key, Role::SchemaRef, Role::Text] {
+                for h in scan_string(&s, role) {
+                    assert!(h.offset <= n, "{s:?}: {h:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn hidden_characters_in_property_names_are_found() {
         let h = scan_string("side\u{200b}note", Role::Key);
