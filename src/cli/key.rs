@@ -1,13 +1,279 @@
-//! `mcpseal key generate` and `mcpseal key id`.
+//! `mcpseal key generate` and `mcpseal key id`, and the passphrase and private-key sources the
+//! signing commands share (`MCPSEAL_PASSWORD`, `--password-file`, a terminal prompt;
+//! `MCPSEAL_PRIVATE_KEY` for CI secrets).
 
-use super::{CmdResult, Global};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::{CliError, CmdResult, Exit, Global, emit, emit_json, read_input};
+use crate::keys::{self, PublicKey, SecretKey};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
-    /// Generate an Ed25519 key pair.
-    Generate {},
+    /// Generate an Ed25519 key pair: NAME.key (PKCS#8, encrypted, mode 0600) and NAME.pub.
+    ///
+    /// The passphrase comes from MCPSEAL_PASSWORD, --password-file, or a prompt (asked twice)
+    /// on a terminal. Existing files are never overwritten without --force.
+    Generate {
+        /// Folder to write the key files into.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        out_dir: PathBuf,
+        /// Base name of the key files.
+        #[arg(long, default_value = "mcpseal", value_name = "NAME")]
+        name: String,
+        /// Write the private key unencrypted (for throwaway keys; prefer a CI secret store).
+        #[arg(long, conflicts_with = "password_file")]
+        no_password: bool,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// Replace existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the key id of a public key (base64 SHA-256 of its DER SubjectPublicKeyInfo).
+    Id {
+        /// Public key file (SPKI PEM).
+        #[arg(value_name = "PUB")]
+        public_key: PathBuf,
+    },
 }
 
-pub fn run(_cmd: KeyCommand, _g: &Global) -> CmdResult {
-    super::not_yet("key")
+/// Largest key file read.
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// The passphrase from `MCPSEAL_PASSWORD`, `--password-file`, or a terminal prompt.
+pub(crate) fn passphrase(
+    file: Option<&Path>,
+    confirm: bool,
+) -> Result<Zeroizing<String>, CliError> {
+    if let Some(p) = file {
+        let bytes = Zeroizing::new(read_input(p, MAX_KEY_FILE, "a password")?);
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            CliError::error(
+                "password-not-utf8",
+                format!("{}: the password file is not UTF-8", p.display()),
+            )
+        })?;
+        let line = text.lines().next().unwrap_or_default();
+        if line.is_empty() {
+            return Err(CliError::error(
+                "empty-password",
+                format!("{}: the password file's first line is empty", p.display()),
+            ));
+        }
+        return Ok(Zeroizing::new(line.to_owned()));
+    }
+    if let Ok(v) = std::env::var("MCPSEAL_PASSWORD") {
+        if v.is_empty() {
+            return Err(CliError::error(
+                "empty-password",
+                "MCPSEAL_PASSWORD is set but empty",
+            ));
+        }
+        return Ok(Zeroizing::new(v));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::error(
+            "no-password-source",
+            "a passphrase is needed and there is no terminal to ask on",
+        )
+        .help(
+            "set MCPSEAL_PASSWORD, pass --password-file FILE, or (key generate only) --no-password",
+        ));
+    }
+    let first = Zeroizing::new(
+        rpassword::prompt_password("Passphrase: ")
+            .map_err(|e| CliError::error("io-error", format!("reading the passphrase: {e}")))?,
+    );
+    if first.is_empty() {
+        return Err(CliError::error("empty-password", "the passphrase is empty"));
+    }
+    if confirm {
+        let again = Zeroizing::new(
+            rpassword::prompt_password("Passphrase (again): ")
+                .map_err(|e| CliError::error("io-error", format!("reading the passphrase: {e}")))?,
+        );
+        if *again != *first {
+            return Err(CliError::error(
+                "password-mismatch",
+                "the two passphrases differ",
+            ));
+        }
+    }
+    Ok(first)
+}
+
+/// Loads the signing key from `--key FILE` or `MCPSEAL_PRIVATE_KEY`, asking for a passphrase
+/// only when the key is encrypted.
+pub(crate) fn load_secret_key(
+    key: Option<&Path>,
+    password_file: Option<&Path>,
+) -> Result<SecretKey, CliError> {
+    let (pem, origin) = match key {
+        Some(p) => (
+            Zeroizing::new(read_input(p, MAX_KEY_FILE, "a private key")?),
+            p.display().to_string(),
+        ),
+        None => {
+            match std::env::var("MCPSEAL_PRIVATE_KEY") {
+                Ok(v) if !v.trim().is_empty() => (
+                    Zeroizing::new(v.into_bytes()),
+                    "MCPSEAL_PRIVATE_KEY".to_owned(),
+                ),
+                _ => {
+                    return Err(CliError::error("no-key", "no signing key: pass --key FILE or set MCPSEAL_PRIVATE_KEY to the PEM text")
+                    .help("mcpseal key generate --name release"));
+                }
+            }
+        }
+    };
+    let key_err = |e: keys::KeyError| {
+        CliError::error(e.code(), format!("{origin}: {e}"))
+            .help("signing keys are Ed25519 PKCS#8 PEM, as `mcpseal key generate` writes")
+    };
+    match SecretKey::from_pem(&pem, None) {
+        Err(keys::KeyError::PassphraseNeeded) => {
+            let pass = passphrase(password_file, false)?;
+            SecretKey::from_pem(&pem, Some(pass.as_bytes())).map_err(key_err)
+        }
+        other => other.map_err(key_err),
+    }
+}
+
+/// Loads an Ed25519 SPKI PEM public key.
+pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, CliError> {
+    let pem = read_input(path, MAX_KEY_FILE, "a public key")?;
+    PublicKey::from_pem(&pem).map_err(|e| {
+        CliError::error(e.code(), format!("{}: {e}", path.display()))
+            .help("public keys are Ed25519 SPKI PEM (`-----BEGIN PUBLIC KEY-----`)")
+    })
+}
+
+/// Writes `contents` to `path` with `mode` via a temp file in the same folder; refuses to
+/// replace an existing file unless `force`.
+fn write_key_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |e: std::io::Error| {
+        CliError::error("io-error", format!("{}: cannot write: {e}", path.display()))
+    };
+    // tempfile creates the file 0600 before any byte is written.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(contents).map_err(io)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    let persisted = if force {
+        tmp.persist(path).map(|_| ())
+    } else {
+        tmp.persist_noclobber(path).map(|_| ())
+    };
+    persisted.map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::error(
+                "key-exists",
+                format!(
+                    "{}: already exists; refusing to overwrite a key",
+                    path.display()
+                ),
+            )
+            .help("choose another --name or --out-dir, or pass --force to replace it")
+        } else {
+            io(e.error)
+        }
+    })
+}
+
+pub fn run(cmd: KeyCommand, g: &Global) -> CmdResult {
+    match cmd {
+        KeyCommand::Generate {
+            out_dir,
+            name,
+            no_password,
+            password_file,
+            force,
+        } => {
+            if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.')
+            {
+                return Err(CliError::error(
+                    "bad-key-name",
+                    format!("--name {name:?}: use a plain file name, without folders"),
+                ));
+            }
+            if !out_dir.is_dir() {
+                return Err(CliError::error(
+                    "not-found",
+                    format!("{}: no such folder", out_dir.display()),
+                ));
+            }
+            let secret_path = out_dir.join(format!("{name}.key"));
+            let public_path = out_dir.join(format!("{name}.pub"));
+            if !force {
+                for p in [&secret_path, &public_path] {
+                    if p.exists() {
+                        return Err(CliError::error(
+                            "key-exists",
+                            format!(
+                                "{}: already exists; refusing to overwrite a key",
+                                p.display()
+                            ),
+                        )
+                        .help(
+                            "choose another --name or --out-dir, or pass --force to replace it",
+                        ));
+                    }
+                }
+            }
+            let pass = if no_password {
+                None
+            } else {
+                Some(passphrase(password_file.as_deref(), true)?)
+            };
+            let key = keys::generate().map_err(|e| CliError::error(e.code(), e.to_string()))?;
+            let pem = key
+                .to_pem(pass.as_ref().map(|p| p.as_bytes()))
+                .map_err(|e| CliError::error(e.code(), e.to_string()))?;
+            write_key_file(&secret_path, pem.as_bytes(), 0o600, force)?;
+            write_key_file(&public_path, key.public().to_pem().as_bytes(), 0o644, force)?;
+            let id = key.public().key_id();
+            if g.json {
+                emit_json(&json!({
+                    "ok": true, "keyId": id, "privateKey": secret_path.display().to_string(),
+                    "publicKey": public_path.display().to_string(), "encrypted": !no_password,
+                }));
+            } else {
+                emit(&format!(
+                    "private key: {} (mode 0600{})",
+                    secret_path.display(),
+                    if no_password {
+                        ", NOT encrypted"
+                    } else {
+                        ", encrypted"
+                    }
+                ));
+                emit(&format!("public key:  {}", public_path.display()));
+                emit(&format!("key id:      {id}"));
+            }
+            Ok(Exit::Ok)
+        }
+        KeyCommand::Id { public_key } => {
+            let k = load_public_key(&public_key)?;
+            if g.json {
+                emit_json(
+                    &json!({"ok": true, "keyId": k.key_id(), "publicKey": public_key.display().to_string()}),
+                );
+            } else {
+                emit(&k.key_id());
+            }
+            Ok(Exit::Ok)
+        }
+    }
 }

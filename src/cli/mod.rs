@@ -217,3 +217,50 @@ pub(crate) fn not_yet(what: &str) -> CmdResult {
         format!("`mcpseal {what}` is not implemented yet"),
     ))
 }
+
+/// Reads a whole input file of at most `max` bytes, with errors that name the file.
+pub(crate) fn read_input(
+    path: &std::path::Path,
+    max: u64,
+    what: &str,
+) -> Result<Vec<u8>, CliError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, what, e))?;
+    if meta.is_dir() {
+        return Err(CliError::error(
+            "is-a-directory",
+            format!("{}: is a directory, expected {what} file", path.display()),
+        ));
+    }
+    if meta.len() > max {
+        return Err(CliError::error(
+            "input-too-large",
+            format!(
+                "{}: {} bytes is over the {max}-byte limit for {what}",
+                path.display(),
+                meta.len()
+            ),
+        ));
+    }
+    let mut buf = Vec::new();
+    use std::io::Read;
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
+        .map_err(|e| io_error(path, what, e))?;
+    if buf.len() as u64 > max {
+        return Err(CliError::error(
+            "input-too-large",
+            format!("{}: over the {max}-byte limit for {what}", path.display()),
+        ));
+    }
+    Ok(buf)
+}
+
+/// An I/O error on `path`, coded `not-found` or `io-error`.
+pub(crate) fn io_error(path: &std::path::Path, what: &str, e: std::io::Error) -> CliError {
+    let code = if e.kind() == std::io::ErrorKind::NotFound {
+        "not-found"
+    } else {
+        "io-error"
+    };
+    CliError::error(code, format!("{}: cannot read {what}: {e}", path.display()))
+}

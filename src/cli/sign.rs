@@ -1,10 +1,130 @@
-//! `mcpseal sign`.
+//! `mcpseal sign`: sign release artifacts into one Sigstore bundle (DSSE + in-toto statement).
 
-use super::{CmdResult, Global};
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use crate::bundle::{self, ReleasePredicate, ServerId, Statement, Subject};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Artifacts to sign: files (npm .tgz, wheels, binaries, MCPB bundles) or directories.
+    #[arg(required = true, value_name = "ARTIFACT")]
+    pub artifacts: Vec<PathBuf>,
+    /// Private key (PKCS#8 PEM) [default: the PEM text in MCPSEAL_PRIVATE_KEY].
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Read the key's passphrase from this file [default: MCPSEAL_PASSWORD, or a prompt].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// The MCP server's name, recorded in the signed statement.
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+    /// The MCP server's version, recorded in the signed statement.
+    #[arg(long, value_name = "VERSION")]
+    pub server_version: Option<String>,
+    /// Where to write the bundle [default: ARTIFACT.sigstore.json; required for several artifacts].
+    #[arg(long, short, value_name = "BUNDLE")]
+    pub output: Option<PathBuf>,
+}
 
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("sign")
+/// The subject name of an artifact: its file name.
+pub(crate) fn subject_name(p: &std::path::Path) -> Result<String, CliError> {
+    let canon = p
+        .canonicalize()
+        .map_err(|e| super::io_error(p, "an artifact", e))?;
+    canon
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            CliError::error(
+                "bad-artifact-name",
+                format!("{}: has no UTF-8 file name", p.display()),
+            )
+        })
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    let output = match (&args.output, args.artifacts.as_slice()) {
+        (Some(o), _) => o.clone(),
+        (None, [one]) => {
+            let mut s = one.as_os_str().to_owned();
+            s.push(".sigstore.json");
+            PathBuf::from(s)
+        }
+        (None, _) => {
+            return Err(CliError::error(
+                "output-needed",
+                "several artifacts go into one bundle: say where with --output",
+            )
+            .help("mcpseal sign a.tgz b.whl --key release.key --output release.sigstore.json"));
+        }
+    };
+    let key = super::key::load_secret_key(args.key.as_deref(), args.password_file.as_deref())?;
+    let mut subjects: Vec<Subject> = Vec::new();
+    for p in &args.artifacts {
+        let name = subject_name(p)?;
+        if subjects.iter().any(|s| s.name == name) {
+            return Err(CliError::error(
+                "duplicate-subject",
+                format!("two artifacts are named {name:?}: subject names must be unique"),
+            ));
+        }
+        let d = crate::digest::digest_path(p).map_err(super::digest::digest_error)?;
+        subjects.push(Subject::new(name, &d.digest));
+    }
+    let predicate = ReleasePredicate {
+        server: ServerId {
+            name: args.server_name,
+            version: args.server_version,
+        },
+        surface: None,
+    };
+    let statement = Statement::new(subjects, predicate);
+    let bundle = bundle::sign(&statement, &key)
+        .map_err(|e| CliError::error("sign-failed", e.to_string()))?;
+    let text = crate::json::to_pretty_sorted(&bundle);
+    write_atomic(&output, text.as_bytes())?;
+    let key_id = key.public().key_id();
+    if g.json {
+        emit_json(&json!({
+            "ok": true, "bundle": output.display().to_string(), "keyId": key_id,
+            "subjects": statement.subject.iter().map(|s| json!({"name": s.name, "sha256": s.digest.get("sha256")})).collect::<Vec<_>>(),
+        }));
+    } else {
+        for s in &statement.subject {
+            emit(&format!(
+                "signed {} sha256:{}",
+                s.name,
+                s.digest.get("sha256").map_or("", String::as_str)
+            ));
+        }
+        emit(&format!("bundle: {} (key id {key_id})", output.display()));
+    }
+    Ok(Exit::Ok)
+}
+
+/// Replaces `path` atomically: temp file in the same folder, fsync, rename.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let io = |e: std::io::Error| {
+        CliError::error("io-error", format!("{}: cannot write: {e}", path.display()))
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }
