@@ -413,7 +413,7 @@ fn human(report: &Report, threshold: Severity, servers: usize) -> String {
         let _ = writeln!(s, "{sev:<8} {:<22} {place}", f.code.as_str());
         let _ = writeln!(s, "         {}", printable(&f.reason));
         if let Some(why) = &r.suppressed {
-            let _ = writeln!(s, "         suppressed: {why}");
+            let _ = writeln!(s, "         suppressed: {}", printable(why));
         }
     }
     let c = counts(report);
