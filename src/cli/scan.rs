@@ -9,8 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
 use super::{CliError, CmdResult, Exit, Global};
 use crate::mcp::LaunchSpec;
 use crate::scan::{self, Report, ScanInput, Suppressions};
@@ -219,37 +217,36 @@ fn run_inner(args: Args, g: &Global) -> CmdResult {
     let (inputs, mut origins) = load_inputs(&req)?;
     origins.suppressions = req.suppressions.clone();
     let findings = scan::scan(&inputs);
+    let servers = inputs.len();
     let report = suppressions.apply(findings);
+    // The process ends right after the report: freeing thousands of entity trees would only
+    // add time (about a tenth of a 100-server scan).
+    std::mem::forget(inputs);
     let failing = report.failing(req.fail_on).count();
     match req.format {
-        Format::Human => super::emit(&human(&report, req.fail_on, inputs.len())),
-        Format::Json => super::emit_json(&json_report(&report, req.fail_on, inputs.len())),
+        Format::Human => super::emit(&human(&report, req.fail_on, servers)),
+        Format::Json => super::emit(&json_report(&report, req.fail_on, servers)),
         Format::Sarif => super::emit_json(&sarif::log(&report, &origins)),
     }
     Ok(if failing > 0 { Exit::Fail } else { Exit::Ok })
 }
 
+fn io_error(p: &Path, e: &std::io::Error) -> CliError {
+    let code = if e.kind() == std::io::ErrorKind::NotFound {
+        "not-found"
+    } else {
+        "io-error"
+    };
+    CliError::error(code, format!("{}: {e}", p.display()))
+}
+
 fn read_text(p: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(p).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            "not-found"
-        } else {
-            "io-error"
-        };
-        CliError::error(code, format!("{}: {e}", p.display()))
-    })
+    std::fs::read_to_string(p).map_err(|e| io_error(p, &e))
 }
 
 /// Reads one surface JSON file (strictly: duplicate keys are refused).
 pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> {
-    let bytes = std::fs::read(p).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            "not-found"
-        } else {
-            "io-error"
-        };
-        CliError::error(code, format!("{}: {e}", p.display()))
-    })?;
+    let bytes = std::fs::read(p).map_err(|e| io_error(p, &e))?;
     let v = crate::json::parse_strict(&bytes)
         .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
     if !v.is_object() {
@@ -258,7 +255,7 @@ pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> 
             format!("{}: a surface file is a JSON object", p.display()),
         ));
     }
-    scan::surface_from_json(&v)
+    scan::surface_from_json(v)
         .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))
 }
 
@@ -293,8 +290,16 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
         )
         .help("scan one server meanwhile: mcpseal scan -- COMMAND ARGS…"));
     }
-    for (name, path) in &req.surface_files {
-        let surface = read_surface_file(path)?;
+    // Read and parse in parallel; report the first failure in argument order.
+    let surfaces: Vec<Result<crate::surface::Surface, CliError>> = {
+        use rayon::prelude::*;
+        req.surface_files
+            .par_iter()
+            .map(|(_, path)| read_surface_file(path))
+            .collect()
+    };
+    for ((name, path), surface) in req.surface_files.iter().zip(surfaces) {
+        let surface = surface?;
         let mut i = entry(&mut inputs, name);
         i.surface = Some(surface);
         origins.files.insert(name.clone(), path.clone());
@@ -328,6 +333,16 @@ fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, Cli
         })
 }
 
+/// Findings at or above `min`, one line each (`Finding`'s `Display`), for commands that scan
+/// on the side: `pin` reports what it pins, `run --deny-findings` names what it refused.
+pub fn brief(findings: &[scan::Finding], min: Severity) -> String {
+    findings
+        .iter()
+        .filter(|f| f.severity >= min)
+        .map(|f| format!("{f}\n"))
+        .collect()
+}
+
 fn counts(report: &Report) -> BTreeMap<Severity, usize> {
     let mut m = BTreeMap::new();
     for r in &report.findings {
@@ -338,23 +353,45 @@ fn counts(report: &Report) -> BTreeMap<Severity, usize> {
     m
 }
 
-fn json_report(report: &Report, threshold: Severity, servers: usize) -> Value {
+/// The JSON report. Fields in alphabetical order: serialized directly, keys come out sorted
+/// as `emit_json` would print them, without an intermediate `Value` (thousands of findings).
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    #[serde(rename = "bySeverity")]
+    by_severity: BTreeMap<&'static str, usize>,
+    exit: u8,
+    failing: usize,
+    findings: &'a [crate::scan::suppress::Reported],
+    ok: bool,
+    reason: Option<&'static str>,
+    servers: usize,
+    suppressed: usize,
+    threshold: &'static str,
+}
+
+fn json_report(report: &Report, threshold: Severity, servers: usize) -> String {
     let failing = report.failing(threshold).count();
-    let by_sev: serde_json::Map<String, Value> = counts(report)
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
-        .collect();
-    json!({
-        "ok": failing == 0,
-        "exit": if failing == 0 { 0 } else { 1 },
-        "reason": if failing == 0 { Value::Null } else { json!("findings-at-threshold") },
-        "threshold": threshold.as_str(),
-        "servers": servers,
-        "failing": failing,
-        "bySeverity": by_sev,
-        "suppressed": report.findings.iter().filter(|r| r.suppressed.is_some()).count(),
-        "findings": report.findings,
-    })
+    let r = JsonReport {
+        by_severity: counts(report)
+            .into_iter()
+            .map(|(s, n)| (s.as_str(), n))
+            .collect(),
+        exit: if failing == 0 { 0 } else { 1 },
+        failing,
+        findings: &report.findings,
+        ok: failing == 0,
+        reason: (failing > 0).then_some("findings-at-threshold"),
+        servers,
+        suppressed: report
+            .findings
+            .iter()
+            .filter(|r| r.suppressed.is_some())
+            .count(),
+        threshold: threshold.as_str(),
+    };
+    let mut s = serde_json::to_string_pretty(&r).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
 }
 
 fn human(report: &Report, threshold: Severity, servers: usize) -> String {
@@ -376,7 +413,7 @@ fn human(report: &Report, threshold: Severity, servers: usize) -> String {
         let _ = writeln!(s, "{sev:<8} {:<22} {place}", f.code.as_str());
         let _ = writeln!(s, "         {}", printable(&f.reason));
         if let Some(why) = &r.suppressed {
-            let _ = writeln!(s, "         suppressed: {why}");
+            let _ = writeln!(s, "         suppressed: {}", printable(why));
         }
     }
     let c = counts(report);
@@ -416,21 +453,7 @@ fn human(report: &Report, threshold: Severity, servers: usize) -> String {
     s
 }
 
-/// Control and invisible characters shown as escapes, so a report cannot itself hide text
-/// or drive the terminal.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control()
-                || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xE0000..=0xE007F)
-            {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+use crate::scan::printable;
 
 #[cfg(test)]
 mod tests {

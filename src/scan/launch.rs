@@ -213,7 +213,7 @@ fn base_name(command: &str) -> String {
 
 /// Looks at an argv (each word with its pointer). `depth` bounds recursion into shell strings.
 fn command_line(argv: &[(String, String)], o: &mut Out<'_>, depth: usize) {
-    let Some((cmd, cmd_ptr)) = argv.first() else {
+    let Some((cmd, _)) = argv.first() else {
         return;
     };
     let rest = argv.get(1..).unwrap_or(&[]);
@@ -271,7 +271,6 @@ fn command_line(argv: &[(String, String)], o: &mut Out<'_>, depth: usize) {
         }
         _ => {}
     }
-    let _ = cmd_ptr;
 }
 
 fn shell(base: &str, rest: &[(String, String)], o: &mut Out<'_>, depth: usize) {
@@ -339,12 +338,9 @@ fn npm_unpinned(spec: &str) -> Option<String> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
         return Some("a tarball URL whose content can change".into());
     }
-    let (scoped, body) = match spec.strip_prefix('@') {
-        Some(b) => (true, b),
-        None => (false, spec),
-    };
+    // `@scope/name@version`: the version follows the second `@`.
+    let body = spec.strip_prefix('@').unwrap_or(spec);
     let version = body.split_once('@').map(|(_, v)| v);
-    let _ = scoped;
     match version {
         None => Some("no version: every launch runs whatever is newest".into()),
         Some("") => Some("an empty version".into()),

@@ -6,21 +6,29 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::Regex;
+use regex::bytes::Regex;
 use unicode_security::MixedScript;
 
-use super::text::{self, Role};
 use super::{Code, Finding, ScanInput, Target};
 use crate::severity::Severity;
 use crate::surface::{EntityKind, Surface};
 
 /// Words that turn a mention of another server's tool into an order about it.
 static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:must|always|never|instead|important|override|redirect|ignore|do\s+not|don't|shall|whenever|every|all\s+(?:e-?mails?|messages|calls|requests))\b")
+    Regex::new(r"(?-u)(?i)\b(?:must|always|never|instead|important|override|redirect|ignore|do\s+not|don't|shall|whenever|every|all\s+(?:e-?mails?|messages|calls|requests))\b")
         .unwrap_or_else(|e| panic!("{e}"))
 });
 
 const NAMED_KINDS: [EntityKind; 2] = [EntityKind::Tools, EntityKind::Prompts];
+
+/// The keys of one kind of entity on a surface.
+fn names_of(surface: &Surface, kind: EntityKind) -> impl Iterator<Item = &String> {
+    surface
+        .entities
+        .get(&kind)
+        .into_iter()
+        .flat_map(|m| m.keys())
+}
 
 /// A name specific enough that seeing it in prose means it was meant: it has a separator,
 /// a digit or an inner capital, and at least four characters.
@@ -32,15 +40,11 @@ fn distinctive(name: &str) -> bool {
 }
 
 /// Rules that need only one server: confusable names among its own entities, mixed scripts.
-pub fn scan_within(server: &str, surface: &Surface, out: &mut Vec<Finding>) {
+/// With `compare` false only the per-name rule runs (the caller compares names itself).
+pub fn scan_within(server: &str, surface: &Surface, compare: bool, out: &mut Vec<Finding>) {
     let mut entries = Vec::new();
     for kind in NAMED_KINDS {
-        for name in surface
-            .entities
-            .get(&kind)
-            .into_iter()
-            .flat_map(|m| m.keys())
-        {
+        for name in names_of(surface, kind) {
             entries.push((server, kind, name.as_str()));
             if !name.as_str().is_single_script() {
                 out.push(name_finding(
@@ -54,35 +58,29 @@ pub fn scan_within(server: &str, surface: &Surface, out: &mut Vec<Finding>) {
             }
         }
     }
-    confusables(&entries, false, out);
+    if compare {
+        confusables(&entries, out);
+    }
 }
 
-/// Rules across servers: references to another server or its tools, collisions, confusables.
-/// `out` already holds each server's own findings (collisions with a poisoned twin are high).
+/// Rules across servers on names: collisions and confusables (references are found during
+/// the string walk, through [`Index`]). `out` already holds each server's own findings
+/// (collisions with a poisoned twin are high).
 pub fn scan_across(inputs: &[ScanInput], out: &mut Vec<Finding>) {
     let surfaces: Vec<(&str, &Surface)> = inputs
         .iter()
         .filter_map(|i| i.surface.as_ref().map(|s| (i.name.as_str(), s)))
         .collect();
-    if surfaces.len() < 2 {
-        return;
-    }
-    references(inputs, &surfaces, out);
     collisions(&surfaces, out);
     let mut entries = Vec::new();
     for (server, surface) in &surfaces {
         for kind in NAMED_KINDS {
-            for name in surface
-                .entities
-                .get(&kind)
-                .into_iter()
-                .flat_map(|m| m.keys())
-            {
+            for name in names_of(surface, kind) {
                 entries.push((*server, kind, name.as_str()));
             }
         }
     }
-    confusables(&entries, true, out);
+    confusables(&entries, out);
 }
 
 fn escape(s: &str) -> String {
@@ -124,112 +122,131 @@ fn name_finding(
 struct Needle {
     text: String,
     owner: usize,
-    what: String,
+    what: Mention,
     distinctive: bool,
     is_server: bool,
 }
 
-fn references(inputs: &[ScanInput], surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
-    let _ = inputs;
-    let mut needles: Vec<Needle> = Vec::new();
-    let mut owned: Vec<BTreeSet<String>> = Vec::new();
-    for (i, (server, surface)) in surfaces.iter().enumerate() {
-        let mut mine = BTreeSet::new();
-        let mut add = |text: &str, what: String, is_server: bool| {
-            if text.chars().count() < 3 {
-                return;
-            }
-            mine.insert(text.to_ascii_lowercase());
-            needles.push(Needle {
-                text: text.to_owned(),
-                owner: i,
-                what,
-                distinctive: distinctive(text),
-                is_server,
-            });
-        };
-        add(server, format!("server `{server}`"), true);
-        if let Some(n) = surface.server_info.get("name").and_then(|v| v.as_str())
-            && n != *server
-        {
-            add(
-                n,
-                format!("server `{server}` (serverInfo name `{n}`)"),
-                true,
-            );
-        }
-        for kind in NAMED_KINDS {
-            for name in surface
-                .entities
-                .get(&kind)
-                .into_iter()
-                .flat_map(|m| m.keys())
-            {
-                add(
-                    name,
-                    format!("{} `{name}` of server `{server}`", kind.noun()),
-                    false,
-                );
-            }
-        }
-        owned.push(mine);
-    }
-    let Ok(ac) = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .build(needles.iter().map(|n| n.text.as_str()))
-    else {
-        return;
-    };
-    for (i, (server, surface)) in surfaces.iter().enumerate() {
-        let mine = owned.get(i);
-        let mut look =
-            |s: &str, target: Target, entity: Option<&String>, pointer: &str, field: &str| {
-                for (n, at) in mentions(&ac, &needles, s) {
-                    if n.owner == i
-                        || mine.is_some_and(|m| m.contains(&n.text.to_ascii_lowercase()))
-                    {
-                        continue;
+/// The names every server owns (its configured name, its `serverInfo` name, its tool and
+/// prompt names), for finding one server's strings that name another server.
+pub struct Index {
+    ac: Option<AhoCorasick>,
+    needles: Vec<Needle>,
+    /// Per input, the lowercased names it owns itself (a shared name is not a reference).
+    owned: Vec<BTreeSet<String>>,
+}
+
+impl Index {
+    /// Indexes `inputs`; position `i` in `inputs` is server `i` in [`Index::look`].
+    pub fn new(inputs: &[ScanInput]) -> Index {
+        let mut needles: Vec<Needle> = Vec::new();
+        let mut owned: Vec<BTreeSet<String>> = Vec::new();
+        let with_surface = inputs.iter().filter(|i| i.surface.is_some()).count();
+        for (i, input) in inputs.iter().enumerate() {
+            let server = input.name.as_str();
+            let mut mine = BTreeSet::new();
+            let mut add = |text: &str, what: Mention, is_server: bool| {
+                if text.chars().count() < 3 {
+                    return;
+                }
+                mine.insert(text.to_ascii_lowercase());
+                needles.push(Needle {
+                    text: text.to_owned(),
+                    owner: i,
+                    what,
+                    distinctive: distinctive(text),
+                    is_server,
+                });
+            };
+            add(server, Mention::Server, true);
+            if let Some(surface) = &input.surface {
+                if let Some(n) = surface.server_info.get("name").and_then(|v| v.as_str())
+                    && n != server
+                {
+                    add(n, Mention::ServerInfo, true);
+                }
+                for kind in NAMED_KINDS {
+                    for name in names_of(surface, kind) {
+                        add(name, Mention::Entity(kind), false);
                     }
-                    let severity = if DIRECTIVE.is_match(s) {
-                        Severity::High
-                    } else {
-                        Severity::Medium
-                    };
-                    out.push(Finding {
-                        code: Code::CrossServerReference,
-                        severity,
-                        server: (*server).to_owned(),
-                        kind: target,
-                        entity: entity.cloned(),
-                        field: field.to_owned(),
-                        pointer: pointer.to_owned(),
-                        offset: Some(at),
-                        reason: format!(
-                            "names {}{}",
-                            n.what,
-                            if severity == Severity::High {
-                                " and gives orders about it (shadowing)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    });
+                }
+            }
+            owned.push(mine);
+        }
+        let ac = if with_surface >= 2 {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(needles.iter().map(|n| n.text.as_str()))
+                .ok()
+        } else {
+            None
+        };
+        Index { ac, needles, owned }
+    }
+
+    /// Reports every other server's name in `s`, a string of server `me` (`names`: the
+    /// servers' names by position).
+    #[allow(clippy::too_many_arguments)]
+    pub fn look(
+        &self,
+        me: usize,
+        names: &[&str],
+        s: &str,
+        target: Target,
+        entity: Option<&String>,
+        pointer: &str,
+        field: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(ac) = &self.ac else { return };
+        let mine = self.owned.get(me);
+        for (n, at) in mentions(ac, &self.needles, s) {
+            if n.owner == me || mine.is_some_and(|m| m.contains(&n.text.to_ascii_lowercase())) {
+                continue;
+            }
+            let owner = names.get(n.owner).copied().unwrap_or("");
+            let what = match n.what {
+                Mention::Server => format!("server `{owner}`"),
+                Mention::ServerInfo => {
+                    format!("server `{owner}` (serverInfo name `{}`)", escape(&n.text))
+                }
+                Mention::Entity(kind) => {
+                    format!("{} `{}` of server `{owner}`", kind.noun(), escape(&n.text))
                 }
             };
-        for (kind, entities) in &surface.entities {
-            for (key, value) in entities {
-                text::walk(value, kind.key_field(), &mut |s, pointer, field, role| {
-                    if role == Role::Text {
-                        look(s, Target::Entity(*kind), Some(key), pointer, field);
+            let severity = if DIRECTIVE.is_match(s.as_bytes()) {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            out.push(Finding {
+                code: Code::CrossServerReference,
+                severity,
+                server: names.get(me).copied().unwrap_or("").to_owned(),
+                kind: target,
+                entity: entity.cloned(),
+                field: field.to_owned(),
+                pointer: pointer.to_owned(),
+                offset: Some(at),
+                reason: format!(
+                    "names {what}{}",
+                    if severity == Severity::High {
+                        " and gives orders about it (shadowing)"
+                    } else {
+                        ""
                     }
-                });
-            }
-        }
-        if let Some(ins) = &surface.instructions {
-            look(ins, Target::Instructions, None, "", "instructions");
+                ),
+            });
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Mention {
+    Server,
+    ServerInfo,
+    Entity(EntityKind),
 }
 
 /// Whole-word mentions of needles in `s`: (needle, char offset). A word may follow `_`
@@ -281,12 +298,7 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
     for kind in NAMED_KINDS {
         let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (server, surface) in surfaces {
-            for name in surface
-                .entities
-                .get(&kind)
-                .into_iter()
-                .flat_map(|m| m.keys())
-            {
+            for name in names_of(surface, kind) {
                 by_name.entry(name.as_str()).or_default().push(server);
             }
         }
@@ -338,9 +350,8 @@ fn fold(name: &str) -> String {
         .collect()
 }
 
-/// Pairs of distinct names that look alike. With `across`, only pairs on different servers
-/// (pairs on one server were reported by [`scan_within`]).
-fn confusables(entries: &[(&str, EntityKind, &str)], across: bool, out: &mut Vec<Finding>) {
+/// Pairs of distinct names that look alike, on one server or on two.
+fn confusables(entries: &[(&str, EntityKind, &str)], out: &mut Vec<Finding>) {
     for kind in NAMED_KINDS {
         let of_kind: Vec<(&str, &str)> = entries
             .iter()
@@ -368,9 +379,7 @@ fn confusables(entries: &[(&str, EntityKind, &str)], across: bool, out: &mut Vec
             for group in groups.values() {
                 for &(server, name) in group {
                     for &(other_server, other) in group {
-                        if name == other
-                            || (across && server == other_server)
-                            || reported.contains(&(server, name, other_server, other))
+                        if name == other || reported.contains(&(server, name, other_server, other))
                         {
                             continue;
                         }
@@ -411,7 +420,7 @@ mod tests {
     fn input(name: &str, v: Value) -> ScanInput {
         ScanInput {
             name: name.into(),
-            surface: Some(surface_from_json(&v).unwrap()),
+            surface: Some(surface_from_json(v).unwrap()),
             launch: None,
         }
     }
@@ -493,6 +502,21 @@ mod tests {
             .collect();
         assert_eq!(conf.len(), 1, "{conf:?}");
         assert_eq!(conf[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn confusables_within_one_server_in_both_entry_points() {
+        let a = input(
+            "a",
+            json!({"tools": [tool("send_email", "x"), tool("s\u{0435}nd_email", "y")]}),
+        );
+        for f in [scan(std::slice::from_ref(&a)), crate::scan::scan_alone(&a)] {
+            let conf: Vec<_> = f
+                .iter()
+                .filter(|f| f.code == Code::ConfusableName && f.severity == Severity::High)
+                .collect();
+            assert_eq!(conf.len(), 1, "{f:?}");
+        }
     }
 
     #[test]

@@ -172,7 +172,9 @@ fn fingerprint(f: &Finding) -> String {
         f.pointer,
         f.offset.map(|o| o.to_string()).unwrap_or_default()
     );
-    crate::digest::Digest::of(key.as_bytes()).hex()[..32].to_owned()
+    let mut hex = crate::digest::Digest::of(key.as_bytes()).hex();
+    hex.truncate(32);
+    hex
 }
 
 pub fn log(report: &Report, origins: &Origins) -> Value {

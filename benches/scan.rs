@@ -1,0 +1,109 @@
+//! Benchmark of the scan engine: 100 servers x 50 tools, surfaces generated in memory (the
+//! lockfile format had not landed when this was written; `scripts/bench-scan.sh` measures the
+//! whole CLI on the same surfaces as files). Prints the median of 15 runs of
+//! `mcpseal::scan::scan`, and of strict parsing + scanning from JSON bytes.
+//!
+//!     cargo bench --bench scan
+//!     cargo bench --bench scan -- --write-surfaces DIR    (the surfaces as files)
+
+use std::time::{Duration, Instant};
+
+use mcpseal::scan::{self, ScanInput};
+use serde_json::{Value, json};
+
+fn surface(s: usize) -> Value {
+    let tools: Vec<Value> = (0..50)
+        .map(|t| {
+            json!({
+                "name": format!("srv{s}_tool_{t}"),
+                "title": format!("Tool {t} of server {s}"),
+                "description": format!(
+                    "Reads records from the {s}th data source and returns them as JSON. Use the 'limit' parameter to page through large result sets; results are sorted by creation time. See https://docs.example.com/api for the field reference. Related: srv{s}_tool_{} writes records back.",
+                    (t + 1) % 50
+                ),
+                "inputSchema": {
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string", "description": "A filter expression, e.g. `status = 'open'`."},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "description": "Largest number of records to return."},
+                        "format": {"type": "string", "enum": ["json", "csv", "table"], "default": "json", "description": "Output format."},
+                        "fields": {"type": "array", "items": {"type": "string"}, "description": "Fields to include; all when empty."}
+                    },
+                    "required": ["query"]
+                },
+                "annotations": {"readOnlyHint": true, "openWorldHint": false}
+            })
+        })
+        .collect();
+    json!({"serverInfo": {"name": format!("bench-server-{s}"), "version": "1.0.0"}, "tools": tools})
+}
+
+/// Strict parse of every surface document, as `mcpseal scan` does with its inputs.
+fn parse_all(docs: &[Vec<u8>]) -> Vec<ScanInput> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, b)| ScanInput {
+            name: format!("s{i:03}"),
+            surface: Some(
+                scan::surface_from_json(mcpseal::json::parse_strict(b).unwrap()).unwrap(),
+            ),
+            launch: None,
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
+    v.sort();
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn main() {
+    let docs: Vec<Vec<u8>> = (0..100)
+        .map(|s| serde_json::to_vec(&surface(s)).unwrap())
+        .collect();
+    // `-- --write-surfaces DIR`: write the surfaces as files for scripts/bench-scan.sh.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--write-surfaces")
+        .and_then(|i| args.get(i + 1))
+    {
+        for (i, d) in docs.iter().enumerate() {
+            std::fs::write(format!("{dir}/s{i:03}.json"), d).unwrap();
+        }
+        return;
+    }
+    let inputs = parse_all(&docs);
+    let bytes: usize = docs.iter().map(Vec::len).sum();
+    // Warm up (compiles the patterns once, as the first scan in a process does).
+    let n = scan::scan(&inputs).len();
+    let mut engine = Vec::new();
+    let mut end_to_end = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        let f = scan::scan(&inputs);
+        engine.push(t.elapsed());
+        assert_eq!(f.len(), n);
+        let t = Instant::now();
+        let parsed = parse_all(&docs);
+        let f = scan::scan(&parsed);
+        end_to_end.push(t.elapsed());
+        assert_eq!(f.len(), n);
+        std::mem::forget(parsed);
+    }
+    let (m, lo, hi) = median(engine);
+    println!(
+        "scan engine, 100 servers x 50 tools ({:.1} MB JSON, {n} findings): median {:.1} ms (min {:.1}, max {:.1}), 15 runs",
+        bytes as f64 / 1e6,
+        m.as_secs_f64() * 1e3,
+        lo.as_secs_f64() * 1e3,
+        hi.as_secs_f64() * 1e3
+    );
+    let (m, lo, hi) = median(end_to_end);
+    println!(
+        "strict parse + scan from JSON bytes: median {:.1} ms (min {:.1}, max {:.1}), 15 runs",
+        m.as_secs_f64() * 1e3,
+        lo.as_secs_f64() * 1e3,
+        hi.as_secs_f64() * 1e3
+    );
+}
