@@ -258,13 +258,20 @@ fn mid_session_rug_pull_after_list_changed_is_caught() {
         g.call("add", &mut seen)["result"]["content"][0]["text"],
         "3"
     );
-    // The server announces the change; until the client re-lists, nothing is callable.
+    // The server announces the change (right after its answer). Once the client has the
+    // notification — the gate marks the list stale before forwarding it — nothing of that
+    // kind is callable until the client re-lists. (A request already in flight when the
+    // notification crosses it cannot be told apart, so the test waits for the notification.)
+    while !seen
+        .iter()
+        .any(|n| n["method"] == "notifications/tools/list_changed")
+    {
+        seen.push(
+            g.rx.recv_timeout(Duration::from_secs(20))
+                .expect("list_changed forwarded"),
+        );
+    }
     let r = g.call("echo", &mut seen);
-    assert!(
-        seen.iter()
-            .any(|n| n["method"] == "notifications/tools/list_changed"),
-        "list_changed forwarded: {seen:?}"
-    );
     assert!(r["error"].is_object(), "stale list: {r}");
     assert_eq!(g.tools(), ["echo"], "the re-list loses the changed tool");
     assert!(g.call("add", &mut vec![])["error"].is_object());
