@@ -48,8 +48,14 @@ pub struct Args {
     /// Also send audit events to the local syslog socket (/dev/log, RFC 5424).
     #[arg(long)]
     pub audit_syslog: bool,
-    /// The server command and its arguments, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The server command and its arguments (after `--`, or simply after the options: some
+    /// clients, such as the MCP Inspector, drop a `--` from a server's arguments).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
 }
 
