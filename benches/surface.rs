@@ -24,7 +24,8 @@ fn surface(n: usize, changed_every: usize) -> Surface {
         })
         .collect();
     let mut s = Surface::default();
-    s.entities.insert(EntityKind::Tools, keyed(EntityKind::Tools, tools).unwrap());
+    s.entities
+        .insert(EntityKind::Tools, keyed(EntityKind::Tools, tools).unwrap());
     s
 }
 

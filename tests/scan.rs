@@ -147,9 +147,8 @@ fn attack_sleeper_poisoned_on_second_launch_two_surfaces() {
 }
 
 /// The sleeper live: the fixture server is benign on its first launch and poisoned from the
-/// second on (`--launch-counter`). Needs live capture (issue 3's `mcp::capture`).
+/// second on (`--launch-counter`), captured live.
 #[test]
-#[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn attack_sleeper_live_via_fixture_server() {
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("launches");
@@ -446,9 +445,8 @@ fn benign_reference_servers_captured_live_now() {
     assert_eq!(code, 0, "{v}");
 }
 
-/// The same servers captured live by mcpseal (needs `crate::mcp::capture`, issue 3).
+/// The same servers captured live by mcpseal's own capture.
 #[test]
-#[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn benign_reference_servers_live() {
     let dir = tempfile::tempdir().unwrap();
     let Some(servers) = benign_servers(dir.path()) else {
@@ -728,4 +726,45 @@ fn sarif_schema_check_rejects_a_broken_log() {
         );
         assert!(errors.iter().any(|e| e.contains("message")), "{errors:?}");
     }
+}
+
+/// `scan --lock` reads the pinned surfaces and starts nothing: a poisoned surface that was
+/// pinned anyway is still found.
+#[test]
+fn scan_of_a_lockfile_finds_what_was_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let marker = dir.path().join("launches");
+    let (code, _, err) = common::run(common::mcpseal().current_dir(dir.path()).args([
+        "pin",
+        "poisoned",
+        "--",
+        exe,
+        "fixture-server",
+        "--rug-pull",
+        "description",
+        "--rug-pull-at",
+        "1",
+        "--launch-counter",
+        marker.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "1");
+    let (code, out, _) = common::run(common::mcpseal().current_dir(dir.path()).args([
+        "scan",
+        "--lock",
+        "mcpseal.lock",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("model-directive") && out.contains("poisoned"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap().trim(),
+        "1",
+        "scan --lock started the server"
+    );
 }

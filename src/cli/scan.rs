@@ -269,14 +269,16 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
         })
     };
     if let Some(lock) = &req.lock {
-        return Err(CliError::error(
-            "not-implemented",
-            format!(
-                "{}: reading surfaces from a lockfile lands with `mcpseal pin` (issue 3)",
-                lock.display()
-            ),
-        )
-        .help("scan a captured surface meanwhile: mcpseal scan --surface-file NAME=FILE"));
+        // Surfaces and launch specs as pinned; nothing is started. Env values are not in the
+        // lockfile, so the literal-secret rule has nothing to see there (by design).
+        let lockfile = crate::lock::Store::load(lock).map_err(super::pin::lock_error)?;
+        for (name, e) in lockfile.servers {
+            let mut i = entry(&mut inputs, &name);
+            i.surface = Some(e.to_surface());
+            i.launch = super::check::runtime_spec_lenient(&e.launch);
+            origins.files.insert(name.clone(), lock.clone());
+            inputs.insert(name, i);
+        }
     }
     if let Some(c) = &req.configs {
         let what = match c {
