@@ -147,9 +147,8 @@ fn attack_sleeper_poisoned_on_second_launch_two_surfaces() {
 }
 
 /// The sleeper live: the fixture server is benign on its first launch and poisoned from the
-/// second on (`--launch-counter`). Needs live capture (issue 3's `mcp::capture`).
+/// second on (`--launch-counter`), captured by `mcpseal scan -- …`.
 #[test]
-#[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn attack_sleeper_live_via_fixture_server() {
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("launches");
@@ -446,9 +445,8 @@ fn benign_reference_servers_captured_live_now() {
     assert_eq!(code, 0, "{v}");
 }
 
-/// The same servers captured live by mcpseal (needs `crate::mcp::capture`, issue 3).
+/// The same servers captured live by mcpseal itself.
 #[test]
-#[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn benign_reference_servers_live() {
     let dir = tempfile::tempdir().unwrap();
     let Some(servers) = benign_servers(dir.path()) else {
@@ -461,6 +459,63 @@ fn benign_reference_servers_live() {
         assert_eq!(code, 0, "{name}: {v}");
         assert!(at_least(&v, Severity::High).is_empty(), "{name}: {v}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// From a lockfile
+
+/// Pins `name` from a surface file served by the fixture server.
+fn pin_surface(lock: &Path, name: &str, surface: &str) {
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let mut c = common::mcpseal();
+    c.arg("pin")
+        .arg(name)
+        .arg("--lock")
+        .arg(lock)
+        .arg("--")
+        .arg(exe);
+    c.arg("fixture-server").arg("--surface").arg(data(surface));
+    let (code, out, err) = common::run(&mut c);
+    assert_eq!(code, 0, "pin {name}: {out} {err}");
+}
+
+#[test]
+fn lock_input_scans_pinned_surfaces_and_sarif_points_at_the_lockfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("mcpseal.lock");
+    pin_surface(&lock, "calc-a", "attacks/calc-a.json");
+    pin_surface(&lock, "calc-b", "attacks/calc-b.json");
+    let l = lock.display().to_string();
+    let (code, v) = scan_json(&["--lock", &l]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["servers"], 2);
+    assert!(has(&v, "name-collision", "calc-a", Severity::High));
+    assert!(has(&v, "whitespace-padding", "calc-b", Severity::High));
+    // The pinned launch spec is scanned too (the fixture server is launched directly: clean).
+    assert!(!has(&v, "shell-launch", "calc-b", Severity::Info));
+
+    let mut c = common::mcpseal();
+    c.current_dir(dir.path())
+        .args(["scan", "--format", "sarif", "--lock", "mcpseal.lock"]);
+    let (code, out, _) = common::run(&mut c);
+    assert_eq!(code, 1);
+    let log: Value = serde_json::from_str(&out).unwrap();
+    let text = std::fs::read_to_string(&lock).unwrap();
+    for r in log["runs"][0]["results"].as_array().unwrap() {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "mcpseal.lock");
+        let line = loc["region"]["startLine"].as_u64().unwrap() as usize;
+        assert!(
+            text.lines()
+                .nth(line - 1)
+                .unwrap()
+                .contains("\"calculate\""),
+            "{line}"
+        );
+    }
+    // A missing lockfile is an input error.
+    let (code, v) = scan_json(&["--lock", "/nonexistent/mcpseal.lock"]);
+    assert_eq!(code, 2, "{v}");
 }
 
 // ---------------------------------------------------------------------------------------

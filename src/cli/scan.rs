@@ -262,21 +262,16 @@ pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> 
 fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
     let mut inputs: BTreeMap<String, ScanInput> = BTreeMap::new();
     let mut origins = Origins::default();
-    let entry = |inputs: &mut BTreeMap<String, ScanInput>, name: &str| -> ScanInput {
-        inputs.remove(name).unwrap_or_else(|| ScanInput {
-            name: name.to_owned(),
-            ..ScanInput::default()
-        })
-    };
-    if let Some(lock) = &req.lock {
-        return Err(CliError::error(
-            "not-implemented",
-            format!(
-                "{}: reading surfaces from a lockfile lands with `mcpseal pin` (issue 3)",
-                lock.display()
-            ),
-        )
-        .help("scan a captured surface meanwhile: mcpseal scan --surface-file NAME=FILE"));
+    let entry = entry_for;
+    if let Some(path) = &req.lock {
+        let lockfile = crate::lock::Store::load(path).map_err(super::pin::lock_error)?;
+        for (name, entry) in &lockfile.servers {
+            let mut i = entry_for(&mut inputs, name);
+            i.surface = Some(entry.to_surface());
+            i.launch = Some(launch_from_pin(entry.launch()));
+            origins.files.insert(name.clone(), path.clone());
+            inputs.insert(name.clone(), i);
+        }
     }
     if let Some(c) = &req.configs {
         let what = match c {
@@ -322,6 +317,37 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
         inputs.insert(name.clone(), i);
     }
     Ok((inputs.into_values().collect(), origins))
+}
+
+/// The input for `name` so far, or a fresh one.
+fn entry_for(inputs: &mut BTreeMap<String, ScanInput>, name: &str) -> ScanInput {
+    inputs.remove(name).unwrap_or_else(|| ScanInput {
+        name: name.to_owned(),
+        ..ScanInput::default()
+    })
+}
+
+/// A pinned launch as a runtime spec. The lockfile keeps env and header *names* only, so the
+/// values are empty: launch rules see the command, never a secret.
+pub fn launch_from_pin(p: &crate::lock::PinnedLaunch) -> LaunchSpec {
+    use crate::lock::PinnedLaunch;
+    let names = |v: &[String]| v.iter().map(|k| (k.clone(), String::new())).collect();
+    match p {
+        PinnedLaunch::Stdio { command, args, env } => LaunchSpec::Stdio {
+            command: command.clone(),
+            args: args.clone(),
+            env: names(env),
+            cwd: None,
+        },
+        PinnedLaunch::Http { url, headers } => LaunchSpec::Http {
+            url: url.clone(),
+            headers: names(headers),
+        },
+        PinnedLaunch::Sse { url, headers } => LaunchSpec::Sse {
+            url: url.clone(),
+            headers: names(headers),
+        },
+    }
 }
 
 fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, CliError> {
