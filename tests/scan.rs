@@ -465,7 +465,7 @@ fn benign_reference_servers_live() {
 // From a lockfile
 
 /// Pins `name` from a surface file served by the fixture server.
-fn pin_surface(lock: &Path, name: &str, surface: &str) {
+fn pin_surface(lock: &Path, name: &str, surface: &str) -> String {
     let exe = env!("CARGO_BIN_EXE_mcpseal");
     let mut c = common::mcpseal();
     c.arg("pin")
@@ -477,14 +477,21 @@ fn pin_surface(lock: &Path, name: &str, surface: &str) {
     c.arg("fixture-server").arg("--surface").arg(data(surface));
     let (code, out, err) = common::run(&mut c);
     assert_eq!(code, 0, "pin {name}: {out} {err}");
+    out
 }
 
 #[test]
 fn lock_input_scans_pinned_surfaces_and_sarif_points_at_the_lockfile() {
     let dir = tempfile::tempdir().unwrap();
     let lock = dir.path().join("mcpseal.lock");
-    pin_surface(&lock, "calc-a", "attacks/calc-a.json");
-    pin_surface(&lock, "calc-b", "attacks/calc-b.json");
+    let a = pin_surface(&lock, "calc-a", "attacks/calc-a.json");
+    let b = pin_surface(&lock, "calc-b", "attacks/calc-b.json");
+    // `pin` reports what the engine finds in what it pins (and still pins it).
+    assert!(!a.contains("finding"), "{a}");
+    assert!(
+        b.contains("finding: high whitespace-padding calc-b tools/calculate#/description@34"),
+        "{b}"
+    );
     let l = lock.display().to_string();
     let (code, v) = scan_json(&["--lock", &l]);
     assert_eq!(code, 1, "{v}");
@@ -516,6 +523,66 @@ fn lock_input_scans_pinned_surfaces_and_sarif_points_at_the_lockfile() {
     // A missing lockfile is an input error.
     let (code, v) = scan_json(&["--lock", "/nonexistent/mcpseal.lock"]);
     assert_eq!(code, 2, "{v}");
+}
+
+/// `mcpseal run --deny-findings`: the same engine refuses a poisoned pinned server before it
+/// starts, and the audit event names the finding.
+#[test]
+fn run_deny_findings_refuses_a_poisoned_server_and_audits_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("mcpseal.lock");
+    pin_surface(&lock, "calc-b", "attacks/calc-b.json");
+    pin_surface(&lock, "calc-a", "attacks/calc-a.json");
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let run = |name: &str, surface: &str, deny: &str, audit: &Path| {
+        let mut c = common::mcpseal();
+        c.arg("run")
+            .arg("--name")
+            .arg(name)
+            .arg("--lock")
+            .arg(&lock);
+        c.arg("--deny-findings")
+            .arg(deny)
+            .arg("--audit-log")
+            .arg(audit);
+        c.arg("--")
+            .arg(exe)
+            .arg("fixture-server")
+            .arg("--surface")
+            .arg(data(surface));
+        c.stdin(std::process::Stdio::null());
+        common::run(&mut c).0
+    };
+    let audit = dir.path().join("refused.jsonl");
+    assert_eq!(run("calc-b", "attacks/calc-b.json", "high", &audit), 1);
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let verdict: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "prelaunch-verdict")
+        .expect("a prelaunch verdict");
+    assert_eq!(verdict["decision"], "block");
+    assert_eq!(verdict["reason"], "scan-finding");
+    assert!(
+        verdict["message"]
+            .as_str()
+            .unwrap()
+            .contains("tools/calculate#/description"),
+        "{verdict}"
+    );
+    // Nothing in calc-b is critical, and calc-a is clean: both start.
+    for (name, surface, deny) in [
+        ("calc-b", "attacks/calc-b.json", "critical"),
+        ("calc-a", "attacks/calc-a.json", "high"),
+    ] {
+        let audit = dir.path().join(format!("{name}-{deny}.jsonl"));
+        assert_eq!(run(name, surface, deny, &audit), 0, "{name} at {deny}");
+        let log = std::fs::read_to_string(&audit).unwrap();
+        assert!(
+            log.contains("\"decision\":\"allow\",\"event\":\"prelaunch-verdict\""),
+            "{log}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

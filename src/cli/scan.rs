@@ -369,6 +369,94 @@ pub fn brief(findings: &[scan::Finding], min: Severity) -> String {
         .collect()
 }
 
+/// What `pin` prints after pinning: findings at medium and above, one line each, and a count
+/// of the rest with the command that shows them. `None` when there is nothing to say.
+pub fn pin_summary(findings: &[scan::Finding], lock_path: &str) -> Option<String> {
+    if findings.is_empty() {
+        return None;
+    }
+    let shown = brief(findings, Severity::Medium);
+    let rest = findings
+        .iter()
+        .filter(|f| f.severity < Severity::Medium)
+        .count();
+    let mut s = String::new();
+    for line in shown.lines() {
+        s.push_str("  finding: ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "{} scan finding{}{}; review: mcpseal scan --lock {lock_path}",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        if rest > 0 {
+            format!(" ({rest} below medium not shown)")
+        } else {
+            String::new()
+        }
+    ));
+    Some(s)
+}
+
+/// `run --deny-findings SEVERITY [--suppressions FILE]`, validated before anything starts.
+pub struct DenyFindings {
+    threshold: Severity,
+    suppressions: Suppressions,
+}
+
+/// Validates `run`'s scan flags (usage and policy errors exit 2 before the gate starts).
+pub fn deny_request(
+    severity: Option<&str>,
+    suppressions: Option<&Path>,
+) -> Result<Option<DenyFindings>, CliError> {
+    let Some(sev) = severity else { return Ok(None) };
+    let threshold: Severity = sev
+        .parse()
+        .map_err(|e: String| CliError::error("usage", format!("--deny-findings: {e}")))?;
+    let suppressions = match suppressions {
+        Some(p) => Suppressions::parse(&read_text(p)?)
+            .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?,
+        None => Suppressions::default(),
+    };
+    Ok(Some(DenyFindings {
+        threshold,
+        suppressions,
+    }))
+}
+
+impl DenyFindings {
+    /// Scans the pinned surface and launch spec of one server; a refusal names the worst
+    /// unsuppressed finding at or above the threshold (the gate's audit event carries it).
+    pub fn check(
+        &self,
+        name: &str,
+        entry: &crate::lock::ServerEntry,
+        lock_path: &str,
+    ) -> Option<crate::gate::Refusal> {
+        let input = ScanInput {
+            name: name.to_owned(),
+            surface: Some(entry.to_surface()),
+            launch: Some(launch_from_pin(entry.launch())),
+        };
+        let report = self.suppressions.apply(scan::scan_alone(&input));
+        let failing: Vec<scan::Finding> = report.failing(self.threshold).cloned().collect();
+        let worst = scan::deny(&failing, self.threshold)?;
+        Some(crate::gate::Refusal {
+            reason: "scan-finding",
+            message: format!(
+                "server {name:?} has {} finding{} at or above {}; worst: {worst}",
+                failing.len(),
+                if failing.len() == 1 { "" } else { "s" },
+                self.threshold
+            ),
+            fix: format!(
+                "review with `mcpseal scan --lock {lock_path}`; fix the server, or suppress with a reason in a [[scan.suppress]] table (docs/findings.md)"
+            ),
+        })
+    }
+}
+
 fn counts(report: &Report) -> BTreeMap<Severity, usize> {
     let mut m = BTreeMap::new();
     for r in &report.findings {
