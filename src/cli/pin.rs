@@ -21,6 +21,10 @@ pub struct Args {
     /// The lockfile to update.
     #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
     pub lock: PathBuf,
+    /// Also pin the digest of this release artifact (file or directory); `mcpseal run` refuses
+    /// to start the server if it changes on disk. Repeatable.
+    #[arg(long = "artifact", value_name = "PATH")]
+    pub artifacts: Vec<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -53,12 +57,22 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     let opts = args.server.options()?;
     let mut store = Store::open(&args.lock).map_err(lock_error)?;
     let cap = mcp::capture(&spec, &opts).map_err(capture_error)?;
-    let entry = ServerEntry::from_surface(
+    let mut entry = ServerEntry::from_surface(
         PinnedLaunch::from_spec(&spec),
         opts.capabilities.clone(),
         &cap.surface,
     )
     .map_err(lock_error)?;
+    for a in &args.artifacts {
+        let abs = a
+            .canonicalize()
+            .map_err(|e| super::io_error(a, "an artifact", e))?;
+        let d = crate::digest::digest_path(&abs).map_err(super::digest::digest_error)?;
+        entry.artifacts.push(lock::PinnedArtifact {
+            path: abs.display().to_string(),
+            digest: d.digest,
+        });
+    }
     // One engine everywhere: what is pinned is scanned, and the findings are reported.
     let findings = crate::scan::scan_alone(&crate::scan::ScanInput {
         name: args.name.clone(),

@@ -55,8 +55,14 @@ pub struct Args {
     /// Policy file whose [[scan.suppress]] tables apply to --deny-findings.
     #[arg(long, value_name = "FILE", requires = "deny_findings")]
     pub suppressions: Option<PathBuf>,
-    /// The server command and its arguments, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The server command and its arguments (after `--`, or simply after the options: some
+    /// clients, such as the MCP Inspector, drop a `--` from a server's arguments).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
 }
 

@@ -231,22 +231,13 @@ fn run_inner(args: Args, g: &Global) -> CmdResult {
     Ok(if failing > 0 { Exit::Fail } else { Exit::Ok })
 }
 
-fn io_error(p: &Path, e: &std::io::Error) -> CliError {
-    let code = if e.kind() == std::io::ErrorKind::NotFound {
-        "not-found"
-    } else {
-        "io-error"
-    };
-    CliError::error(code, format!("{}: {e}", p.display()))
-}
-
 fn read_text(p: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(p).map_err(|e| io_error(p, &e))
+    std::fs::read_to_string(p).map_err(|e| super::io_error(p, "the policy file", e))
 }
 
 /// Reads one surface JSON file (strictly: duplicate keys are refused).
 pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> {
-    let bytes = std::fs::read(p).map_err(|e| io_error(p, &e))?;
+    let bytes = std::fs::read(p).map_err(|e| super::io_error(p, "a surface file", e))?;
     let v = crate::json::parse_strict(&bytes)
         .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
     if !v.is_object() {

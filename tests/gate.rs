@@ -1,0 +1,480 @@
+//! `mcpseal run` end to end against the fixture server: what passes, what is removed, what is
+//! refused, and how the gate fails closed.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn exe() -> String {
+    env!("CARGO_BIN_EXE_mcpseal").to_owned()
+}
+
+fn pin(dir: &Path, name: &str, server: &[&str]) {
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(dir)
+            .args(["pin", name, "--"])
+            .args(server),
+    );
+    assert_eq!(code, 0, "pin: {out}{err}");
+}
+
+/// An MCP client session with a gate (or, with `direct`, with the server itself).
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Value>,
+    next: u64,
+}
+
+impl Client {
+    fn gate(dir: &Path, name: &str, extra: &[&str], server: &[&str]) -> Client {
+        let mut cmd = common::mcpseal();
+        cmd.current_dir(dir)
+            .args(["run", "--name", name, "--audit-log", "audit.jsonl"])
+            .args(extra)
+            .arg("--")
+            .args(server);
+        Self::spawn(cmd)
+    }
+
+    fn direct(dir: &Path, server: &[&str]) -> Client {
+        let mut cmd = Command::new(server[0]);
+        cmd.current_dir(dir).args(&server[1..]);
+        Self::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Client {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let v =
+                    serde_json::from_str(&line).unwrap_or_else(|_| json!({"unparseable": line}));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            next: 0,
+        }
+    }
+
+    fn send(&mut self, v: &Value) {
+        let s = self.stdin.as_mut().unwrap();
+        let _ = writeln!(s, "{v}");
+        let _ = s.flush();
+    }
+
+    /// Sends a request and returns its response (skipping notifications, collected in `seen`).
+    fn ask(&mut self, method: &str, params: Value, seen: &mut Vec<Value>) -> Option<Value> {
+        self.next += 1;
+        let id = self.next;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let v = self.rx.recv_timeout(Duration::from_secs(20)).ok()?;
+            if v.get("id") == Some(&json!(id)) {
+                return Some(v);
+            }
+            seen.push(v);
+        }
+    }
+
+    fn init(&mut self) -> Value {
+        let r = self
+            .ask("initialize", json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}), &mut vec![])
+            .expect("initialize answered");
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        r
+    }
+
+    fn tools(&mut self) -> Vec<String> {
+        let r = self
+            .ask("tools/list", json!({}), &mut vec![])
+            .expect("tools/list answered");
+        r["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn call(&mut self, name: &str, seen: &mut Vec<Value>) -> Value {
+        self.ask(
+            "tools/call",
+            json!({"name": name, "arguments": {"a": 1, "b": 2, "text": "hi"}}),
+            seen,
+        )
+        .expect("tools/call answered")
+    }
+
+    /// Closes stdin and waits for exit (killing after 10 s); returns the exit code.
+    fn finish(mut self) -> i32 {
+        drop(self.stdin.take());
+        for _ in 0..500 {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return s.code().unwrap_or(-1);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        -1
+    }
+}
+
+fn audit(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn events<'a>(a: &'a [Value], event: &str) -> Vec<&'a Value> {
+    a.iter().filter(|e| e["event"] == event).collect()
+}
+
+fn counter(dir: &Path) -> (PathBuf, String) {
+    let p = dir.join("launches");
+    let s = p.display().to_string();
+    (p, s)
+}
+
+#[test]
+fn pinned_server_passes_through_unchanged() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let server = [e.as_str(), "fixture-server"];
+    pin(t.path(), "fx", &server);
+    let mut direct = Client::direct(t.path(), &server);
+    let mut gated = Client::gate(t.path(), "fx", &[], &server);
+    assert_eq!(direct.init()["result"], gated.init()["result"]);
+    let d = direct.ask("tools/list", json!({}), &mut vec![]).unwrap();
+    let g = gated.ask("tools/list", json!({}), &mut vec![]).unwrap();
+    assert_eq!(d["result"], g["result"]);
+    assert_eq!(
+        direct.call("add", &mut vec![])["result"],
+        gated.call("add", &mut vec![])["result"]
+    );
+    let p = gated.ask("prompts/get", json!({"name": "greet"}), &mut vec![]);
+    assert!(
+        p.unwrap()["error"].is_object(),
+        "a prompt not yet listed in this session is not callable"
+    );
+    gated.ask("prompts/list", json!({}), &mut vec![]).unwrap();
+    assert!(
+        gated
+            .ask(
+                "prompts/get",
+                json!({"name": "greet", "arguments": {"who": "x"}}),
+                &mut vec![]
+            )
+            .unwrap()["result"]
+            .is_object()
+    );
+    direct.finish();
+    assert_eq!(gated.finish(), 0);
+    let a = audit(t.path());
+    assert_eq!(events(&a, "prelaunch-verdict")[0]["decision"], "allow");
+    assert!(events(&a, "entity-removed").is_empty());
+}
+
+#[test]
+fn sleeper_rug_pull_is_removed_and_its_call_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let (_, c) = counter(t.path());
+    let e = exe();
+    let server = [
+        e.as_str(),
+        "fixture-server",
+        "--launch-counter",
+        &c,
+        "--rug-pull",
+        "description",
+    ];
+    pin(t.path(), "calc", &server); // launch 1: benign
+    let mut g = Client::gate(t.path(), "calc", &[], &server); // launch 2: poisoned
+    g.init();
+    assert_eq!(g.tools(), ["echo"]);
+    let r = g.call("add", &mut vec![]);
+    assert_eq!(r["error"]["code"], -32001, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match its pin")
+    );
+    assert_eq!(
+        g.call("echo", &mut vec![])["result"]["content"][0]["text"],
+        "hi"
+    );
+    g.finish();
+    let a = audit(t.path());
+    let removed = events(&a, "entity-removed");
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["entity"], "add");
+    assert_eq!(removed[0]["reason"], "changed-entity");
+    assert_ne!(removed[0]["digestPinned"], removed[0]["digestLive"]);
+    assert_eq!(events(&a, "call-refused")[0]["entity"], "add");
+}
+
+/// A tool that changes after N calls and announces it with list_changed, mid-session.
+#[test]
+fn mid_session_rug_pull_after_list_changed_is_caught() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let server = [
+        e.as_str(),
+        "fixture-server",
+        "--change-after-calls",
+        "1",
+        "--rug-pull",
+        "description",
+    ];
+    pin(t.path(), "calc", &server); // pin never calls a tool: the benign surface
+    let mut g = Client::gate(t.path(), "calc", &[], &server);
+    g.init();
+    assert_eq!(g.tools(), ["add", "echo"]);
+    let mut seen = vec![];
+    assert_eq!(
+        g.call("add", &mut seen)["result"]["content"][0]["text"],
+        "3"
+    );
+    // The server announces the change (right after its answer). Once the client has the
+    // notification — the gate marks the list stale before forwarding it — nothing of that
+    // kind is callable until the client re-lists. (A request already in flight when the
+    // notification crosses it cannot be told apart, so the test waits for the notification.)
+    while !seen
+        .iter()
+        .any(|n| n["method"] == "notifications/tools/list_changed")
+    {
+        seen.push(
+            g.rx.recv_timeout(Duration::from_secs(20))
+                .expect("list_changed forwarded"),
+        );
+    }
+    let r = g.call("echo", &mut seen);
+    assert!(r["error"].is_object(), "stale list: {r}");
+    assert_eq!(g.tools(), ["echo"], "the re-list loses the changed tool");
+    assert!(g.call("add", &mut vec![])["error"].is_object());
+    assert!(g.call("echo", &mut vec![])["result"].is_object());
+    g.finish();
+}
+
+#[test]
+fn unpinned_server_is_refused_before_it_starts() {
+    let t = tempfile::tempdir().unwrap();
+    let (marker, c) = counter(t.path());
+    let e = exe();
+    let server = [e.as_str(), "fixture-server", "--launch-counter", &c];
+    let mut g = Client::gate(t.path(), "ghost", &[], &server);
+    let r = g.init();
+    assert_eq!(r["error"]["code"], -32001, "{r}");
+    assert_eq!(r["error"]["data"]["reason"], "not-pinned");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mcpseal pin ghost")
+    );
+    assert_eq!(g.finish(), 1);
+    assert!(!marker.exists(), "the server must never have started");
+    let a = audit(t.path());
+    assert_eq!(events(&a, "prelaunch-verdict")[0]["decision"], "block");
+}
+
+#[test]
+fn changed_launch_command_is_refused_before_it_starts() {
+    let t = tempfile::tempdir().unwrap();
+    let (marker, c) = counter(t.path());
+    let e = exe();
+    pin(t.path(), "fx", &[&e, "fixture-server"]);
+    let mut g = Client::gate(
+        t.path(),
+        "fx",
+        &[],
+        &[&e, "fixture-server", "--launch-counter", &c],
+    );
+    let r = g.init();
+    assert_eq!(r["error"]["data"]["reason"], "launch-mismatch", "{r}");
+    assert_eq!(g.finish(), 1);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn swapped_artifact_is_refused_before_it_starts() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let art = t.path().join("server.js");
+    std::fs::write(&art, "v1").unwrap();
+    let (code, out, err) = common::run(common::mcpseal().current_dir(t.path()).args([
+        "pin",
+        "fx",
+        "--artifact",
+        "server.js",
+        "--",
+        &e,
+        "fixture-server",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::write(&art, "v1 with a backdoor").unwrap();
+    let mut g = Client::gate(t.path(), "fx", &[], &[&e, "fixture-server"]);
+    let r = g.init();
+    assert_eq!(r["error"]["data"]["reason"], "artifact-mismatch", "{r}");
+    assert_eq!(g.finish(), 1);
+}
+
+#[test]
+fn tofu_pins_on_first_launch_and_says_so() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let mut g = Client::gate(t.path(), "fresh", &["--tofu"], &[&e, "fixture-server"]);
+    assert!(g.init()["result"].is_object());
+    assert_eq!(g.tools(), ["add", "echo"]);
+    g.finish();
+    let lock = std::fs::read_to_string(t.path().join("mcpseal.lock")).unwrap();
+    assert!(lock.contains("\"fresh\""));
+    assert_eq!(events(&audit(t.path()), "tofu-pinned").len(), 1);
+}
+
+#[test]
+fn on_drift_kill_ends_the_session_with_an_error() {
+    let t = tempfile::tempdir().unwrap();
+    let (_, c) = counter(t.path());
+    let e = exe();
+    let server = [
+        e.as_str(),
+        "fixture-server",
+        "--launch-counter",
+        &c,
+        "--rug-pull",
+        "add-tool",
+    ];
+    pin(t.path(), "fx", &server);
+    let mut g = Client::gate(t.path(), "fx", &["--on-drift", "kill"], &server);
+    g.init();
+    let r = g.ask("tools/list", json!({}), &mut vec![]).unwrap();
+    assert_eq!(r["error"]["data"]["reason"], "drift", "{r}");
+    assert_eq!(g.finish(), 1);
+}
+
+/// Fail closed: whatever the server sends that the gate cannot check ends the session, and no
+/// unchecked list reaches the client.
+#[test]
+fn malformed_server_output_ends_the_session_without_forwarding() {
+    for mode in ["garbage", "duplicate-key", "oversized"] {
+        let t = tempfile::tempdir().unwrap();
+        let e = exe();
+        pin(t.path(), "fx", &[&e, "fixture-server"]);
+        // The pinned launch must match, so pin the misbehaving launch itself (pin never lists
+        // tools on the misbehaving path? it does: pin of a misbehaving server fails), so write
+        // the lock entry under the misbehaving command by editing the args.
+        let lock_path = t.path().join("mcpseal.lock");
+        let lock = std::fs::read_to_string(&lock_path).unwrap();
+        let edited = lock.replace(
+            "\"fixture-server\"",
+            &format!("\"fixture-server\",\n        \"--misbehave\",\n        \"{mode}\""),
+        );
+        std::fs::write(&lock_path, edited).unwrap();
+        let mut g = Client::gate(
+            t.path(),
+            "fx",
+            &[],
+            &[&e, "fixture-server", "--misbehave", mode],
+        );
+        assert!(g.init()["result"].is_object(), "{mode}");
+        let r = g.ask("tools/list", json!({}), &mut vec![]);
+        assert!(
+            r.is_none(),
+            "{mode}: the gate forwarded an unchecked answer: {r:?}"
+        );
+        assert_eq!(g.finish(), 1, "{mode}");
+        let a = audit(t.path());
+        assert_eq!(
+            events(&a, "server-message-rejected").len(),
+            1,
+            "{mode}: {a:?}"
+        );
+    }
+}
+
+#[test]
+fn server_that_exits_early_ends_the_gate() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    pin(t.path(), "fx", &[&e, "fixture-server"]);
+    let lock_path = t.path().join("mcpseal.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    std::fs::write(
+        &lock_path,
+        lock.replace(
+            "\"fixture-server\"",
+            "\"fixture-server\",\n        \"--misbehave\",\n        \"exit\"",
+        ),
+    )
+    .unwrap();
+    let mut g = Client::gate(
+        t.path(),
+        "fx",
+        &[],
+        &[&e, "fixture-server", "--misbehave", "exit"],
+    );
+    g.init();
+    assert!(g.ask("tools/list", json!({}), &mut vec![]).is_none());
+    assert_eq!(g.finish(), 0, "the server exited 0 on its own");
+    assert_eq!(events(&audit(t.path()), "server-exit").len(), 1);
+}
+
+#[test]
+fn client_closing_stdin_ends_server_and_gate() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    pin(t.path(), "fx", &[&e, "fixture-server"]);
+    let mut g = Client::gate(t.path(), "fx", &[], &[&e, "fixture-server"]);
+    g.init();
+    assert_eq!(g.finish(), 0);
+}
+
+#[test]
+fn oversized_client_line_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    pin(t.path(), "fx", &[&e, "fixture-server"]);
+    let mut g = Client::gate(
+        t.path(),
+        "fx",
+        &["--max-message", "1000"],
+        &[&e, "fixture-server"],
+    );
+    g.init();
+    let big = "x".repeat(2000);
+    let r = g.ask(
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": big}}),
+        &mut vec![],
+    );
+    assert!(r.is_none(), "{r:?}");
+    g.finish();
+    assert_eq!(
+        events(&audit(t.path()), "client-message-rejected")[0]["reason"],
+        "message-too-long"
+    );
+}
