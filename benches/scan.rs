@@ -69,9 +69,17 @@ fn parse_all(docs: &[Vec<u8>]) -> Vec<ScanInput> {
         .collect()
 }
 
-fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
-    v.sort();
-    (v[v.len() / 2], v[0], v[v.len() - 1])
+/// Prints the median, min and max of `runs` in milliseconds.
+fn report(what: &str, mut runs: Vec<Duration>) {
+    runs.sort();
+    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{what}: median {:.1} ms (min {:.1}, max {:.1}), {} runs",
+        runs.get(runs.len() / 2).map_or(0.0, ms),
+        runs.first().map_or(0.0, ms),
+        runs.last().map_or(0.0, ms),
+        runs.len()
+    );
 }
 
 fn main() {
@@ -118,13 +126,12 @@ fn main() {
         assert_eq!(f.len(), n);
         std::mem::forget(parsed);
     }
-    let (m, lo, hi) = median(engine);
-    println!(
-        "scan engine, 100 servers x 50 tools ({:.1} MB JSON, {n} findings): median {:.1} ms (min {:.1}, max {:.1}), 15 runs",
-        bytes as f64 / 1e6,
-        m.as_secs_f64() * 1e3,
-        lo.as_secs_f64() * 1e3,
-        hi.as_secs_f64() * 1e3
+    report(
+        &format!(
+            "scan engine, 100 servers x 50 tools ({:.1} MB JSON, {n} findings)",
+            bytes as f64 / 1e6
+        ),
+        engine,
     );
     // From a lockfile: the lock module's load (strict parse, every entity's digest checked)
     // and then the scan of the pinned surfaces.
@@ -150,26 +157,13 @@ fn main() {
         assert_eq!(f.len(), n);
         std::mem::forget((lock, inputs));
     }
-    let (m, lo, hi) = median(load);
-    println!(
-        "lock::Store::load of the {:.1} MB lockfile: median {:.1} ms (min {:.1}, max {:.1}), 7 runs",
-        std::fs::metadata(&path).unwrap().len() as f64 / 1e6,
-        m.as_secs_f64() * 1e3,
-        lo.as_secs_f64() * 1e3,
-        hi.as_secs_f64() * 1e3
+    report(
+        &format!(
+            "lock::Store::load of the {:.1} MB lockfile",
+            std::fs::metadata(&path).unwrap().len() as f64 / 1e6
+        ),
+        load,
     );
-    let (m, lo, hi) = median(from_lock);
-    println!(
-        "load + scan from the lockfile: median {:.1} ms (min {:.1}, max {:.1}), 7 runs",
-        m.as_secs_f64() * 1e3,
-        lo.as_secs_f64() * 1e3,
-        hi.as_secs_f64() * 1e3
-    );
-    let (m, lo, hi) = median(end_to_end);
-    println!(
-        "strict parse + scan from JSON bytes: median {:.1} ms (min {:.1}, max {:.1}), 15 runs",
-        m.as_secs_f64() * 1e3,
-        lo.as_secs_f64() * 1e3,
-        hi.as_secs_f64() * 1e3
-    );
+    report("load + scan from the lockfile", from_lock);
+    report("strict parse + scan from JSON bytes", end_to_end);
 }
