@@ -68,27 +68,6 @@ pub(crate) fn runtime_spec(name: &str, launch: &PinnedLaunch) -> Result<LaunchSp
     }
 }
 
-/// The runtime spec of a pinned launch without reading the environment (for static analysis:
-/// env names map to empty values).
-pub(crate) fn runtime_spec_lenient(launch: &PinnedLaunch) -> Option<LaunchSpec> {
-    Some(match launch {
-        PinnedLaunch::Stdio { command, args, env } => LaunchSpec::Stdio {
-            command: command.clone(),
-            args: args.clone(),
-            env: env.iter().map(|n| (n.clone(), String::new())).collect(),
-            cwd: None,
-        },
-        PinnedLaunch::Http { url, .. } => LaunchSpec::Http {
-            url: url.clone(),
-            headers: BTreeMap::new(),
-        },
-        PinnedLaunch::Sse { url, .. } => LaunchSpec::Sse {
-            url: url.clone(),
-            headers: BTreeMap::new(),
-        },
-    })
-}
-
 enum Outcome {
     Same,
     Drift(SurfaceDiff),

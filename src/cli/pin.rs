@@ -73,6 +73,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             digest: d.digest,
         });
     }
+    // One engine everywhere: what is pinned is scanned, and the findings are reported.
+    let findings = crate::scan::scan_alone(&crate::scan::ScanInput {
+        name: args.name.clone(),
+        surface: Some(cap.surface.clone()),
+        launch: Some(spec.clone()),
+    });
     let previous = store.lock.servers.get(&args.name).cloned();
     let changes = previous
         .as_ref()
@@ -86,6 +92,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         emit_json(&json!({
             "ok": true, "server": args.name, "lock": path, "surfaceDigest": surface_digest,
             "entities": count, "updated": previous.is_some(), "changes": changes,
+            "findings": findings,
         }));
     } else {
         match (&previous, &changes) {
@@ -107,6 +114,9 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 }
             }
             _ => {}
+        }
+        if let Some(summary) = super::scan::pin_summary(&findings, &path) {
+            emit(&summary);
         }
     }
     Ok(Exit::Ok)
