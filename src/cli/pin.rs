@@ -25,6 +25,13 @@ pub struct Args {
     /// to start the server if it changes on disk. Repeatable.
     #[arg(long = "artifact", value_name = "PATH")]
     pub artifacts: Vec<PathBuf>,
+    /// Pin from a signed release: the live surface must equal the surface signed in this
+    /// bundle (no trust on first use); the lock records the signer and the bundle digest.
+    #[arg(long, value_name = "BUNDLE", requires = "key")]
+    pub bundle: Option<PathBuf>,
+    /// With --bundle: the publisher's Ed25519 public key.
+    #[arg(long, value_name = "PUB", requires = "bundle")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -63,6 +70,30 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         &cap.surface,
     )
     .map_err(lock_error)?;
+    if let (Some(b), Some(k)) = (&args.bundle, &args.key) {
+        let (verified, mismatches) = super::verify_surface::check_signed(b, k, &cap.surface)?;
+        if !mismatches.is_empty() {
+            let list: Vec<String> = mismatches
+                .iter()
+                .map(super::verify_surface::describe)
+                .collect();
+            return Err(CliError::fail(
+                "surface-mismatch",
+                format!(
+                    "{}: the live surface is not the one signed in {}:\n  {}",
+                    args.name,
+                    b.display(),
+                    list.join("\n  ")
+                ),
+            )
+            .help("do not pin it: the server differs from its signed release"));
+        }
+        entry.signed = Some(lock::PinnedSignature {
+            bundle_digest: verified.bundle_digest(),
+            key_id: verified.key_id().to_owned(),
+            surface_digest: entry.surface_digest,
+        });
+    }
     for a in &args.artifacts {
         let abs = a
             .canonicalize()
