@@ -86,6 +86,15 @@ pub enum Target {
     Url(String),
 }
 
+/// Names `mcpseal run --name` accepts (1–200 characters, no control characters). An entry
+/// with another name is left as it is: wrapping it would give the client a server that
+/// cannot start.
+pub fn gate_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 200 && !name.chars().any(char::is_control)
+}
+
+const BAD_NAME_NOTE: &str = "not wrapped: `mcpseal run --name` needs 1-200 characters without control characters; rename the server";
+
 const URL_KEYS: [&str; 3] = ["url", "serverUrl", "httpUrl"];
 
 fn edit_err(path: &Path, message: String) -> ClientsError {
@@ -220,6 +229,10 @@ fn wrap_json(
                 note: None,
             };
             match server.wrapped {
+                _ if !gate_name_ok(&m.key) => {
+                    change.action = "skipped-bad-name";
+                    change.note = Some(BAD_NAME_NOTE.into());
+                }
                 super::WrapState::Wrapped => change.action = "already-wrapped",
                 super::WrapState::ByHand => change.action = "wrapped-by-hand",
                 super::WrapState::No => {
@@ -473,6 +486,10 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
             note: None,
         };
         match server.wrapped {
+            _ if !gate_name_ok(name) => {
+                change.action = "skipped-bad-name";
+                change.note = Some(BAD_NAME_NOTE.into());
+            }
             super::WrapState::Wrapped => change.action = "already-wrapped",
             super::WrapState::ByHand => change.action = "wrapped-by-hand",
             super::WrapState::No => {

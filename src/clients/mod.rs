@@ -724,3 +724,63 @@ fn parse_codex(path: &Path, text: &str) -> Result<Vec<Server>, ClientsError> {
     }
     Ok(out)
 }
+
+/// Which config files a command works on (`--client`, `--config`, `--all`).
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Every config file of one client that exists.
+    Client(Client),
+    /// One file; the client is guessed from its path unless given.
+    Config(PathBuf, Option<Client>),
+    /// Every config file found.
+    All,
+}
+
+/// The config files a selection names. `--config FILE` is returned whether or not it exists
+/// (reading it reports the error); the others list existing files only.
+pub fn select(r: &Roots, sel: &Selection) -> Vec<ConfigFile> {
+    match sel {
+        Selection::Client(c) => discover(r).into_iter().filter(|f| f.client == *c).collect(),
+        Selection::Config(p, c) => vec![ConfigFile {
+            client: c.unwrap_or_else(|| Client::guess(p)),
+            scope: if r.project.as_ref().is_some_and(|pr| p.starts_with(pr)) {
+                Scope::Project
+            } else {
+                Scope::User
+            },
+            path: p.clone(),
+        }],
+        Selection::All => discover(r),
+    }
+}
+
+impl Roots {
+    /// The expansion context for one file: `${workspaceFolder}` is the project folder of a
+    /// project-scoped file (the folder holding `.vscode/`, `.cursor/`, …).
+    pub fn context(&self, cf: &ConfigFile) -> expand::Context {
+        let workspace = match cf.scope {
+            Scope::Project => project_of(&cf.path).or_else(|| self.project.clone()),
+            Scope::User => self.project.clone(),
+        };
+        expand::Context {
+            home: self.home.clone(),
+            workspace,
+        }
+    }
+}
+
+/// `/p/.vscode/mcp.json` -> `/p`; `/p/.mcp.json` -> `/p`.
+fn project_of(path: &Path) -> Option<PathBuf> {
+    let dir = path.parent()?;
+    let mut d = dir;
+    for _ in 0..2 {
+        if d.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'))
+        {
+            return d.parent().map(Path::to_path_buf);
+        }
+        d = d.parent()?;
+    }
+    Some(dir.to_path_buf())
+}
