@@ -1,17 +1,226 @@
-//! `mcpseal wrap` and `mcpseal unwrap`.
+//! `mcpseal wrap` and `mcpseal unwrap`: put every server of a client config behind
+//! `mcpseal run`, and take it back out. The edits themselves live in
+//! [`crate::clients::edit`]; this file selects files, refuses before writing, and reports.
 
-use super::{CmdResult, Global};
+use std::path::PathBuf;
 
+use serde_json::json;
+
+use super::clients::{clients_error, roots};
+use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use crate::clients::{self, Client, ConfigFile, Selection, edit};
+
+/// Which configs to work on.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
-
-#[derive(Debug, clap::Args)]
-pub struct UnwrapArgs {}
-
-pub fn run(_args: Args, _g: &Global) -> CmdResult {
-    super::not_yet("wrap")
+#[group(required = true, multiple = false, id = "which")]
+pub struct Which {
+    /// Every config file found for this client (claude-desktop, claude-code, cursor, vscode,
+    /// windsurf, gemini, codex, kiro).
+    #[arg(long, value_name = "NAME", group = "which")]
+    pub client: Option<String>,
+    /// One config file (its client is guessed from the path; add --as to say it).
+    #[arg(long, value_name = "FILE", group = "which")]
+    pub config: Option<PathBuf>,
+    /// Every config file `mcpseal clients` lists.
+    #[arg(long, group = "which")]
+    pub all: bool,
 }
 
-pub fn run_unwrap(_args: UnwrapArgs, _g: &Global) -> CmdResult {
-    super::not_yet("unwrap")
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    #[command(flatten)]
+    pub which: Which,
+    /// With --config: the client whose format the file is in.
+    #[arg(long = "as", value_name = "CLIENT", requires = "config")]
+    pub as_client: Option<String>,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Home folder to look in (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Project folder for project-scoped configs (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+/// Rewrite client configs so each server launches as `mcpseal run --name NAME -- <command>`.
+///
+/// Keeps comments, key order and unknown keys; stores each original entry in the file so
+/// `mcpseal unwrap` restores it byte for byte; writes `<file>.mcpseal-backup` first and
+/// replaces the file atomically. Wrapping twice changes nothing. Pin first (`mcpseal pin
+/// --all`): the gate refuses servers that are not in the lock.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: Common,
+    /// Lockfile the wrapped entries use, written into each entry as an absolute path (a client
+    /// starts servers from a folder of its choosing).
+    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_PATH)]
+    pub lock: PathBuf,
+}
+
+/// Restore the entries `mcpseal wrap` rewrote, byte for byte.
+#[derive(Debug, clap::Args)]
+pub struct UnwrapArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+struct Request {
+    files: Vec<ConfigFile>,
+    dry_run: bool,
+}
+
+fn request(c: Common) -> Result<Request, CliError> {
+    let parse_client = |s: &str| {
+        Client::from_id(s)
+            .ok_or_else(|| clients_error(clients::ClientsError::UnknownClient(s.to_owned())))
+    };
+    let sel = match (c.which.client, c.which.config, c.which.all) {
+        (Some(n), None, false) => Selection::Client(parse_client(&n)?),
+        (None, Some(p), false) => {
+            Selection::Config(p, c.as_client.as_deref().map(parse_client).transpose()?)
+        }
+        (None, None, true) => Selection::All,
+        _ => {
+            return Err(CliError::error(
+                "usage",
+                "give exactly one of --client, --config, --all",
+            ));
+        }
+    };
+    let r = roots(c.home, c.project)?;
+    let files = clients::select(&r, &sel);
+    if files.is_empty() {
+        return Err(
+            CliError::error("no-config", "no MCP client config found for that selection")
+                .help("run `mcpseal clients` to see what was found, or pass --config FILE"),
+        );
+    }
+    Ok(Request {
+        files,
+        dry_run: c.dry_run,
+    })
+}
+
+/// Computes every file's new text first; writes only if all of them could be computed.
+fn apply_all(
+    req: &Request,
+    g: &Global,
+    verb: &str,
+    f: &dyn Fn(&ConfigFile, &str) -> Result<edit::Outcome, clients::ClientsError>,
+) -> CmdResult {
+    let mut plans = Vec::new();
+    for cf in &req.files {
+        let old = std::fs::read(&cf.path).map_err(|source| {
+            clients_error(clients::ClientsError::Io {
+                path: cf.path.clone(),
+                source,
+            })
+        })?;
+        let text = std::str::from_utf8(&old).map_err(|_| {
+            clients_error(clients::ClientsError::Parse {
+                path: cf.path.clone(),
+                line: 1,
+                column: 1,
+                message: "not valid UTF-8".into(),
+            })
+        })?;
+        let out = f(cf, text).map_err(clients_error)?;
+        plans.push((cf, old, out));
+    }
+    let mut report = Vec::new();
+    for (cf, old, out) in &plans {
+        let mut backup = None;
+        if out.changed() && !req.dry_run {
+            backup = Some(
+                edit::write_with_backup(&cf.path, old, out.text.as_bytes()).map_err(|e| {
+                    CliError::error(
+                        "config-write",
+                        format!("cannot write {}: {e}", cf.path.display()),
+                    )
+                    .help("check the folder is writable; the file was left as it was")
+                })?,
+            );
+        }
+        if g.json {
+            report.push(json!({
+                "client": cf.client.id(),
+                "path": cf.path.display().to_string(),
+                "changed": out.changed(),
+                "backup": backup.as_ref().map(|b| b.display().to_string()),
+                "entries": out.entries.iter().map(|e| json!({
+                    "name": e.name, "project": e.project, "action": e.action, "note": e.note,
+                })).collect::<Vec<_>>(),
+            }));
+        } else {
+            let state = match (out.changed(), req.dry_run) {
+                (false, _) => "unchanged".to_owned(),
+                (true, true) => format!("would be {verb}"),
+                (true, false) => format!(
+                    "{verb} (backup: {})",
+                    backup
+                        .as_ref()
+                        .map_or(String::new(), |b| b.display().to_string())
+                ),
+            };
+            emit(&format!(
+                "{}  {}  {state}",
+                cf.client.id(),
+                cf.path.display()
+            ));
+            for e in &out.entries {
+                let mut line = format!("  {:?}  {}", e.name, e.action);
+                if let Some(p) = &e.project {
+                    line += &format!("  (project {p:?})");
+                }
+                if let Some(n) = &e.note {
+                    line += &format!("\n    note: {n}");
+                }
+                emit(&line);
+            }
+        }
+    }
+    if g.json {
+        emit_json(&json!({"ok": true, "dryRun": req.dry_run, "files": report}));
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    let lock = Some(
+        std::path::absolute(&args.lock)
+            .map_err(|e| {
+                CliError::error(
+                    "usage",
+                    format!("cannot make {} absolute: {e}", args.lock.display()),
+                )
+            })?
+            .display()
+            .to_string(),
+    );
+    let req = request(args.common)?;
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| {
+            CliError::error(
+                "no-self-path",
+                format!("cannot find mcpseal's own path: {e}"),
+            )
+        })?;
+    let opts = edit::WrapOptions {
+        mcpseal: exe.display().to_string(),
+        lock,
+    };
+    apply_all(&req, g, "wrapped", &|cf, text| {
+        edit::wrap_text(cf.client, &cf.path, text, &opts)
+    })
+}
+
+pub fn run_unwrap(args: UnwrapArgs, g: &Global) -> CmdResult {
+    let req = request(args.common)?;
+    apply_all(&req, g, "unwrapped", &|cf, text| {
+        edit::unwrap_text(cf.client, &cf.path, text)
+    })
 }

@@ -1,0 +1,680 @@
+//! `wrap` and `unwrap` as text edits, and the atomic write with a backup.
+//!
+//! Wrap rewrites only the bytes of each server entry that must change (the `command` and
+//! `args` values, a URL key turned into `command` + `args`, `type` set to `stdio`) and adds
+//! the entry's original text, verbatim, under [`MARKER`]: a JSON member (every supported JSON
+//! client ignores unknown members) or, for Codex's TOML, a comment line after the entry
+//! (Codex's strict config mode rejects unknown keys; comments are always safe). Unwrap puts
+//! that original text back in place of the wrapped entry, so the round trip is byte-exact
+//! whatever the formatting, and needs no knowledge of how wrap built its arguments. Every
+//! other byte of the file (comments, key order, unknown keys, other entries) is untouched.
+//!
+//! Both directions are checked before anything is written: the wrapped text must parse, and
+//! unwrapping it must give back the input exactly.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::jsonc::{self, Node};
+use super::{Client, ClientsError, MARKER};
+
+/// What a wrapped entry launches.
+#[derive(Debug, Clone)]
+pub struct WrapOptions {
+    /// mcpseal's own absolute path.
+    pub mcpseal: String,
+    /// The lockfile, absolute; `None` lets `mcpseal run` use its default.
+    pub lock: Option<String>,
+}
+
+/// One entry's fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryChange {
+    /// For `~/.claude.json` `projects.<path>`: that project.
+    pub project: Option<String>,
+    pub name: String,
+    /// `wrapped`, `unwrapped`, `already-wrapped`, `wrapped-by-hand`, `not-wrapped`.
+    pub action: &'static str,
+    /// A note for the user (headers not forwarded, …).
+    pub note: Option<String>,
+}
+
+/// The new text and what happened to each entry.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub text: String,
+    pub entries: Vec<EntryChange>,
+}
+
+impl Outcome {
+    pub fn changed(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.action == "wrapped" || e.action == "unwrapped")
+    }
+}
+
+type Key = (Option<String>, String);
+
+/// The `args` of a wrapped entry.
+pub fn wrapped_args(name: &str, opts: &WrapOptions, original: &Target) -> Vec<String> {
+    let mut a = vec!["run".to_owned(), "--name".to_owned(), name.to_owned()];
+    if let Some(l) = &opts.lock {
+        a.push("--lock".into());
+        a.push(l.clone());
+    }
+    match original {
+        Target::Command { command, args } => {
+            a.push("--".into());
+            a.push(command.clone());
+            a.extend(args.iter().cloned());
+        }
+        Target::Url(u) => {
+            a.push("--url".into());
+            a.push(u.clone());
+        }
+    }
+    a
+}
+
+/// What the original entry launched.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Command { command: String, args: Vec<String> },
+    Url(String),
+}
+
+/// Names `mcpseal run --name` accepts (1–200 characters, no control characters). An entry
+/// with another name is left as it is: wrapping it would give the client a server that
+/// cannot start.
+pub fn gate_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 200 && !name.chars().any(char::is_control)
+}
+
+const BAD_NAME_NOTE: &str = "not wrapped: `mcpseal run --name` needs 1-200 characters without control characters; rename the server";
+
+const URL_KEYS: [&str; 3] = ["url", "serverUrl", "httpUrl"];
+
+fn edit_err(path: &Path, message: String) -> ClientsError {
+    ClientsError::Edit {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+fn apply(text: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
+    // Stable sort by start; apply from the end so earlier offsets stay valid. Insertions at the
+    // same offset keep their listed order.
+    let mut idx: Vec<usize> = (0..edits.len()).collect();
+    idx.sort_by_key(|&i| (edits[i].0.start, i));
+    let mut out = text.to_owned();
+    for &i in idx.iter().rev() {
+        let (r, s) = std::mem::take(&mut edits[i]);
+        out.replace_range(r, &s);
+    }
+    out
+}
+
+fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// The separator before a new member placed after `last`: `,\n<indent>` when members sit on
+/// their own lines, `, ` otherwise.
+fn json_sep(text: &str, key_start: usize) -> String {
+    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..key_start];
+    if line_start > 0 && indent.chars().all(|c| c == ' ' || c == '\t') {
+        format!(",{}{indent}", newline(text))
+    } else {
+        ", ".to_owned()
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+fn json_array(a: &[String]) -> String {
+    format!(
+        "[{}]",
+        a.iter().map(|s| json_str(s)).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// Wraps every server entry of a config file (or only those in `only`).
+pub fn wrap_text(
+    client: Client,
+    path: &Path,
+    text: &str,
+    opts: &WrapOptions,
+) -> Result<Outcome, ClientsError> {
+    let out = if client == Client::Codex {
+        wrap_toml(path, text, opts)?
+    } else {
+        wrap_json(client, path, text, opts)?
+    };
+    // Prove the round trip before anyone writes it.
+    let wrapped: BTreeSet<Key> = out
+        .entries
+        .iter()
+        .filter(|e| e.action == "wrapped")
+        .map(|e| (e.project.clone(), e.name.clone()))
+        .collect();
+    super::parse(client, path, out.text.as_bytes())?;
+    let back = unwrap_inner(client, path, &out.text, Some(&wrapped))?;
+    if back.text != text {
+        return Err(edit_err(
+            path,
+            "internal check failed: unwrapping the wrapped text would not restore the file; nothing was written".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Restores every entry `wrap` changed.
+pub fn unwrap_text(client: Client, path: &Path, text: &str) -> Result<Outcome, ClientsError> {
+    let out = unwrap_inner(client, path, text, None)?;
+    super::parse(client, path, out.text.as_bytes())?;
+    Ok(out)
+}
+
+fn unwrap_inner(
+    client: Client,
+    path: &Path,
+    text: &str,
+    only: Option<&BTreeSet<Key>>,
+) -> Result<Outcome, ClientsError> {
+    if client == Client::Codex {
+        unwrap_toml(path, text, only)
+    } else {
+        unwrap_json(client, path, text, only)
+    }
+}
+
+fn parse_json(path: &Path, text: &str) -> Result<Node, ClientsError> {
+    jsonc::parse(text).map_err(|e| ClientsError::Parse {
+        path: path.to_owned(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
+}
+
+fn wrap_json(
+    client: Client,
+    path: &Path,
+    text: &str,
+    opts: &WrapOptions,
+) -> Result<Outcome, ClientsError> {
+    let root = parse_json(path, text)?;
+    // Validates every entry (a broken entry refuses the whole file).
+    let servers = super::parse(client, path, text.as_bytes())?;
+    let mut edits = Vec::new();
+    let mut entries = Vec::new();
+    let mut i = 0;
+    for (project, map) in super::json_server_maps(client, &root) {
+        for m in map.members() {
+            let server = servers
+                .get(i)
+                .ok_or_else(|| edit_err(path, "entry count mismatch".into()))?;
+            i += 1;
+            let e = &m.value;
+            let mut change = EntryChange {
+                project: project.clone(),
+                name: m.key.clone(),
+                action: "wrapped",
+                note: None,
+            };
+            match server.wrapped {
+                _ if !gate_name_ok(&m.key) => {
+                    change.action = "skipped-bad-name";
+                    change.note = Some(BAD_NAME_NOTE.into());
+                }
+                super::WrapState::Wrapped => change.action = "already-wrapped",
+                super::WrapState::ByHand => change.action = "wrapped-by-hand",
+                super::WrapState::No => {
+                    let (target, url_member) = match &server.transport {
+                        super::Transport::Stdio { command, args, .. } => (
+                            Target::Command {
+                                command: command.clone(),
+                                args: args.clone(),
+                            },
+                            None,
+                        ),
+                        super::Transport::Http { url } | super::Transport::Sse { url } => (
+                            Target::Url(url.clone()),
+                            URL_KEYS.iter().find_map(|k| e.member(k)),
+                        ),
+                    };
+                    let last = e
+                        .members()
+                        .iter()
+                        .max_by_key(|m| m.value.span.end)
+                        .ok_or_else(|| edit_err(path, format!("server {:?} is empty", m.key)))?;
+                    let sep = json_sep(text, last.key_span.start);
+                    let args = json_array(&wrapped_args(&m.key, opts, &target));
+                    let cmd = json_str(&opts.mcpseal);
+                    match (e.member("command"), url_member) {
+                        (Some(c), _) => {
+                            edits.push((c.value.span.clone(), cmd));
+                            match e.member("args") {
+                                Some(a) => edits.push((a.value.span.clone(), args)),
+                                None => edits.push((
+                                    c.value.span.end..c.value.span.end,
+                                    format!("{sep}\"args\": {args}"),
+                                )),
+                            }
+                        }
+                        (None, Some(u)) => {
+                            edits.push((
+                                u.key_span.start..u.value.span.end,
+                                format!("\"command\": {cmd}{sep}\"args\": {args}"),
+                            ));
+                            if let Some(t) = e.member("type") {
+                                edits.push((t.value.span.clone(), "\"stdio\"".into()));
+                            }
+                            if !server.headers.is_empty() {
+                                change.note = Some(
+                                    "headers are left in the entry but not forwarded by `mcpseal run --url`; pass them to the gate or keep this server unwrapped".into(),
+                                );
+                            }
+                        }
+                        (None, None) => {
+                            return Err(edit_err(
+                                path,
+                                format!("server {:?}: no command or url", m.key),
+                            ));
+                        }
+                    }
+                    edits.push((
+                        last.value.span.end..last.value.span.end,
+                        format!(
+                            "{sep}{}: {}",
+                            json_str(MARKER),
+                            json_str(&text[e.span.clone()])
+                        ),
+                    ));
+                }
+            }
+            entries.push(change);
+        }
+    }
+    Ok(Outcome {
+        text: apply(text, edits),
+        entries,
+    })
+}
+
+fn unwrap_json(
+    client: Client,
+    path: &Path,
+    text: &str,
+    only: Option<&BTreeSet<Key>>,
+) -> Result<Outcome, ClientsError> {
+    let root = parse_json(path, text)?;
+    let mut edits = Vec::new();
+    let mut entries = Vec::new();
+    for (project, map) in super::json_server_maps(client, &root) {
+        for m in map.members() {
+            let key = (project.clone(), m.key.clone());
+            if only.is_some_and(|o| !o.contains(&key)) {
+                continue;
+            }
+            let mut change = EntryChange {
+                project: project.clone(),
+                name: m.key.clone(),
+                action: "not-wrapped",
+                note: None,
+            };
+            if let Some(orig) = m.value.get(MARKER) {
+                let orig = orig.as_str().ok_or_else(|| {
+                    edit_err(
+                        path,
+                        format!("server {:?}: {MARKER} must be a string", m.key),
+                    )
+                })?;
+                // The original must itself be an object, or restoring would corrupt the file.
+                if !jsonc::parse(orig).is_ok_and(|n| n.is_object()) {
+                    return Err(edit_err(
+                        path,
+                        format!(
+                            "server {:?}: {MARKER} does not hold a JSON object; restore from the .mcpseal-backup file",
+                            m.key
+                        ),
+                    ));
+                }
+                edits.push((m.value.span.clone(), orig.to_owned()));
+                change.action = "unwrapped";
+            }
+            entries.push(change);
+        }
+    }
+    Ok(Outcome {
+        text: apply(text, edits),
+        entries,
+    })
+}
+
+// ---- TOML (Codex) ----
+
+/// One Codex server entry's place in the text.
+struct TomlSeg {
+    /// From the first key of the entry to the end of its last value.
+    range: Range<usize>,
+    inline: bool,
+    /// key -> (key span start, value span)
+    kvs: Vec<(String, usize, Range<usize>)>,
+}
+
+fn toml_seg(doc: &toml_edit::Document<String>, name: &str) -> Result<Option<TomlSeg>, String> {
+    let Some(servers) = doc.get("mcp_servers").and_then(|i| i.as_table_like()) else {
+        return Ok(None);
+    };
+    let Some(item) = servers.get(name) else {
+        return Ok(None);
+    };
+    let (tl, inline): (&dyn toml_edit::TableLike, bool) = if let Some(t) = item.as_table() {
+        if t.is_dotted() || t.is_implicit() {
+            return Err(format!(
+                "server {name:?} is written with dotted keys; write it as a [mcp_servers.{name}] table to wrap it"
+            ));
+        }
+        (t, false)
+    } else if let Some(t) = item.as_inline_table() {
+        (t, true)
+    } else {
+        return Err(format!("server {name:?} is not a table"));
+    };
+    let mut kvs = Vec::new();
+    for (k, _) in tl.iter() {
+        let Some((key, it)) = tl.get_key_value(k) else {
+            continue;
+        };
+        if it.is_table() || it.is_array_of_tables() {
+            continue; // `[mcp_servers.NAME.env]`: untouched by wrap
+        }
+        match (key.span(), it.span()) {
+            (Some(ks), Some(vs)) => kvs.push((k.to_owned(), ks.start, vs)),
+            _ => return Err(format!("server {name:?}: no position for {k}")),
+        }
+    }
+    let range = if inline {
+        item.span().ok_or("no position for the entry")?
+    } else {
+        let start = kvs.iter().map(|k| k.1).min();
+        let end = kvs.iter().map(|k| k.2.end).max();
+        match (start, end) {
+            (Some(s), Some(e)) => s..e,
+            _ => return Err(format!("server {name:?} has no keys")),
+        }
+    };
+    Ok(Some(TomlSeg { range, inline, kvs }))
+}
+
+fn toml_str(s: &str) -> String {
+    // A JSON string is a TOML basic string, except that TOML forbids a raw DEL.
+    json_str(s).replace('\u{7f}', "\\u007F")
+}
+
+fn toml_array(a: &[String]) -> String {
+    format!(
+        "[{}]",
+        a.iter().map(|s| toml_str(s)).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn marker_prefix(inline: bool, nl: &str) -> String {
+    if inline {
+        format!(" # {MARKER} = ")
+    } else {
+        format!("{nl}# {MARKER} = ")
+    }
+}
+
+/// If the server `name` carries a wrap marker: the end of the marker and the original text.
+pub(crate) fn toml_marker_after(
+    text: &str,
+    doc: &toml_edit::Document<String>,
+    name: &str,
+) -> Option<(usize, String)> {
+    let seg = toml_seg(doc, name).ok()??;
+    let rest = text.get(seg.range.end..)?;
+    let pre = [
+        marker_prefix(seg.inline, "\n"),
+        marker_prefix(seg.inline, "\r\n"),
+    ]
+    .into_iter()
+    .find(|p| rest.starts_with(p.as_str()))?;
+    let s = &rest[pre.len()..];
+    // The basic string ends at the first unescaped quote.
+    let b = s.as_bytes();
+    if b.first() != Some(&b'"') {
+        return None;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => break,
+            b'\n' => return None,
+            _ => i += 1,
+        }
+    }
+    let lit = s.get(..=i)?;
+    let v: toml_edit::Value = lit.parse().ok()?;
+    Some((
+        seg.range.end + pre.len() + lit.len(),
+        v.as_str()?.to_owned(),
+    ))
+}
+
+fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, ClientsError> {
+    let servers = super::parse(Client::Codex, path, text.as_bytes())?;
+    let doc = super::parse_toml(path, text)?;
+    let nl = newline(text);
+    let mut edits = Vec::new();
+    let mut entries = Vec::new();
+    for server in &servers {
+        let name = &server.name;
+        let mut change = EntryChange {
+            project: None,
+            name: name.clone(),
+            action: "wrapped",
+            note: None,
+        };
+        match server.wrapped {
+            _ if !gate_name_ok(name) => {
+                change.action = "skipped-bad-name";
+                change.note = Some(BAD_NAME_NOTE.into());
+            }
+            super::WrapState::Wrapped => change.action = "already-wrapped",
+            super::WrapState::ByHand => change.action = "wrapped-by-hand",
+            super::WrapState::No => {
+                let seg = toml_seg(&doc, name)
+                    .map_err(|m| edit_err(path, m))?
+                    .ok_or_else(|| edit_err(path, format!("server {name:?} not found")))?;
+                let sep = if seg.inline { ", " } else { nl };
+                let target = match &server.transport {
+                    super::Transport::Stdio { command, args, .. } => Target::Command {
+                        command: command.clone(),
+                        args: args.clone(),
+                    },
+                    super::Transport::Http { url } | super::Transport::Sse { url } => {
+                        Target::Url(url.clone())
+                    }
+                };
+                let args = toml_array(&wrapped_args(name, opts, &target));
+                let cmd = toml_str(&opts.mcpseal);
+                let kv = |k: &str| seg.kvs.iter().find(|x| x.0 == k);
+                match (kv("command"), kv("url")) {
+                    (Some(c), _) => {
+                        edits.push((c.2.clone(), cmd));
+                        match kv("args") {
+                            Some(a) => edits.push((a.2.clone(), args)),
+                            None => edits.push((c.2.end..c.2.end, format!("{sep}args = {args}"))),
+                        }
+                    }
+                    (None, Some(u)) => {
+                        edits.push((u.1..u.2.end, format!("command = {cmd}{sep}args = {args}")));
+                        if !server.headers.is_empty() || !server.header_vars.is_empty() {
+                            change.note = Some(
+                                "http headers are left in the entry but not forwarded by `mcpseal run --url`".into(),
+                            );
+                        }
+                    }
+                    (None, None) => {
+                        return Err(edit_err(
+                            path,
+                            format!("server {name:?}: no command or url"),
+                        ));
+                    }
+                }
+                edits.push((
+                    seg.range.end..seg.range.end,
+                    format!(
+                        "{}{}",
+                        marker_prefix(seg.inline, nl),
+                        toml_str(&text[seg.range.clone()])
+                    ),
+                ));
+            }
+        }
+        entries.push(change);
+    }
+    Ok(Outcome {
+        text: apply(text, edits),
+        entries,
+    })
+}
+
+fn unwrap_toml(
+    path: &Path,
+    text: &str,
+    only: Option<&BTreeSet<Key>>,
+) -> Result<Outcome, ClientsError> {
+    let doc = super::parse_toml(path, text)?;
+    let mut edits = Vec::new();
+    let mut entries = Vec::new();
+    let names: Vec<String> = doc
+        .get("mcp_servers")
+        .and_then(|i| i.as_table_like())
+        .map(|t| t.iter().map(|(k, _)| k.to_owned()).collect())
+        .unwrap_or_default();
+    for name in names {
+        if only.is_some_and(|o| !o.contains(&(None, name.clone()))) {
+            continue;
+        }
+        let mut change = EntryChange {
+            project: None,
+            name: name.clone(),
+            action: "not-wrapped",
+            note: None,
+        };
+        if let Some((end, orig)) = toml_marker_after(text, &doc, &name) {
+            let seg = toml_seg(&doc, &name)
+                .map_err(|m| edit_err(path, m))?
+                .ok_or_else(|| edit_err(path, format!("server {name:?} not found")))?;
+            edits.push((seg.range.start..end, orig));
+            change.action = "unwrapped";
+        }
+        entries.push(change);
+    }
+    Ok(Outcome {
+        text: apply(text, edits),
+        entries,
+    })
+}
+
+// ---- writing ----
+
+/// `<file>.mcpseal-backup`.
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".mcpseal-backup");
+    PathBuf::from(s)
+}
+
+/// Replaces `path` with `new`: first copies the current bytes `old` to `<file>.mcpseal-backup`,
+/// then writes a temp file in the same folder, fsyncs it, keeps the file's permissions, and
+/// renames it over the target (through a symlink: the link's target is replaced, the link kept).
+pub fn write_with_backup(path: &Path, old: &[u8], new: &[u8]) -> std::io::Result<PathBuf> {
+    let target = std::fs::canonicalize(path)?;
+    let perms = std::fs::metadata(&target)?.permissions();
+    let backup = backup_path(&target);
+    write_atomic(&backup, old, &perms)?;
+    write_atomic(&target, new, &perms)?;
+    Ok(backup)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8], perms: &std::fs::Permissions) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mcpseal-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().set_permissions(perms.clone())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> WrapOptions {
+        WrapOptions {
+            mcpseal: "/opt/bin/mcpseal".into(),
+            lock: Some("/l/mcpseal.lock".into()),
+        }
+    }
+
+    #[test]
+    fn json_round_trip_keeps_comments_and_is_idempotent() {
+        let t = "{\n  // servers\n  \"servers\": {\n    \"a\": { \"command\": \"npx\", /* c */ \"args\": [\"-y\", \"x\"], },\n    \"b\": {\n      \"type\": \"http\",\n      \"url\": \"https://h/mcp\"\n    }\n  },\n}\n";
+        let p = Path::new("mcp.json");
+        let w = wrap_text(Client::VsCode, p, t, &opts()).unwrap();
+        assert!(w.text.contains("// servers") && w.text.contains("/* c */"));
+        assert!(w.text.contains(r#""args": ["run", "--name", "a", "--lock", "/l/mcpseal.lock", "--", "npx", "-y", "x"]"#), "{}", w.text);
+        assert!(
+            w.text.contains(r#""command": "/opt/bin/mcpseal","#),
+            "{}",
+            w.text
+        );
+        assert!(w.text.contains(r#""type": "stdio""#));
+        let again = wrap_text(Client::VsCode, p, &w.text, &opts()).unwrap();
+        assert_eq!(again.text, w.text);
+        assert!(!again.changed());
+        assert_eq!(unwrap_text(Client::VsCode, p, &w.text).unwrap().text, t);
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        let t = "# top\n[mcp_servers.git]\ncommand = \"uvx\" # the runner\nargs = [\"mcp-server-git\"]\n\n[mcp_servers.git.env]\nA = \"1\"\n\n[mcp_servers]\nremote = { url = \"https://h/mcp\", bearer_token_env_var = \"T\" }\n";
+        let p = Path::new("config.toml");
+        let w = wrap_text(Client::Codex, p, t, &opts()).unwrap();
+        assert!(
+            w.text
+                .contains("command = \"/opt/bin/mcpseal\" # the runner"),
+            "{}",
+            w.text
+        );
+        let s = super::super::parse(Client::Codex, p, w.text.as_bytes()).unwrap();
+        assert!(
+            s.iter()
+                .all(|s| s.wrapped == super::super::WrapState::Wrapped),
+            "{s:?}"
+        );
+        assert_eq!(
+            wrap_text(Client::Codex, p, &w.text, &opts()).unwrap().text,
+            w.text
+        );
+        assert_eq!(unwrap_text(Client::Codex, p, &w.text).unwrap().text, t);
+    }
+}

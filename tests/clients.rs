@@ -1,0 +1,658 @@
+//! Client configs: parsing every supported client, discovery under a fake HOME, hostile and
+//! broken files, `mcpseal clients`, and `wrap` / `unwrap` (idempotent, byte-exact, backed up,
+//! refusing broken files), up to launching a server from each wrapped entry.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use mcpseal::clients::{self, Client, ConfigFile, Scope, Transport, WrapState, expand};
+use mcpseal::mcp::LaunchSpec;
+
+fn fixture(rel: &str) -> PathBuf {
+    common::root().join("testdata/clients").join(rel)
+}
+
+/// Every fixture: (client, file name under testdata/clients, where it lives under a Linux HOME).
+const FIXTURES: [(Client, &str, &str); 8] = [
+    (
+        Client::ClaudeDesktop,
+        "claude-desktop/claude_desktop_config.json",
+        ".config/Claude/claude_desktop_config.json",
+    ),
+    (
+        Client::ClaudeCode,
+        "claude-code/claude.json",
+        ".claude.json",
+    ),
+    (Client::Cursor, "cursor/mcp.json", ".cursor/mcp.json"),
+    (
+        Client::VsCode,
+        "vscode/mcp.json",
+        ".config/Code/User/mcp.json",
+    ),
+    (
+        Client::Windsurf,
+        "windsurf/mcp_config.json",
+        ".codeium/windsurf/mcp_config.json",
+    ),
+    (
+        Client::Gemini,
+        "gemini/settings.json",
+        ".gemini/settings.json",
+    ),
+    (Client::Codex, "codex/config.toml", ".codex/config.toml"),
+    (Client::Kiro, "kiro/mcp.json", ".kiro/settings/mcp.json"),
+];
+
+fn load(client: Client, rel: &str) -> Vec<clients::Server> {
+    clients::load(&ConfigFile {
+        client,
+        scope: Scope::User,
+        path: fixture(rel),
+    })
+    .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn summary(s: &[clients::Server]) -> Vec<(String, &'static str)> {
+    s.iter()
+        .map(|s| (s.name.clone(), s.transport_label()))
+        .collect()
+}
+
+fn fake_env(name: &str) -> Option<String> {
+    let v = match name {
+        "API_KEY" => "k-123",
+        "DATABASE_URL" => "postgres://db",
+        "DB_CONNECTION_STRING" => "pg://conn",
+        "EXTERNAL_API_KEY" => "ext",
+        "TOKEN" => "tok",
+        "BRAVE_API_KEY" => "brave",
+        "FIGMA_TOKEN" => "fig",
+        "FIGMA_OAUTH_TOKEN" => "oauth",
+        "AWS_PROFILE" => "dev",
+        "EXAMPLE_KEY" => "ex",
+        "CONTEXT7_API_KEY" => "c7",
+        _ => return None,
+    };
+    Some(v.to_owned())
+}
+
+fn ctx() -> expand::Context {
+    expand::Context {
+        home: "/home/alice".into(),
+        workspace: Some("/work/app".into()),
+    }
+}
+
+#[test]
+fn parses_every_client_fixture() {
+    let s = |v: &[(&str, &'static str)]| {
+        v.iter()
+            .map(|(n, t)| (n.to_string(), *t))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        summary(&load(
+            Client::ClaudeDesktop,
+            "claude-desktop/claude_desktop_config.json"
+        )),
+        s(&[("filesystem", "stdio"), ("github", "stdio")])
+    );
+    let cc = load(Client::ClaudeCode, "claude-code/claude.json");
+    assert_eq!(summary(&cc), s(&[("git", "stdio"), ("sentry", "sse")]));
+    assert_eq!(cc[1].project.as_deref(), Some("/home/alice/src/app"));
+    assert_eq!(
+        summary(&load(Client::ClaudeCode, "claude-code/.mcp.json")),
+        s(&[("memory", "stdio"), ("api", "http")])
+    );
+    assert_eq!(
+        summary(&load(Client::Cursor, "cursor/mcp.json")),
+        s(&[("postgres", "stdio"), ("linear", "http")])
+    );
+    assert_eq!(
+        summary(&load(Client::VsCode, "vscode/mcp.json")),
+        s(&[("Perplexity", "stdio"), ("fs", "stdio"), ("github", "http")])
+    );
+    assert_eq!(
+        summary(&load(Client::Windsurf, "windsurf/mcp_config.json")),
+        s(&[("brave-search", "stdio"), ("figma", "http")])
+    );
+    // Gemini: httpUrl is Streamable HTTP, url is SSE.
+    assert_eq!(
+        summary(&load(Client::Gemini, "gemini/settings.json")),
+        s(&[
+            ("pythonTools", "stdio"),
+            ("httpServer", "http"),
+            ("sseServer", "sse")
+        ])
+    );
+    let codex = load(Client::Codex, "codex/config.toml");
+    assert_eq!(
+        summary(&codex),
+        s(&[("context7", "stdio"), ("figma", "http"), ("git", "stdio")])
+    );
+    assert!(codex[2].disabled);
+    assert_eq!(codex[0].env_passthrough, ["CONTEXT7_API_KEY"]);
+    assert_eq!(
+        summary(&load(Client::Kiro, "kiro/mcp.json")),
+        s(&[("aws-docs", "stdio"), ("remote", "http")])
+    );
+}
+
+#[test]
+fn launch_specs_expand_variables_as_each_client_does() {
+    let spec = |c, rel, i: usize| load(c, rel)[i].launch_spec(&ctx(), &fake_env);
+    // Claude Code: ${VAR:-default} in env and url, ${VAR} in headers.
+    match spec(Client::ClaudeCode, "claude-code/.mcp.json", 0).unwrap() {
+        LaunchSpec::Stdio { env, .. } => assert_eq!(env["MEMORY_FILE_PATH"], "/tmp/memory.jsonl"),
+        other => panic!("{other:?}"),
+    }
+    match spec(Client::ClaudeCode, "claude-code/.mcp.json", 1).unwrap() {
+        LaunchSpec::Http { url, headers } => {
+            assert_eq!(url, "https://api.example.com/mcp");
+            assert_eq!(headers["Authorization"], "Bearer k-123");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Cursor: ${env:VAR} and ${userHome}.
+    match spec(Client::Cursor, "cursor/mcp.json", 0).unwrap() {
+        LaunchSpec::Stdio { args, env, .. } => {
+            assert_eq!(args[2], "postgres://db");
+            assert_eq!(env["PGPASSFILE"], "/home/alice/.pgpass");
+        }
+        other => panic!("{other:?}"),
+    }
+    // VS Code: ${workspaceFolder}; ${input:…} cannot be resolved outside VS Code.
+    match spec(Client::VsCode, "vscode/mcp.json", 1).unwrap() {
+        LaunchSpec::Stdio { args, .. } => {
+            assert_eq!(args, ["/work/app/tools/fs-server.js", "/work/app"])
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = spec(Client::VsCode, "vscode/mcp.json", 0).unwrap_err();
+    assert_eq!(e.code(), "config-unresolvable-var");
+    assert!(
+        e.to_string().contains("${input:perplexity-key}") && e.to_string().contains("Perplexity"),
+        "{e}"
+    );
+    // Gemini: $VAR and ${VAR}.
+    match spec(Client::Gemini, "gemini/settings.json", 0).unwrap() {
+        LaunchSpec::Stdio { env, cwd, .. } => {
+            assert_eq!(env["DATABASE_URL"], "pg://conn");
+            assert_eq!(env["API_KEY"], "ext");
+            assert_eq!(cwd, Some(PathBuf::from("./mcp-servers/python")));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Codex: nothing expanded; env_vars forwarded by name; bearer token from the environment.
+    match spec(Client::Codex, "codex/config.toml", 0).unwrap() {
+        LaunchSpec::Stdio { env, .. } => {
+            assert_eq!(env["CONTEXT7_API_KEY"], "c7");
+            assert_eq!(env["NODE_ENV"], "production");
+        }
+        other => panic!("{other:?}"),
+    }
+    match spec(Client::Codex, "codex/config.toml", 1).unwrap() {
+        LaunchSpec::Http { headers, .. } => assert_eq!(headers["Authorization"], "Bearer oauth"),
+        other => panic!("{other:?}"),
+    }
+    // Claude Desktop expands nothing: the token is literal.
+    match spec(
+        Client::ClaudeDesktop,
+        "claude-desktop/claude_desktop_config.json",
+        1,
+    )
+    .unwrap()
+    {
+        LaunchSpec::Stdio { env, .. } => assert_eq!(
+            env["GITHUB_PERSONAL_ACCESS_TOKEN"],
+            "ghp_exampleexampleexample"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_unset_variable_is_named_and_its_neighbours_values_are_not_printed() {
+    let servers = load(Client::Windsurf, "windsurf/mcp_config.json");
+    let only_brave = |n: &str| (n == "BRAVE_API_KEY").then(|| "s3cret-brave".to_owned());
+    let e = servers[1].launch_spec(&ctx(), &only_brave).unwrap_err();
+    assert_eq!(e.code(), "config-unset-var");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("FIGMA_TOKEN")
+            && msg.contains("figma")
+            && msg.contains("headers.Authorization"),
+        "{msg}"
+    );
+    assert!(!msg.contains("s3cret"), "{msg}");
+    // Debug of a server shows env names, never values.
+    let dbg = format!(
+        "{:?}",
+        load(
+            Client::ClaudeDesktop,
+            "claude-desktop/claude_desktop_config.json"
+        )
+    );
+    assert!(
+        dbg.contains("GITHUB_PERSONAL_ACCESS_TOKEN") && !dbg.contains("ghp_example"),
+        "{dbg}"
+    );
+}
+
+/// Lays the fixtures out under a fake Linux HOME and a project folder.
+fn fake_home() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let project = t.path().join("proj");
+    for (_, rel, dest) in FIXTURES {
+        let d = home.join(dest);
+        std::fs::create_dir_all(d.parent().unwrap()).unwrap();
+        std::fs::copy(fixture(rel), d).unwrap();
+    }
+    std::fs::create_dir_all(project.join(".vscode")).unwrap();
+    std::fs::copy(fixture("claude-code/.mcp.json"), project.join(".mcp.json")).unwrap();
+    std::fs::copy(fixture("vscode/mcp.json"), project.join(".vscode/mcp.json")).unwrap();
+    (t, home, project)
+}
+
+#[test]
+fn discovery_finds_every_client_under_a_fake_home() {
+    let (_t, home, project) = fake_home();
+    let roots = clients::Roots {
+        home: home.clone(),
+        project: Some(project.clone()),
+        appdata: None,
+        os: clients::Os::Linux,
+    };
+    let found = clients::discover(&roots);
+    for (client, _, dest) in FIXTURES {
+        assert!(
+            found.contains(&ConfigFile {
+                client,
+                scope: Scope::User,
+                path: home.join(dest)
+            }),
+            "{client:?}"
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .any(|f| f.scope == Scope::Project && f.path == project.join(".mcp.json"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.scope == Scope::Project && f.path == project.join(".vscode/mcp.json"))
+    );
+    assert_eq!(found.len(), FIXTURES.len() + 2);
+    // macOS and Windows put Claude Desktop and VS Code elsewhere.
+    let mac = clients::candidates(&clients::Roots {
+        os: clients::Os::MacOs,
+        ..roots.clone()
+    });
+    assert!(
+        mac.iter().any(|c| c.path
+            == home.join("Library/Application Support/Claude/claude_desktop_config.json"))
+    );
+    let win = clients::candidates(&clients::Roots {
+        os: clients::Os::Windows,
+        appdata: Some("C:/Users/a/AppData/Roaming".into()),
+        ..roots
+    });
+    assert!(win.iter().any(|c| {
+        c.path
+            == Path::new("C:/Users/a/AppData/Roaming")
+                .join("Claude")
+                .join("claude_desktop_config.json")
+    }));
+}
+
+#[test]
+fn clients_command_lists_names_never_values() {
+    let (_t, home, project) = fake_home();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .args(["clients", "--json", "--home"])
+            .arg(&home)
+            .arg("--project")
+            .arg(&project),
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), FIXTURES.len() + 2);
+    let desktop = files
+        .iter()
+        .find(|f| f["client"] == "claude-desktop")
+        .unwrap();
+    assert_eq!(
+        desktop["servers"][1]["env"],
+        serde_json::json!(["GITHUB_PERSONAL_ACCESS_TOKEN"])
+    );
+    assert_eq!(desktop["servers"][1]["wrapped"], "no");
+    assert!(!out.contains("ghp_example"), "an env value leaked");
+    let (code, human, _) = common::run(
+        common::mcpseal()
+            .args(["clients", "--home"])
+            .arg(&home)
+            .arg("--project")
+            .arg(&project),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        human.contains("codex  user") && human.contains("\"context7\"  stdio"),
+        "{human}"
+    );
+    assert!(!human.contains("ghp_example"));
+}
+
+#[test]
+fn a_broken_file_is_an_error_with_file_line_and_column() {
+    let e = clients::parse(
+        Client::Cursor,
+        Path::new("/x/mcp.json"),
+        &std::fs::read(fixture("broken/trailing.json")).unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "config-parse");
+    assert!(e.to_string().starts_with("/x/mcp.json:4:5:"), "{e}");
+    let e = clients::parse(
+        Client::Codex,
+        Path::new("c.toml"),
+        &std::fs::read(fixture("broken/dup.toml")).unwrap(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("c.toml:3:"), "{e}");
+    // Not UTF-8, wrong types, empty entries: errors, never panics or skips.
+    for (bytes, want) in [
+        (
+            &b"{\"mcpServers\": {\"a\": {\"command\": \"\xff\"}}}"[..],
+            "UTF-8",
+        ),
+        (
+            b"{\"mcpServers\": {\"a\": {\"command\": 1}}}",
+            "command must be a string",
+        ),
+        (b"{\"mcpServers\": {\"a\": {}}}", "neither"),
+        (
+            b"{\"mcpServers\": {\"a\": {\"command\": \"x\", \"args\": [1]}}}",
+            "args",
+        ),
+    ] {
+        let e = clients::parse(Client::Cursor, Path::new("m.json"), bytes).unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
+    }
+    // `mcpseal clients` reports the broken file and exits 2.
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join(".cursor")).unwrap();
+    std::fs::copy(
+        fixture("broken/trailing.json"),
+        t.path().join(".cursor/mcp.json"),
+    )
+    .unwrap();
+    let (code, out, _) = common::run(
+        common::mcpseal()
+            .args(["clients", "--home"])
+            .arg(t.path())
+            .arg("--project")
+            .arg(t.path()),
+    );
+    assert_eq!(code, 2);
+    assert!(out.contains("mcp.json:4:5"), "{out}");
+}
+
+#[test]
+fn hostile_names_and_args_survive_listing_wrap_and_unwrap() {
+    let servers = load(Client::Cursor, "hostile.json");
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["../../x", "line\nbreak\u{0}nul", "x-mcpseal-original"]
+    );
+    // A server *named* like the marker is not mistaken for a wrapped entry.
+    assert!(servers.iter().all(|s| s.wrapped == WrapState::No));
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("mcp.json");
+    std::fs::copy(fixture("hostile.json"), &f).unwrap();
+    let original = std::fs::read(&f).unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .args(["wrap", "--json", "--as", "cursor", "--config"])
+            .arg(&f),
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let actions: Vec<&str> = v["files"][0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["wrapped", "skipped-bad-name", "wrapped"]);
+    // Nothing was written outside the file's folder ("../../x" is a name, not a path).
+    let mut listing: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    listing.sort();
+    assert_eq!(listing, ["mcp.json", "mcp.json.mcpseal-backup"]);
+    let wrapped = clients::parse(Client::Cursor, &f, &std::fs::read(&f).unwrap()).unwrap();
+    match &wrapped[0].transport {
+        Transport::Stdio { args, .. } => assert_eq!(
+            &args[args.len() - 4..],
+            ["echo", "a b", "\"quoted\"", "new\nline"]
+        ),
+        _ => panic!(),
+    }
+    let (code, _, err) = common::run(
+        common::mcpseal()
+            .args(["unwrap", "--as", "cursor", "--config"])
+            .arg(&f),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&f).unwrap(), original);
+}
+
+#[test]
+fn wrap_refuses_a_broken_file_and_leaves_it_untouched() {
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("mcp.json");
+    std::fs::copy(fixture("broken/trailing.json"), &f).unwrap();
+    let before = std::fs::read(&f).unwrap();
+    let (code, out, _) = common::run(
+        common::mcpseal()
+            .args(["wrap", "--json", "--config"])
+            .arg(&f),
+    );
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "config-parse");
+    assert!(
+        v["message"].as_str().unwrap().contains("mcp.json:4:5"),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    assert!(!clients::edit::backup_path(&f).exists());
+    // With --all, one broken file stops every write.
+    let (_t2, home, project) = fake_home();
+    std::fs::copy(
+        fixture("broken/trailing.json"),
+        home.join(".cursor/mcp.json"),
+    )
+    .unwrap();
+    let desktop = home.join(FIXTURES[0].2);
+    let (code, _, _) = common::run(
+        common::mcpseal()
+            .args(["wrap", "--all", "--home"])
+            .arg(&home)
+            .arg("--project")
+            .arg(&project),
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        std::fs::read(&desktop).unwrap(),
+        std::fs::read(fixture(FIXTURES[0].1)).unwrap()
+    );
+}
+
+/// Wraps a copy of every fixture and returns (tempdir, copies, the lock path used).
+fn wrap_all_fixtures() -> (tempfile::TempDir, Vec<(Client, PathBuf, Vec<u8>)>, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let lock = t.path().join("mcpseal.lock");
+    let mut out = Vec::new();
+    let mut all: Vec<(Client, &str)> = FIXTURES.iter().map(|(c, r, _)| (*c, *r)).collect();
+    all.push((Client::ClaudeCode, "claude-code/.mcp.json"));
+    for (i, (client, rel)) in all.into_iter().enumerate() {
+        let dir = t.path().join(format!("{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join(Path::new(rel).file_name().unwrap());
+        std::fs::copy(fixture(rel), &f).unwrap();
+        let original = std::fs::read(&f).unwrap();
+        let (code, _, err) = common::run(
+            common::mcpseal()
+                .args(["wrap", "--as", client.id(), "--lock"])
+                .arg(&lock)
+                .arg("--config")
+                .arg(&f),
+        );
+        assert_eq!(code, 0, "{rel}: {err}");
+        out.push((client, f, original));
+    }
+    (t, out, lock)
+}
+
+#[test]
+fn wrap_is_idempotent_backed_up_and_unwrap_restores_every_byte() {
+    let (_t, files, lock) = wrap_all_fixtures();
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_mcpseal")).unwrap();
+    for (client, f, original) in &files {
+        let wrapped = std::fs::read(f).unwrap();
+        assert_ne!(&wrapped, original, "{f:?} unchanged");
+        assert_eq!(
+            &std::fs::read(clients::edit::backup_path(f)).unwrap(),
+            original,
+            "{f:?} backup"
+        );
+        for s in clients::parse(*client, f, &wrapped).unwrap() {
+            assert_eq!(s.wrapped, WrapState::Wrapped, "{f:?} {}", s.name);
+            let Transport::Stdio { command, args, .. } = &s.transport else {
+                panic!("{f:?} {} not stdio", s.name)
+            };
+            assert_eq!(Path::new(command), exe);
+            assert_eq!(
+                &args[..5],
+                [
+                    "run",
+                    "--name",
+                    s.name.as_str(),
+                    "--lock",
+                    lock.to_str().unwrap()
+                ]
+            );
+            assert!(args[5] == "--" || args[5] == "--url", "{args:?}");
+        }
+        // Comments and unknown keys survive.
+        let text = String::from_utf8(wrapped.clone()).unwrap();
+        match client {
+            Client::VsCode => assert!(text.contains("// prompted") && text.contains("\"envFile\"")),
+            Client::Codex => {
+                assert!(text.contains("# resolved from PATH") && text.contains("[profiles.fast]"))
+            }
+            Client::ClaudeDesktop => assert!(text.contains("\"globalShortcut\"")),
+            _ => {}
+        }
+        // Wrapping again changes nothing.
+        let (code, out, _) = common::run(
+            common::mcpseal()
+                .args(["wrap", "--json", "--as", client.id(), "--config"])
+                .arg(f),
+        );
+        assert_eq!(code, 0);
+        assert!(out.contains("\"changed\": false"), "{out}");
+        assert_eq!(std::fs::read(f).unwrap(), wrapped);
+        // --dry-run of unwrap writes nothing; unwrap restores the original byte for byte.
+        let (code, _, _) = common::run(
+            common::mcpseal()
+                .args(["unwrap", "--dry-run", "--as", client.id(), "--config"])
+                .arg(f),
+        );
+        assert_eq!(code, 0);
+        assert_eq!(std::fs::read(f).unwrap(), wrapped);
+        let (code, _, err) = common::run(
+            common::mcpseal()
+                .args(["unwrap", "--as", client.id(), "--config"])
+                .arg(f),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(&std::fs::read(f).unwrap(), original, "{f:?} round trip");
+    }
+}
+
+#[test]
+fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_wrapped_entry() {
+    // The lock does not exist, so `mcpseal run` must refuse before spawning anything and answer
+    // the client's initialize with a JSON-RPC error: proof that the wrapped entry starts the
+    // gate, not the server (the original commands — npx, uvx, docker — are never run).
+    let (_t, files, _lock) = wrap_all_fixtures();
+    let mut launched = BTreeMap::new();
+    for (client, f, _) in &files {
+        let servers = clients::parse(*client, f, &std::fs::read(f).unwrap()).unwrap();
+        for s in servers {
+            let spec = match s.launch_spec(&ctx(), &fake_env) {
+                Ok(spec) => spec,
+                // A VS Code `${input:…}` only VS Code can fill: the entry itself is still checked above.
+                Err(e) if e.code() == "config-unresolvable-var" => continue,
+                Err(e) => panic!("{e}"),
+            };
+            let LaunchSpec::Stdio {
+                command, args, env, ..
+            } = spec
+            else {
+                panic!("{s:?}")
+            };
+            if args.contains(&"--url".to_owned()) {
+                continue; // `mcpseal run --url` belongs to the gate and is checked there
+            }
+            let mut child = std::process::Command::new(&command)
+                .args(&args)
+                .envs(&env)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(
+                stdin,
+                r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#
+            )
+            .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            drop(stdin);
+            let status = child.wait().unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("{f:?} {}: {e}: {line:?}", s.name));
+            assert_eq!(v["id"], 1, "{line}");
+            assert!(
+                v["error"]["message"].is_string(),
+                "{f:?} {}: {line}",
+                s.name
+            );
+            assert_eq!(status.code(), Some(1), "{f:?} {}", s.name);
+            *launched.entry(client.id()).or_insert(0) += 1;
+        }
+    }
+    // Every client had at least one stdio server launched through the gate.
+    for (c, _, _) in FIXTURES {
+        assert!(launched.contains_key(c.id()), "{c:?}: {launched:?}");
+    }
+}
