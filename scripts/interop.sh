@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop checks against independent, real peers: every script in scripts/interop.d/ runs in
-# order against the mcpseal binary ($MCPSEAL, default target/release/mcpseal, else
-# target/debug/mcpseal). Each check prints "ok - …" or "not ok - …"; any failure fails the run.
+# order against the mcpseal binary ($MCPSEAL, default: target/debug/mcpseal, built now so it
+# is never stale). Each check prints "ok - …" or "not ok - …"; any failure fails the run.
 # Nothing is skipped: a peer that is missing is a failure (scripts/install-peers.sh installs them).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,8 +10,8 @@ bash scripts/install-peers.sh >/dev/null || { echo "not ok - scripts/install-pee
 # shellcheck disable=SC1091
 source target/peers/env.sh
 if [ -z "${MCPSEAL:-}" ]; then
-  if [ -x target/release/mcpseal ]; then MCPSEAL=$root/target/release/mcpseal; else
-    cargo build --quiet && MCPSEAL=$root/target/debug/mcpseal; fi
+  cargo build --quiet || { echo "not ok - cargo build failed"; exit 1; }
+  MCPSEAL=$root/target/debug/mcpseal
 fi
 export MCPSEAL
 passed=0; failed=0

@@ -139,9 +139,19 @@ pub fn sha256_reader(mut r: impl Read) -> io::Result<Digest> {
     }
 }
 
+/// Files up to this size are read in one call (no per-file 1 MiB buffer to zero).
+const SMALL_FILE: u64 = 256 * 1024;
+
 /// SHA-256 of a file's contents.
 pub fn sha256_file(path: &Path) -> Result<Digest, DigestError> {
-    let f = File::open(path).map_err(io_err(path))?;
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let len = f.metadata().map_err(io_err(path))?.len();
+    if len <= SMALL_FILE {
+        // Read to the end even if the file grew: the digest is of what was read.
+        let mut buf = Vec::with_capacity(len as usize + 1);
+        f.read_to_end(&mut buf).map_err(io_err(path))?;
+        return Ok(Digest::of(&buf));
+    }
     sha256_reader(f).map_err(io_err(path))
 }
 

@@ -1,1 +1,189 @@
-//! Certificate-based Sigstore bundles verified offline against a trusted root. Owned by issue 6.
+//! Certificate-based ("keyless") Sigstore bundles, verified offline against a trusted root.
+//!
+//! The checks are the maintained `sigstore-verify` crate's (design.md says why not the older
+//! `sigstore` crate): bundle media types v0.1–v0.3; message signatures and DSSE; the signing
+//! certificate's chain to a Fulcio CA in the trusted root, valid at the signing time; SCTs;
+//! the transparency-log entry (inclusion proof with a signed checkpoint, or an inclusion
+//! promise; Rekor v2 entries with RFC 3161 timestamps); and the identity (SAN) and OIDC issuer.
+//! A certificate identity can also be matched by a regular expression, which must match the
+//! whole SAN. Managed-key bundles verify with a PEM public key instead of an identity.
+//!
+//! The Sigstore public-good trusted root is embedded (the crate's copy); a caller may pass
+//! another. Nothing is fetched: no TUF update, no network.
+
+use std::io::Read;
+
+use sigstore_verify::trust_root::{SIGSTORE_PRODUCTION_TRUSTED_ROOT, TrustedRoot};
+use sigstore_verify::types::{Bundle, DerPublicKey};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+
+/// Largest artifact read into memory for schemes that need the whole message.
+pub const MAX_IN_MEMORY: u64 = 1 << 30;
+
+/// Who must have signed.
+pub enum Signer<'a> {
+    /// A certificate whose SAN equals `identity` (or matches `regex` wholly) and whose OIDC
+    /// issuer equals `issuer`.
+    Identity {
+        identity: IdentityMatch<'a>,
+        issuer: &'a str,
+    },
+    /// A managed key (PEM SubjectPublicKeyInfo).
+    Key { pem: &'a str },
+}
+
+pub enum IdentityMatch<'a> {
+    Exact(&'a str),
+    Regex(&'a regex::Regex),
+}
+
+/// What a successful verification established.
+#[derive(Debug, Clone)]
+pub struct KeylessVerified {
+    identity: Option<String>,
+    issuer: Option<String>,
+    integrated_time: Option<String>,
+}
+
+impl KeylessVerified {
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+    pub fn integrated_time(&self) -> Option<&str> {
+        self.integrated_time.as_deref()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeylessError {
+    #[error("not a usable Sigstore bundle: {0}")]
+    Bundle(String),
+    #[error("the trusted root is not usable: {0}")]
+    TrustRoot(String),
+    #[error("the public key is not usable: {0}")]
+    Key(String),
+    #[error("identity mismatch: the certificate's SAN {} does not wholly match {expected}", found.as_deref().unwrap_or("(none)"))]
+    Identity {
+        expected: String,
+        found: Option<String>,
+    },
+    #[error("{0}")]
+    Verify(String),
+    #[error("cannot read the artifact: {0}")]
+    Artifact(String),
+}
+
+impl KeylessError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeylessError::Bundle(_) => "malformed-bundle",
+            KeylessError::TrustRoot(_) => "bad-trusted-root",
+            KeylessError::Key(_) => "key-malformed",
+            KeylessError::Identity { .. } => "identity-mismatch",
+            KeylessError::Verify(_) => "keyless-verification-failed",
+            KeylessError::Artifact(_) => "io-error",
+        }
+    }
+    /// Exit 2 (nothing could be decided) rather than 1 (the bundle says no).
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            KeylessError::Bundle(_)
+                | KeylessError::TrustRoot(_)
+                | KeylessError::Key(_)
+                | KeylessError::Artifact(_)
+        )
+    }
+}
+
+fn classify(e: sigstore_verify::Error) -> KeylessError {
+    use sigstore_verify::Error as E;
+    match e {
+        E::IdentityMismatch { expected, actual } => KeylessError::Identity {
+            expected: expected.to_string(),
+            found: actual.map(|a| a.as_str().to_owned()),
+        },
+        E::ArtifactRead(io) => KeylessError::Artifact(io.to_string()),
+        other => KeylessError::Verify(other.to_string()),
+    }
+}
+
+/// The embedded Sigstore public-good trusted root.
+pub fn production_root() -> Result<TrustedRoot, KeylessError> {
+    TrustedRoot::from_json(SIGSTORE_PRODUCTION_TRUSTED_ROOT)
+        .map_err(|e| KeylessError::TrustRoot(e.to_string()))
+}
+
+/// Parses a trusted root JSON document.
+pub fn trusted_root(json: &str) -> Result<TrustedRoot, KeylessError> {
+    TrustedRoot::from_json(json).map_err(|e| KeylessError::TrustRoot(e.to_string()))
+}
+
+/// Verifies `bundle_json` over the artifact in `artifact` against `root` for `signer`.
+pub fn verify(
+    artifact: &mut dyn Read,
+    bundle_json: &str,
+    signer: &Signer<'_>,
+    root: &TrustedRoot,
+) -> Result<KeylessVerified, KeylessError> {
+    // Strict JSON first: a duplicate key is a parser differential, refused everywhere.
+    crate::json::parse_strict(bundle_json.as_bytes())
+        .map_err(|e| KeylessError::Bundle(e.to_string()))?;
+    let bundle = Bundle::from_json(bundle_json).map_err(|e| KeylessError::Bundle(e.to_string()))?;
+    let verifier = Verifier::new(root).map_err(|e| KeylessError::TrustRoot(e.to_string()))?;
+    let mut bytes = Vec::new();
+    artifact
+        .take(MAX_IN_MEMORY + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| KeylessError::Artifact(e.to_string()))?;
+    if bytes.len() as u64 > MAX_IN_MEMORY {
+        return Err(KeylessError::Artifact(format!(
+            "over the {MAX_IN_MEMORY}-byte limit"
+        )));
+    }
+    let result = match signer {
+        Signer::Key { pem } => {
+            let key = DerPublicKey::from_pem(pem).map_err(|e| KeylessError::Key(e.to_string()))?;
+            verifier
+                .verify(
+                    bytes.as_slice(),
+                    &bundle,
+                    &PublicKeyVerificationPolicy::new(key),
+                )
+                .map_err(classify)?
+        }
+        Signer::Identity { identity, issuer } => {
+            let policy = match identity {
+                IdentityMatch::Exact(id) => VerificationPolicy::new(*id, *issuer),
+                IdentityMatch::Regex(_) => {
+                    VerificationPolicy::any_identity().require_issuer(*issuer)
+                }
+            };
+            let r = verifier
+                .verify(bytes.as_slice(), &bundle, &policy)
+                .map_err(classify)?;
+            if let IdentityMatch::Regex(re) = identity {
+                let san = r.identity().map(|s| s.as_str().to_owned());
+                let whole = san.as_deref().is_some_and(|s| {
+                    re.find(s)
+                        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
+                });
+                if !whole {
+                    return Err(KeylessError::Identity {
+                        expected: format!("/{}/", re.as_str()),
+                        found: san,
+                    });
+                }
+            }
+            r
+        }
+    };
+    Ok(KeylessVerified {
+        identity: result.identity().map(|s| s.as_str().to_owned()),
+        issuer: result.issuer().map(str::to_owned),
+        integrated_time: result.integrated_time().map(|t| t.to_string()),
+    })
+}

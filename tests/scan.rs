@@ -147,9 +147,8 @@ fn attack_sleeper_poisoned_on_second_launch_two_surfaces() {
 }
 
 /// The sleeper live: the fixture server is benign on its first launch and poisoned from the
-/// second on (`--launch-counter`). Needs live capture (issue 3's `mcp::capture`).
+/// second on (`--launch-counter`), captured by `mcpseal scan -- …`.
 #[test]
-#[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn attack_sleeper_live_via_fixture_server() {
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("launches");
@@ -446,9 +445,8 @@ fn benign_reference_servers_captured_live_now() {
     assert_eq!(code, 0, "{v}");
 }
 
-/// The same servers captured live by mcpseal (needs `crate::mcp::capture`, issue 3).
+/// The same servers captured live by mcpseal itself.
 #[test]
-#[ignore = "needs live capture (crate::mcp::capture, issue 3)"]
 fn benign_reference_servers_live() {
     let dir = tempfile::tempdir().unwrap();
     let Some(servers) = benign_servers(dir.path()) else {
@@ -460,6 +458,130 @@ fn benign_reference_servers_live() {
         let (code, v) = scan_json(&args);
         assert_eq!(code, 0, "{name}: {v}");
         assert!(at_least(&v, Severity::High).is_empty(), "{name}: {v}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// From a lockfile
+
+/// Pins `name` from a surface file served by the fixture server.
+fn pin_surface(lock: &Path, name: &str, surface: &str) -> String {
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let mut c = common::mcpseal();
+    c.arg("pin")
+        .arg(name)
+        .arg("--lock")
+        .arg(lock)
+        .arg("--")
+        .arg(exe);
+    c.arg("fixture-server").arg("--surface").arg(data(surface));
+    let (code, out, err) = common::run(&mut c);
+    assert_eq!(code, 0, "pin {name}: {out} {err}");
+    out
+}
+
+#[test]
+fn lock_input_scans_pinned_surfaces_and_sarif_points_at_the_lockfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("mcpseal.lock");
+    let a = pin_surface(&lock, "calc-a", "attacks/calc-a.json");
+    let b = pin_surface(&lock, "calc-b", "attacks/calc-b.json");
+    // `pin` reports what the engine finds in what it pins (and still pins it).
+    assert!(!a.contains("finding"), "{a}");
+    assert!(
+        b.contains("finding: high whitespace-padding calc-b tools/calculate#/description@34"),
+        "{b}"
+    );
+    let l = lock.display().to_string();
+    let (code, v) = scan_json(&["--lock", &l]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["servers"], 2);
+    assert!(has(&v, "name-collision", "calc-a", Severity::High));
+    assert!(has(&v, "whitespace-padding", "calc-b", Severity::High));
+    // The pinned launch spec is scanned too (the fixture server is launched directly: clean).
+    assert!(!has(&v, "shell-launch", "calc-b", Severity::Info));
+
+    let mut c = common::mcpseal();
+    c.current_dir(dir.path())
+        .args(["scan", "--format", "sarif", "--lock", "mcpseal.lock"]);
+    let (code, out, _) = common::run(&mut c);
+    assert_eq!(code, 1);
+    let log: Value = serde_json::from_str(&out).unwrap();
+    let text = std::fs::read_to_string(&lock).unwrap();
+    for r in log["runs"][0]["results"].as_array().unwrap() {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "mcpseal.lock");
+        let line = loc["region"]["startLine"].as_u64().unwrap() as usize;
+        assert!(
+            text.lines()
+                .nth(line - 1)
+                .unwrap()
+                .contains("\"calculate\""),
+            "{line}"
+        );
+    }
+    // A missing lockfile is an input error.
+    let (code, v) = scan_json(&["--lock", "/nonexistent/mcpseal.lock"]);
+    assert_eq!(code, 2, "{v}");
+}
+
+/// `mcpseal run --deny-findings`: the same engine refuses a poisoned pinned server before it
+/// starts, and the audit event names the finding.
+#[test]
+fn run_deny_findings_refuses_a_poisoned_server_and_audits_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("mcpseal.lock");
+    pin_surface(&lock, "calc-b", "attacks/calc-b.json");
+    pin_surface(&lock, "calc-a", "attacks/calc-a.json");
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let run = |name: &str, surface: &str, deny: &str, audit: &Path| {
+        let mut c = common::mcpseal();
+        c.arg("run")
+            .arg("--name")
+            .arg(name)
+            .arg("--lock")
+            .arg(&lock);
+        c.arg("--deny-findings")
+            .arg(deny)
+            .arg("--audit-log")
+            .arg(audit);
+        c.arg("--")
+            .arg(exe)
+            .arg("fixture-server")
+            .arg("--surface")
+            .arg(data(surface));
+        c.stdin(std::process::Stdio::null());
+        common::run(&mut c).0
+    };
+    let audit = dir.path().join("refused.jsonl");
+    assert_eq!(run("calc-b", "attacks/calc-b.json", "high", &audit), 1);
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let verdict: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "prelaunch-verdict")
+        .expect("a prelaunch verdict");
+    assert_eq!(verdict["decision"], "block");
+    assert_eq!(verdict["reason"], "scan-finding");
+    assert!(
+        verdict["message"]
+            .as_str()
+            .unwrap()
+            .contains("tools/calculate#/description"),
+        "{verdict}"
+    );
+    // Nothing in calc-b is critical, and calc-a is clean: both start.
+    for (name, surface, deny) in [
+        ("calc-b", "attacks/calc-b.json", "critical"),
+        ("calc-a", "attacks/calc-a.json", "high"),
+    ] {
+        let audit = dir.path().join(format!("{name}-{deny}.jsonl"));
+        assert_eq!(run(name, surface, deny, &audit), 0, "{name} at {deny}");
+        let log = std::fs::read_to_string(&audit).unwrap();
+        assert!(
+            log.contains("\"decision\":\"allow\",\"event\":\"prelaunch-verdict\""),
+            "{log}"
+        );
     }
 }
 
@@ -728,4 +850,45 @@ fn sarif_schema_check_rejects_a_broken_log() {
         );
         assert!(errors.iter().any(|e| e.contains("message")), "{errors:?}");
     }
+}
+
+/// `scan --lock` reads the pinned surfaces and starts nothing: a poisoned surface that was
+/// pinned anyway is still found.
+#[test]
+fn scan_of_a_lockfile_finds_what_was_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let marker = dir.path().join("launches");
+    let (code, _, err) = common::run(common::mcpseal().current_dir(dir.path()).args([
+        "pin",
+        "poisoned",
+        "--",
+        exe,
+        "fixture-server",
+        "--rug-pull",
+        "description",
+        "--rug-pull-at",
+        "1",
+        "--launch-counter",
+        marker.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "1");
+    let (code, out, _) = common::run(common::mcpseal().current_dir(dir.path()).args([
+        "scan",
+        "--lock",
+        "mcpseal.lock",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("model-directive") && out.contains("poisoned"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap().trim(),
+        "1",
+        "scan --lock started the server"
+    );
 }

@@ -84,6 +84,50 @@ impl From<&SurfaceDigests> for SignedSurface {
     }
 }
 
+/// One way a live surface differs from the signed one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SurfaceMismatch {
+    /// `None` for the instructions.
+    pub kind: Option<EntityKind>,
+    pub key: String,
+    pub signed: Option<Digest>,
+    pub live: Option<Digest>,
+}
+
+impl SignedSurface {
+    /// Every entity (and the instructions) whose live digest is not the signed one; empty when
+    /// the live surface is exactly what the publisher signed.
+    pub fn compare(&self, live: &SurfaceDigests) -> Vec<SurfaceMismatch> {
+        let mut out = Vec::new();
+        if self.instructions != live.instructions {
+            out.push(SurfaceMismatch {
+                kind: None,
+                key: "instructions".into(),
+                signed: self.instructions,
+                live: live.instructions,
+            });
+        }
+        let empty = BTreeMap::new();
+        for kind in EntityKind::ALL {
+            let s = self.entities.get(&kind).unwrap_or(&empty);
+            let l = live.entities.get(&kind).unwrap_or(&empty);
+            let keys: std::collections::BTreeSet<&String> = s.keys().chain(l.keys()).collect();
+            for k in keys {
+                let (a, b) = (s.get(k).copied(), l.get(k).copied());
+                if a != b {
+                    out.push(SurfaceMismatch {
+                        kind: Some(kind),
+                        key: k.clone(),
+                        signed: a,
+                        live: b,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// mcpseal's release predicate.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

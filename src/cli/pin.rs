@@ -25,6 +25,13 @@ pub struct Args {
     /// to start the server if it changes on disk. Repeatable.
     #[arg(long = "artifact", value_name = "PATH")]
     pub artifacts: Vec<PathBuf>,
+    /// Pin from a signed release: the live surface must equal the surface signed in this
+    /// bundle (no trust on first use); the lock records the signer and the bundle digest.
+    #[arg(long, value_name = "BUNDLE", requires = "key")]
+    pub bundle: Option<PathBuf>,
+    /// With --bundle: the publisher's Ed25519 public key.
+    #[arg(long, value_name = "PUB", requires = "bundle")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -63,6 +70,30 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         &cap.surface,
     )
     .map_err(lock_error)?;
+    if let (Some(b), Some(k)) = (&args.bundle, &args.key) {
+        let (verified, mismatches) = super::verify_surface::check_signed(b, k, &cap.surface)?;
+        if !mismatches.is_empty() {
+            let list: Vec<String> = mismatches
+                .iter()
+                .map(super::verify_surface::describe)
+                .collect();
+            return Err(CliError::fail(
+                "surface-mismatch",
+                format!(
+                    "{}: the live surface is not the one signed in {}:\n  {}",
+                    args.name,
+                    b.display(),
+                    list.join("\n  ")
+                ),
+            )
+            .help("do not pin it: the server differs from its signed release"));
+        }
+        entry.signed = Some(lock::PinnedSignature {
+            bundle_digest: verified.bundle_digest(),
+            key_id: verified.key_id().to_owned(),
+            surface_digest: entry.surface_digest,
+        });
+    }
     for a in &args.artifacts {
         let abs = a
             .canonicalize()
@@ -73,6 +104,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             digest: d.digest,
         });
     }
+    // One engine everywhere: what is pinned is scanned, and the findings are reported.
+    let findings = crate::scan::scan_alone(&crate::scan::ScanInput {
+        name: args.name.clone(),
+        surface: Some(cap.surface.clone()),
+        launch: Some(spec.clone()),
+    });
     let previous = store.lock.servers.get(&args.name).cloned();
     let changes = previous
         .as_ref()
@@ -86,6 +123,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         emit_json(&json!({
             "ok": true, "server": args.name, "lock": path, "surfaceDigest": surface_digest,
             "entities": count, "updated": previous.is_some(), "changes": changes,
+            "findings": findings,
         }));
     } else {
         match (&previous, &changes) {
@@ -107,6 +145,9 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 }
             }
             _ => {}
+        }
+        if let Some(summary) = super::scan::pin_summary(&findings, &path) {
+            emit(&summary);
         }
     }
     Ok(Exit::Ok)

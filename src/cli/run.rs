@@ -48,6 +48,13 @@ pub struct Args {
     /// Also send audit events to the local syslog socket (/dev/log, RFC 5424).
     #[arg(long)]
     pub audit_syslog: bool,
+    /// Refuse to start the server when its pinned surface or launch spec has a scan finding at
+    /// or above this severity (info, low, medium, high, critical); see docs/findings.md.
+    #[arg(long, value_name = "SEVERITY")]
+    pub deny_findings: Option<String>,
+    /// Policy file whose [[scan.suppress]] tables apply to --deny-findings.
+    #[arg(long, value_name = "FILE", requires = "deny_findings")]
+    pub suppressions: Option<PathBuf>,
     /// The server command and its arguments (after `--`, or simply after the options: some
     /// clients, such as the MCP Inspector, drop a `--` from a server's arguments).
     #[arg(
@@ -84,6 +91,8 @@ fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
 
 pub fn run(args: Args, _g: &Global) -> CmdResult {
     super::pin::check_name(&args.name)?;
+    let deny_findings =
+        super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
     let (command, cmd_args) = args
         .command
         .split_first()
@@ -177,6 +186,11 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         }
     };
     if let Err(r) = gate::prelaunch(&args.name, &entry, command, cmd_args, &lock_s) {
+        return refuse_and_exit(r, &audit);
+    }
+    if let Some(deny) = &deny_findings
+        && let Some(r) = deny.check(&args.name, &entry, &lock_s)
+    {
         return refuse_and_exit(r, &audit);
     }
     audit.record(

@@ -231,22 +231,13 @@ fn run_inner(args: Args, g: &Global) -> CmdResult {
     Ok(if failing > 0 { Exit::Fail } else { Exit::Ok })
 }
 
-fn io_error(p: &Path, e: &std::io::Error) -> CliError {
-    let code = if e.kind() == std::io::ErrorKind::NotFound {
-        "not-found"
-    } else {
-        "io-error"
-    };
-    CliError::error(code, format!("{}: {e}", p.display()))
-}
-
 fn read_text(p: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(p).map_err(|e| io_error(p, &e))
+    std::fs::read_to_string(p).map_err(|e| super::io_error(p, "the policy file", e))
 }
 
 /// Reads one surface JSON file (strictly: duplicate keys are refused).
 pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> {
-    let bytes = std::fs::read(p).map_err(|e| io_error(p, &e))?;
+    let bytes = std::fs::read(p).map_err(|e| super::io_error(p, "a surface file", e))?;
     let v = crate::json::parse_strict(&bytes)
         .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
     if !v.is_object() {
@@ -262,21 +253,16 @@ pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> 
 fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
     let mut inputs: BTreeMap<String, ScanInput> = BTreeMap::new();
     let mut origins = Origins::default();
-    let entry = |inputs: &mut BTreeMap<String, ScanInput>, name: &str| -> ScanInput {
-        inputs.remove(name).unwrap_or_else(|| ScanInput {
-            name: name.to_owned(),
-            ..ScanInput::default()
-        })
-    };
-    if let Some(lock) = &req.lock {
-        return Err(CliError::error(
-            "not-implemented",
-            format!(
-                "{}: reading surfaces from a lockfile lands with `mcpseal pin` (issue 3)",
-                lock.display()
-            ),
-        )
-        .help("scan a captured surface meanwhile: mcpseal scan --surface-file NAME=FILE"));
+    let entry = entry_for;
+    if let Some(path) = &req.lock {
+        let lockfile = crate::lock::Store::load(path).map_err(super::pin::lock_error)?;
+        for (name, entry) in &lockfile.servers {
+            let mut i = entry_for(&mut inputs, name);
+            i.surface = Some(entry.to_surface());
+            i.launch = Some(launch_from_pin(entry.launch()));
+            origins.files.insert(name.clone(), path.clone());
+            inputs.insert(name.clone(), i);
+        }
     }
     if let Some(c) = &req.configs {
         let what = match c {
@@ -324,6 +310,37 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
     Ok((inputs.into_values().collect(), origins))
 }
 
+/// The input for `name` so far, or a fresh one.
+fn entry_for(inputs: &mut BTreeMap<String, ScanInput>, name: &str) -> ScanInput {
+    inputs.remove(name).unwrap_or_else(|| ScanInput {
+        name: name.to_owned(),
+        ..ScanInput::default()
+    })
+}
+
+/// A pinned launch as a runtime spec. The lockfile keeps env and header *names* only, so the
+/// values are empty: launch rules see the command, never a secret.
+pub fn launch_from_pin(p: &crate::lock::PinnedLaunch) -> LaunchSpec {
+    use crate::lock::PinnedLaunch;
+    let names = |v: &[String]| v.iter().map(|k| (k.clone(), String::new())).collect();
+    match p {
+        PinnedLaunch::Stdio { command, args, env } => LaunchSpec::Stdio {
+            command: command.clone(),
+            args: args.clone(),
+            env: names(env),
+            cwd: None,
+        },
+        PinnedLaunch::Http { url, headers } => LaunchSpec::Http {
+            url: url.clone(),
+            headers: names(headers),
+        },
+        PinnedLaunch::Sse { url, headers } => LaunchSpec::Sse {
+            url: url.clone(),
+            headers: names(headers),
+        },
+    }
+}
+
 fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, CliError> {
     crate::mcp::capture(spec, &crate::mcp::CaptureOptions::default())
         .map(|c| c.surface)
@@ -341,6 +358,94 @@ pub fn brief(findings: &[scan::Finding], min: Severity) -> String {
         .filter(|f| f.severity >= min)
         .map(|f| format!("{f}\n"))
         .collect()
+}
+
+/// What `pin` prints after pinning: findings at medium and above, one line each, and a count
+/// of the rest with the command that shows them. `None` when there is nothing to say.
+pub fn pin_summary(findings: &[scan::Finding], lock_path: &str) -> Option<String> {
+    if findings.is_empty() {
+        return None;
+    }
+    let shown = brief(findings, Severity::Medium);
+    let rest = findings
+        .iter()
+        .filter(|f| f.severity < Severity::Medium)
+        .count();
+    let mut s = String::new();
+    for line in shown.lines() {
+        s.push_str("  finding: ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "{} scan finding{}{}; review: mcpseal scan --lock {lock_path}",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        if rest > 0 {
+            format!(" ({rest} below medium not shown)")
+        } else {
+            String::new()
+        }
+    ));
+    Some(s)
+}
+
+/// `run --deny-findings SEVERITY [--suppressions FILE]`, validated before anything starts.
+pub struct DenyFindings {
+    threshold: Severity,
+    suppressions: Suppressions,
+}
+
+/// Validates `run`'s scan flags (usage and policy errors exit 2 before the gate starts).
+pub fn deny_request(
+    severity: Option<&str>,
+    suppressions: Option<&Path>,
+) -> Result<Option<DenyFindings>, CliError> {
+    let Some(sev) = severity else { return Ok(None) };
+    let threshold: Severity = sev
+        .parse()
+        .map_err(|e: String| CliError::error("usage", format!("--deny-findings: {e}")))?;
+    let suppressions = match suppressions {
+        Some(p) => Suppressions::parse(&read_text(p)?)
+            .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?,
+        None => Suppressions::default(),
+    };
+    Ok(Some(DenyFindings {
+        threshold,
+        suppressions,
+    }))
+}
+
+impl DenyFindings {
+    /// Scans the pinned surface and launch spec of one server; a refusal names the worst
+    /// unsuppressed finding at or above the threshold (the gate's audit event carries it).
+    pub fn check(
+        &self,
+        name: &str,
+        entry: &crate::lock::ServerEntry,
+        lock_path: &str,
+    ) -> Option<crate::gate::Refusal> {
+        let input = ScanInput {
+            name: name.to_owned(),
+            surface: Some(entry.to_surface()),
+            launch: Some(launch_from_pin(entry.launch())),
+        };
+        let report = self.suppressions.apply(scan::scan_alone(&input));
+        let failing: Vec<scan::Finding> = report.failing(self.threshold).cloned().collect();
+        let worst = scan::deny(&failing, self.threshold)?;
+        Some(crate::gate::Refusal {
+            reason: "scan-finding",
+            message: format!(
+                "server {name:?} has {} finding{} at or above {}; worst: {worst}",
+                failing.len(),
+                if failing.len() == 1 { "" } else { "s" },
+                self.threshold
+            ),
+            fix: format!(
+                "review with `mcpseal scan --lock {lock_path}`; fix the server, or suppress with a reason in a [[scan.suppress]] table (docs/findings.md)"
+            ),
+        })
+    }
 }
 
 fn counts(report: &Report) -> BTreeMap<Severity, usize> {

@@ -27,6 +27,48 @@ pub struct Args {
     /// Where to write the bundle [default: ARTIFACT.sigstore.json; required for several artifacts].
     #[arg(long, short, value_name = "BUNDLE")]
     pub output: Option<PathBuf>,
+    /// Also sign the tool surface: start the server given after `--`, capture every tool,
+    /// prompt, resource and the instructions, and put their digests in the statement.
+    #[arg(long, conflicts_with = "surface_from")]
+    pub surface: bool,
+    /// Sign the surface from a file `mcpseal surface --json` wrote, instead of starting the server.
+    #[arg(long, value_name = "FILE")]
+    pub surface_from: Option<PathBuf>,
+    /// With --surface: client capabilities to declare (roots, sampling, elicitation).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub capabilities: Vec<String>,
+    /// With --surface: the server command and its arguments, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// The surface to sign, if asked for: captured live or read from a file.
+fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError> {
+    let surface = match (&args.surface_from, args.surface) {
+        (Some(p), _) => super::scan::read_surface_file(p)?,
+        (None, true) => {
+            let server = super::surface::ServerArgs {
+                timeout: 30,
+                capabilities: args.capabilities.clone(),
+                command: args.command.clone(),
+            };
+            let cap = crate::mcp::capture(&server.spec()?, &server.options()?)
+                .map_err(super::surface::capture_error)?;
+            cap.surface
+        }
+        (None, false) if !args.command.is_empty() => {
+            return Err(CliError::error(
+                "surface-flag-needed",
+                "a server command was given after `--` without --surface",
+            )
+            .help("mcpseal sign ARTIFACT --key KEY --surface -- CMD ARGS…"));
+        }
+        (None, false) => return Ok(None),
+    };
+    let d = surface
+        .digests()
+        .map_err(|e| CliError::error(e.code(), e.to_string()))?;
+    Ok(Some(bundle::SignedSurface::from(&d)))
 }
 
 /// The subject name of an artifact: its file name.
@@ -75,12 +117,13 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         let d = crate::digest::digest_path(p).map_err(super::digest::digest_error)?;
         subjects.push(Subject::new(name, &d.digest));
     }
+    let surface = signed_surface(&args)?;
     let predicate = ReleasePredicate {
         server: ServerId {
             name: args.server_name,
             version: args.server_version,
         },
-        surface: None,
+        surface,
     };
     let statement = Statement::new(subjects, predicate);
     let bundle = bundle::sign(&statement, &key)
@@ -91,6 +134,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     if g.json {
         emit_json(&json!({
             "ok": true, "bundle": output.display().to_string(), "keyId": key_id,
+            "surfaceDigest": statement.predicate.surface.as_ref().map(|s| s.digest),
             "subjects": statement.subject.iter().map(|s| json!({"name": s.name, "sha256": s.digest.get("sha256")})).collect::<Vec<_>>(),
         }));
     } else {
@@ -100,6 +144,10 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 s.name,
                 s.digest.get("sha256").map_or("", String::as_str)
             ));
+        }
+        if let Some(s) = &statement.predicate.surface {
+            let n: usize = s.entities.values().map(|m| m.len()).sum();
+            emit(&format!("signed surface {} ({n} entities)", s.digest));
         }
         emit(&format!("bundle: {} (key id {key_id})", output.display()));
     }

@@ -5,6 +5,8 @@
 //! message on a developer machine, and **fails** when `CI` is set: in CI a skip is a failure.
 #![allow(dead_code)]
 
+pub mod client;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Issue 4 benchmarks, same-run ratios against the direct pipe, median of 5 runs:
+#  1. tools/call round trip through the gate vs direct, 10,000 calls to the fixture server
+#     (target: added median <= 50 us, added p99 <= 500 us); calls per second both ways
+#  2. gate start -> child spawn with a lock of 100 servers x 20 tools (target <= 5 ms), from the
+#     audit log's own timestamps (gate-start -> server-start)
+#  3. the gate's peak RSS (VmHWM; target <= 15 MiB)
+source "$(dirname "$0")/bench-lib.sh"
+machine
+cd "$work"
+rm -rf gate && mkdir gate && cd gate
+server=("$MCPSEAL" fixture-server --extra-tools 18)   # 20 tools
+"$MCPSEAL" pin fx -- "${server[@]}" >/dev/null
+calls=${CALLS:-10000}
+for run in 1 2 3 4 5; do
+  d=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "${server[@]}")
+  g=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "$MCPSEAL" run --name fx -- "${server[@]}")
+  echo "{\"run\": $run, \"direct\": $d, \"gate\": $g}"
+done > rtt.jsonl
+python3 - <<'PY'
+import json, statistics
+rows = [json.loads(l) for l in open("rtt.jsonl")]
+med = lambda k, side: statistics.median(r[side][k] for r in rows)
+print(f"round trip median: direct {med('median_us','direct'):.1f} us, gate {med('median_us','gate'):.1f} us, added {med('median_us','gate') - med('median_us','direct'):.1f} us (target <= 50)")
+print(f"round trip p99:    direct {med('p99_us','direct'):.1f} us, gate {med('p99_us','gate'):.1f} us, added {med('p99_us','gate') - med('p99_us','direct'):.1f} us (target <= 500)")
+print(f"calls per second:  direct {med('calls_per_s','direct'):.0f}, gate {med('calls_per_s','gate'):.0f}, ratio {med('calls_per_s','gate') / med('calls_per_s','direct'):.3f}")
+print(f"gate peak RSS:     {med('peak_rss_kib','gate') / 1024:.1f} MiB (target <= 15)")
+PY
+# Gate start -> spawn, with a lock of 100 servers x 20 tools.
+for i in $(seq -w 1 99); do "$MCPSEAL" pin "s$i" -- "${server[@]}" >/dev/null; done
+ls -la mcpseal.lock | awk '{print "lock size: " $5 " bytes"}'
+rm -f audit.jsonl
+for run in $(seq 1 20); do
+  printf '' | "$MCPSEAL" run --name fx --audit-log audit.jsonl -- "${server[@]}" >/dev/null
+done
+python3 - <<'PY'
+import json, statistics
+from datetime import datetime
+ev = [json.loads(l) for l in open("audit.jsonl")]
+def t(s):  # RFC 3339 with nanoseconds
+    base, frac = s.rstrip("Z").split(".")
+    return datetime.fromisoformat(base).timestamp() + float("0." + frac)
+starts = {}
+gaps = []
+for e in ev:
+    if e["event"] == "gate-start":
+        starts[e["pid"]] = t(e["time"])
+    elif e["event"] == "server-start" and e["pid"] in starts:
+        gaps.append((t(e["time"]) - starts[e["pid"]]) * 1000)
+print(f"gate start -> child spawn, lock of 100 servers x 20 tools: median {statistics.median(gaps):.2f} ms over {len(gaps)} runs (target <= 5)")
+PY
