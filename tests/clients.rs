@@ -540,6 +540,13 @@ fn wrap_is_idempotent_backed_up_and_unwrap_restores_every_byte() {
             "{f:?} backup"
         );
         for s in clients::parse(*client, f, &wrapped).unwrap() {
+            let remote_with_headers = !matches!(s.transport, Transport::Stdio { .. })
+                && (!s.headers.is_empty() || !s.header_vars.is_empty());
+            if remote_with_headers {
+                // The gate cannot forward headers: such an entry is left exactly as it was.
+                assert_eq!(s.wrapped, WrapState::No, "{f:?} {}", s.name);
+                continue;
+            }
             assert_eq!(s.wrapped, WrapState::Wrapped, "{f:?} {}", s.name);
             let Transport::Stdio { command, args, .. } = &s.transport else {
                 panic!("{f:?} {} not stdio", s.name)
@@ -595,7 +602,7 @@ fn wrap_is_idempotent_backed_up_and_unwrap_restores_every_byte() {
 }
 
 #[test]
-fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_wrapped_entry() {
+fn a_wrapped_entry_starts_the_gate_which_refuses_a_server_missing_from_the_lock() {
     // The lock does not exist, so `mcpseal run` must refuse before spawning anything and answer
     // the client's initialize with a JSON-RPC error: proof that the wrapped entry starts the
     // gate, not the server (the original commands — npx, uvx, docker — are never run).
@@ -604,6 +611,9 @@ fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_w
     for (client, f, _) in &files {
         let servers = clients::parse(*client, f, &std::fs::read(f).unwrap()).unwrap();
         for s in servers {
+            if s.wrapped != WrapState::Wrapped {
+                continue; // remote servers with headers stay unwrapped (checked above)
+            }
             let spec = match s.launch_spec(&ctx(), &fake_env) {
                 Ok(spec) => spec,
                 // A VS Code `${input:…}` only VS Code can fill: the entry itself is still checked above.
@@ -654,5 +664,101 @@ fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_w
     // Every client had at least one stdio server launched through the gate.
     for (c, _, _) in FIXTURES {
         assert!(launched.contains_key(c.id()), "{c:?}: {launched:?}");
+    }
+}
+
+/// Sends `initialize` to a launched command line and returns the first line it answers.
+fn initialize(command: &str, args: &[String], env: &BTreeMap<String, String>) -> serde_json::Value {
+    let mut child = std::process::Command::new(command)
+        .args(args)
+        .envs(env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"t","version":"0"}}}}}}"#
+    )
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+}
+
+#[test]
+fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_wrapped_entry() {
+    // For every client format: a config whose server "fx" is mcpseal's fixture server, pinned
+    // into a lock; after wrap, the entry's command line (as the client would run it) starts
+    // `mcpseal run`, which verifies the pin and proxies the real server's initialize result.
+    let t = tempfile::tempdir().unwrap();
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_mcpseal")).unwrap();
+    let m = exe.to_str().unwrap();
+    let lock = t.path().join("mcpseal.lock");
+    let (code, _, err) = common::run(
+        common::mcpseal()
+            .args(["pin", "fx", "--lock"])
+            .arg(&lock)
+            .args(["--", m, "fixture-server"]),
+    );
+    assert_eq!(code, 0, "pin: {err}");
+    let q = serde_json::to_string(m).unwrap();
+    let json = format!(
+        "{{\n  \"mcpServers\": {{\n    \"fx\": {{ \"command\": {q}, \"args\": [\"fixture-server\"] }}\n  }}\n}}\n"
+    );
+    for (client, _, _) in FIXTURES {
+        let (name, text) = match client {
+            Client::VsCode => (
+                "mcp.json",
+                format!(
+                    "{{\n  // gated\n  \"servers\": {{\n    \"fx\": {{ \"type\": \"stdio\", \"command\": {q}, \"args\": [\"fixture-server\"], }},\n  }},\n}}\n"
+                ),
+            ),
+            Client::Codex => (
+                "config.toml",
+                format!("[mcp_servers.fx]\ncommand = {q}\nargs = [\"fixture-server\"]\n"),
+            ),
+            _ => ("mcp.json", json.clone()),
+        };
+        let dir = t.path().join(client.id());
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join(name);
+        std::fs::write(&f, &text).unwrap();
+        let (code, _, err) = common::run(
+            common::mcpseal()
+                .args(["wrap", "--as", client.id(), "--lock"])
+                .arg(&lock)
+                .arg("--config")
+                .arg(&f),
+        );
+        assert_eq!(code, 0, "{client:?}: {err}");
+        let servers = clients::parse(client, &f, &std::fs::read(&f).unwrap()).unwrap();
+        assert_eq!(servers.len(), 1);
+        assert_eq!(servers[0].wrapped, WrapState::Wrapped);
+        let LaunchSpec::Stdio {
+            command, args, env, ..
+        } = servers[0].launch_spec(&ctx(), &fake_env).unwrap()
+        else {
+            panic!("{client:?}: not stdio")
+        };
+        assert_eq!(&args[..2], ["run", "--name"], "{client:?}");
+        let v = initialize(&command, &args, &env);
+        assert_eq!(v["id"], 1, "{client:?}: {v}");
+        assert!(v["result"]["serverInfo"].is_object(), "{client:?}: {v}");
+        // And with a lock that lacks the server, the same entry is refused by the gate.
+        let other = t.path().join("empty.lock");
+        let mut refused = args.clone();
+        if let Some(i) = refused.iter().position(|a| a == "--lock") {
+            refused[i + 1] = other.display().to_string();
+        }
+        let v = initialize(&command, &refused, &env);
+        assert!(v["error"]["message"].is_string(), "{client:?}: {v}");
     }
 }

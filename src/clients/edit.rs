@@ -95,6 +95,16 @@ pub fn gate_name_ok(name: &str) -> bool {
 
 const BAD_NAME_NOTE: &str = "not wrapped: `mcpseal run --name` needs 1-200 characters without control characters; rename the server";
 
+/// A remote server that sends HTTP headers (usually credentials). `mcpseal run --url` cannot
+/// forward them, and a stdio entry that keeps header keys is refused by some clients (Codex
+/// rejects `bearer_token_env_var` on a stdio server), so such an entry is left as it is.
+fn has_headers(s: &super::Server) -> bool {
+    !matches!(s.transport, super::Transport::Stdio { .. })
+        && (!s.headers.is_empty() || !s.header_vars.is_empty())
+}
+
+const HEADERS_NOTE: &str = "not wrapped: this remote server sends HTTP headers, which `mcpseal run --url` does not forward; it stays pinned-but-ungated (check it with `mcpseal check`)";
+
 const URL_KEYS: [&str; 3] = ["url", "serverUrl", "httpUrl"];
 
 fn edit_err(path: &Path, message: String) -> ClientsError {
@@ -233,6 +243,10 @@ fn wrap_json(
                     change.action = "skipped-bad-name";
                     change.note = Some(BAD_NAME_NOTE.into());
                 }
+                super::WrapState::No if has_headers(server) => {
+                    change.action = "skipped-headers";
+                    change.note = Some(HEADERS_NOTE.into());
+                }
                 super::WrapState::Wrapped => change.action = "already-wrapped",
                 super::WrapState::ByHand => change.action = "wrapped-by-hand",
                 super::WrapState::No => {
@@ -275,11 +289,6 @@ fn wrap_json(
                             ));
                             if let Some(t) = e.member("type") {
                                 edits.push((t.value.span.clone(), "\"stdio\"".into()));
-                            }
-                            if !server.headers.is_empty() {
-                                change.note = Some(
-                                    "headers are left in the entry but not forwarded by `mcpseal run --url`; pass them to the gate or keep this server unwrapped".into(),
-                                );
                             }
                         }
                         (None, None) => {
@@ -490,6 +499,10 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
                 change.action = "skipped-bad-name";
                 change.note = Some(BAD_NAME_NOTE.into());
             }
+            super::WrapState::No if has_headers(server) => {
+                change.action = "skipped-headers";
+                change.note = Some(HEADERS_NOTE.into());
+            }
             super::WrapState::Wrapped => change.action = "already-wrapped",
             super::WrapState::ByHand => change.action = "wrapped-by-hand",
             super::WrapState::No => {
@@ -519,11 +532,6 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
                     }
                     (None, Some(u)) => {
                         edits.push((u.1..u.2.end, format!("command = {cmd}{sep}args = {args}")));
-                        if !server.headers.is_empty() || !server.header_vars.is_empty() {
-                            change.note = Some(
-                                "http headers are left in the entry but not forwarded by `mcpseal run --url`".into(),
-                            );
-                        }
                     }
                     (None, None) => {
                         return Err(edit_err(
@@ -656,7 +664,7 @@ mod tests {
 
     #[test]
     fn toml_round_trip() {
-        let t = "# top\n[mcp_servers.git]\ncommand = \"uvx\" # the runner\nargs = [\"mcp-server-git\"]\n\n[mcp_servers.git.env]\nA = \"1\"\n\n[mcp_servers]\nremote = { url = \"https://h/mcp\", bearer_token_env_var = \"T\" }\n";
+        let t = "# top\n[mcp_servers.git]\ncommand = \"uvx\" # the runner\nargs = [\"mcp-server-git\"]\n\n[mcp_servers.git.env]\nA = \"1\"\n\n[mcp_servers]\nremote = { url = \"https://h/mcp\", startup_timeout_sec = 5 }\n";
         let p = Path::new("config.toml");
         let w = wrap_text(Client::Codex, p, t, &opts()).unwrap();
         assert!(
