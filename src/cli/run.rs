@@ -30,6 +30,14 @@ pub struct Args {
     /// The lockfile [default: mcpseal.lock in the current folder].
     #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
     pub lock: PathBuf,
+    /// Trust policy (TOML, docs/policy.md) [default: mcpseal-policy.toml beside the lockfile,
+    /// if present]: which signers are trusted and whether this server must be signed.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Refuse to start unless the lockfile (and the policy) carry a bundle signed by this key
+    /// (`<file>.sigstore.json`, as `mcpseal sign` writes): one signed lock for every host.
+    #[arg(long, value_name = "PUB")]
+    pub lock_key: Option<PathBuf>,
     /// Trust on first use: if NAME is not pinned, capture and pin it now (and say so).
     #[arg(long)]
     pub tofu: bool,
@@ -91,7 +99,7 @@ fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
 
 pub fn run(args: Args, _g: &Global) -> CmdResult {
     super::pin::check_name(&args.name)?;
-    let deny_findings =
+    let mut deny_findings =
         super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
     let (command, cmd_args) = args
         .command
@@ -113,6 +121,33 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     let audit = std::sync::Arc::new(audit);
     audit.record(Event { event: "gate-start", decision: "allow", fields: json!({"lock": args.lock.display().to_string(), "command": command, "version": env!("CARGO_PKG_VERSION")}) }, false);
     let lock_s = args.lock.display().to_string();
+    // The policy: --policy, or mcpseal-policy.toml beside the lockfile when there is one.
+    let policy_path = args.policy.clone().or_else(|| {
+        let beside = args
+            .lock
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("mcpseal-policy.toml");
+        beside.exists().then_some(beside)
+    });
+    if let Some(pubkey) = &args.lock_key {
+        let key = super::key::load_public_key(pubkey)?;
+        if let Err(r) = super::run_policy::check_signed_file(&args.lock, &key, "lockfile") {
+            return refuse_and_exit(r, &audit);
+        }
+        if let Some(p) = &policy_path {
+            if let Err(r) = super::run_policy::check_signed_file(p, &key, "policy") {
+                return refuse_and_exit(r, &audit);
+            }
+        }
+    }
+    let policy = match &policy_path {
+        Some(p) => match super::run_policy::load_policy(p) {
+            Ok(pol) => Some(pol),
+            Err(r) => return refuse_and_exit(r, &audit),
+        },
+        None => None,
+    };
     let lockfile = match Store::load(&args.lock) {
         Ok(l) => Some(l),
         Err(lock::LockError::Missing { .. }) => None,
@@ -188,6 +223,26 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     if let Err(r) = gate::prelaunch(&args.name, &entry, command, cmd_args, &lock_s) {
         return refuse_and_exit(r, &audit);
     }
+    let mut on_drift = args.on_drift;
+    if let Some(policy) = &policy {
+        let req = policy.requirements_for(&args.name);
+        match super::run_policy::check_signature(&args.name, &req) {
+            Ok(Some(signer)) => audit.record(
+                Event { event: "signature-verified", decision: "allow", fields: json!({"signer": signer, "bundle": req.bundle.as_ref().map(|b| b.display().to_string())}) },
+                true,
+            ),
+            Ok(None) => {}
+            Err(r) => return refuse_and_exit(r, &audit),
+        }
+        if req.on_drift.as_deref() == Some("kill") {
+            on_drift = OnDriftArg::Kill;
+        }
+        if deny_findings.is_none() {
+            if let Some(sev) = req.deny_findings {
+                deny_findings = super::scan::deny_request(Some(sev.as_str()), None)?;
+            }
+        }
+    }
     if let Some(deny) = &deny_findings
         && let Some(r) = deny.check(&args.name, &entry, &lock_s)
     {
@@ -206,7 +261,7 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         entry,
         command: command.clone(),
         args: cmd_args.to_vec(),
-        on_drift: match args.on_drift {
+        on_drift: match on_drift {
             OnDriftArg::Block => OnDrift::Block,
             OnDriftArg::Kill => OnDrift::Kill,
         },

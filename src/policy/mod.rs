@@ -1,1 +1,512 @@
-//! Trust policy: who may sign what, what the gate requires. Owned by issue 6.
+//! Trust policy: who may sign what, and what the gate requires of each server.
+//!
+//! A policy is TOML (docs/policy.md), given with `--policy FILE` or found as
+//! `mcpseal-policy.toml` beside the lockfile:
+//!
+//! ```toml
+//! [[signer]]
+//! name = "acme-release"
+//! public-key = "keys/acme.pub"             # an Ed25519 key (mcpseal bundles) …
+//!
+//! [[signer]]
+//! name = "acme-ci"                          # … or a Sigstore identity (keyless bundles)
+//! identity-regexp = "https://github\\.com/acme/.*/\\.github/workflows/release\\.yml@refs/tags/v.*"
+//! issuer = "https://token.actions.githubusercontent.com"
+//!
+//! [server.calc]
+//! require-signature = true
+//! signers = ["acme-release", "acme-ci"]    # any one of them
+//! artifacts = ["/opt/calc/server.tgz"]     # what must be signed
+//! bundle = "/opt/calc/server.tgz.sigstore.json"
+//! on-drift = "kill"
+//! deny-findings = "high"
+//! ```
+//!
+//! Signer matching is built from combinators ([`Matcher`]): a key id, an identity with its
+//! issuer, and `AllOf` / `AnyOf` over matchers. **An empty combinator is an error, never a
+//! pass** (style.md #8: a set that combines nothing must not approve everything), and a server
+//! that must be signed but names no signer is a configuration error. Unknown keys are refused
+//! with their line. The policy never reads keys or bundles itself beyond the paths it names,
+//! and never prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::severity::Severity;
+
+/// What verification established about who signed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Key id of an mcpseal key-based bundle.
+    pub key_id: Option<String>,
+    /// Certificate SAN of a keyless bundle.
+    pub identity: Option<String>,
+    /// Certificate OIDC issuer of a keyless bundle.
+    pub issuer: Option<String>,
+}
+
+/// A signer requirement.
+#[derive(Clone, Debug)]
+pub enum Matcher {
+    KeyId(String),
+    Identity {
+        exact: Option<String>,
+        regex: Option<regex::Regex>,
+        issuer: String,
+    },
+    AllOf(Vec<Matcher>),
+    AnyOf(Vec<Matcher>),
+}
+
+impl Matcher {
+    /// `AllOf` of at least one matcher; `None` for an empty list.
+    pub fn all_of(ms: Vec<Matcher>) -> Option<Matcher> {
+        (!ms.is_empty()).then_some(Matcher::AllOf(ms))
+    }
+    /// `AnyOf` of at least one matcher; `None` for an empty list.
+    pub fn any_of(ms: Vec<Matcher>) -> Option<Matcher> {
+        (!ms.is_empty()).then_some(Matcher::AnyOf(ms))
+    }
+
+    /// Whether `e` satisfies this requirement. Empty combinators (only constructible by hand)
+    /// match nothing.
+    pub fn matches(&self, e: &Evidence) -> bool {
+        match self {
+            Matcher::KeyId(k) => e.key_id.as_deref() == Some(k.as_str()),
+            Matcher::Identity {
+                exact,
+                regex,
+                issuer,
+            } => {
+                let Some(id) = e.identity.as_deref() else {
+                    return false;
+                };
+                let id_ok = match (exact, regex) {
+                    (Some(x), _) => x == id,
+                    (None, Some(re)) => re
+                        .find(id)
+                        .is_some_and(|m| m.start() == 0 && m.end() == id.len()),
+                    (None, None) => false,
+                };
+                id_ok && e.issuer.as_deref() == Some(issuer.as_str())
+            }
+            Matcher::AllOf(ms) => !ms.is_empty() && ms.iter().all(|m| m.matches(e)),
+            Matcher::AnyOf(ms) => ms.iter().any(|m| m.matches(e)),
+        }
+    }
+}
+
+/// One named signer from the policy file.
+#[derive(Clone, Debug)]
+pub struct Signer {
+    pub name: String,
+    pub matcher: Matcher,
+    /// For key signers: the public key file, to verify bundles with.
+    pub public_key: Option<PathBuf>,
+    /// For identity signers: exact identity / regex / issuer, to verify keyless bundles.
+    pub identity: Option<String>,
+    pub identity_regexp: Option<String>,
+    pub issuer: Option<String>,
+}
+
+/// What the gate requires of one server.
+#[derive(Clone, Debug, Default)]
+pub struct Requirements {
+    pub require_signature: bool,
+    /// Any one of these may sign (never empty when `require_signature`).
+    pub signers: Vec<Signer>,
+    pub artifacts: Vec<PathBuf>,
+    pub bundle: Option<PathBuf>,
+    pub on_drift: Option<String>,
+    pub deny_findings: Option<Severity>,
+}
+
+impl Requirements {
+    /// The signer requirement as one matcher (`AnyOf` the named signers).
+    pub fn matcher(&self) -> Option<Matcher> {
+        Matcher::any_of(self.signers.iter().map(|s| s.matcher.clone()).collect())
+    }
+
+    /// The trusted signer `e` satisfies, or why none does.
+    pub fn check(&self, e: &Evidence) -> Result<&Signer, PolicyError> {
+        if self.signers.is_empty() {
+            return Err(PolicyError::NoSigners);
+        }
+        self.signers
+            .iter()
+            .find(|s| s.matcher.matches(e))
+            .ok_or_else(|| PolicyError::Untrusted {
+                found: format!(
+                    "{}{}",
+                    e.key_id
+                        .as_deref()
+                        .map(|k| format!("key id {k}"))
+                        .unwrap_or_default(),
+                    e.identity
+                        .as_deref()
+                        .map(|i| format!("{i} via {}", e.issuer.as_deref().unwrap_or("?")))
+                        .unwrap_or_default()
+                ),
+                allowed: self
+                    .signers
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// A loaded, validated policy.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    pub signers: BTreeMap<String, Signer>,
+    pub servers: BTreeMap<String, Requirements>,
+    /// Where the file was, to resolve relative paths.
+    pub base: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error(
+        "the policy requires a signature but names no signer: an empty signer set approves nothing"
+    )]
+    NoSigners,
+    #[error("signed by {found}, which is none of the trusted signers ({allowed})")]
+    Untrusted { found: String, allowed: String },
+}
+
+impl PolicyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyError::Syntax { .. } => "policy-syntax",
+            PolicyError::Invalid { .. } => "policy-invalid",
+            PolicyError::NoSigners => "policy-no-signers",
+            PolicyError::Untrusted { .. } => "untrusted-signer",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSigner {
+    name: String,
+    public_key: Option<PathBuf>,
+    key_id: Option<String>,
+    identity: Option<String>,
+    identity_regexp: Option<String>,
+    issuer: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawServer {
+    #[serde(default)]
+    require_signature: bool,
+    #[serde(default)]
+    signers: Vec<String>,
+    #[serde(default)]
+    artifacts: Vec<PathBuf>,
+    bundle: Option<PathBuf>,
+    on_drift: Option<String>,
+    deny_findings: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    signer: Vec<RawSigner>,
+    #[serde(default)]
+    server: BTreeMap<String, RawServer>,
+    /// Scan suppressions live in the same file (docs/findings.md); read by `scan`.
+    #[serde(default)]
+    #[allow(dead_code)]
+    scan: Option<serde::de::IgnoredAny>,
+}
+
+impl Policy {
+    /// Parses and validates policy TOML. `path` locates relative paths and names errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        let p = path.display().to_string();
+        let raw: RawPolicy = toml_edit::de::from_str(text).map_err(|e| PolicyError::Syntax {
+            path: p.clone(),
+            message: e.to_string().trim().to_owned(),
+        })?;
+        let invalid = |message: String| PolicyError::Invalid {
+            path: p.clone(),
+            message,
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut signers = BTreeMap::new();
+        for s in raw.signer {
+            let key_id = match (&s.key_id, &s.public_key) {
+                (Some(k), _) => Some(k.clone()),
+                (None, Some(pk)) => {
+                    let full = base.join(pk);
+                    let pem = std::fs::read(&full).map_err(|e| {
+                        invalid(format!("signer {:?}: {}: {e}", s.name, full.display()))
+                    })?;
+                    let key = crate::keys::PublicKey::from_pem(&pem).map_err(|e| {
+                        invalid(format!("signer {:?}: {}: {e}", s.name, full.display()))
+                    })?;
+                    Some(key.key_id())
+                }
+                (None, None) => None,
+            };
+            let matcher = match (key_id, &s.identity, &s.identity_regexp, &s.issuer) {
+                (Some(k), None, None, None) => Matcher::KeyId(k),
+                (None, exact, regexp, Some(issuer)) if exact.is_some() != regexp.is_some() => {
+                    let regex = match regexp {
+                        Some(r) => Some(regex::Regex::new(r).map_err(|e| {
+                            invalid(format!("signer {:?}: identity-regexp: {e}", s.name))
+                        })?),
+                        None => None,
+                    };
+                    Matcher::Identity {
+                        exact: exact.clone(),
+                        regex,
+                        issuer: issuer.clone(),
+                    }
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "signer {:?}: give either public-key (or key-id), or identity / identity-regexp with issuer",
+                        s.name
+                    )));
+                }
+            };
+            let signer = Signer {
+                name: s.name.clone(),
+                matcher,
+                public_key: s.public_key.map(|k| base.join(k)),
+                identity: s.identity,
+                identity_regexp: s.identity_regexp,
+                issuer: s.issuer,
+            };
+            if signers.insert(s.name.clone(), signer).is_some() {
+                return Err(invalid(format!("signer {:?} is defined twice", s.name)));
+            }
+        }
+        let mut servers = BTreeMap::new();
+        for (name, r) in raw.server {
+            let mut list = Vec::new();
+            for n in &r.signers {
+                list.push(signers.get(n).cloned().ok_or_else(|| {
+                    invalid(format!(
+                        "server {name:?} names signer {n:?}, which no [[signer]] defines"
+                    ))
+                })?);
+            }
+            if r.require_signature && list.is_empty() {
+                return Err(invalid(format!(
+                    "server {name:?} requires a signature but names no signers: an empty signer set is a configuration error, never a pass"
+                )));
+            }
+            if r.require_signature && (r.bundle.is_none() || r.artifacts.is_empty()) {
+                return Err(invalid(format!(
+                    "server {name:?} requires a signature: name its bundle and the artifacts it covers"
+                )));
+            }
+            if let Some(d) = &r.on_drift {
+                if d != "block" && d != "kill" {
+                    return Err(invalid(format!(
+                        "server {name:?}: on-drift is \"block\" or \"kill\", not {d:?}"
+                    )));
+                }
+            }
+            let deny_findings = match &r.deny_findings {
+                Some(s) => Some(
+                    s.parse::<Severity>()
+                        .map_err(|e| invalid(format!("server {name:?}: deny-findings: {e}")))?,
+                ),
+                None => None,
+            };
+            servers.insert(
+                name,
+                Requirements {
+                    require_signature: r.require_signature,
+                    signers: list,
+                    artifacts: r.artifacts.into_iter().map(|a| base.join(a)).collect(),
+                    bundle: r.bundle.map(|b| base.join(b)),
+                    on_drift: r.on_drift,
+                    deny_findings,
+                },
+            );
+        }
+        Ok(Policy {
+            signers,
+            servers,
+            base,
+        })
+    }
+
+    /// What the policy requires of `server` (nothing, if it does not name it).
+    pub fn requirements_for(&self, server: &str) -> Requirements {
+        self.servers.get(server).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> Evidence {
+        Evidence {
+            key_id: Some(k.into()),
+            ..Evidence::default()
+        }
+    }
+    fn ident(i: &str, iss: &str) -> Evidence {
+        Evidence {
+            identity: Some(i.into()),
+            issuer: Some(iss.into()),
+            ..Evidence::default()
+        }
+    }
+    const GH: &str = "https://token.actions.githubusercontent.com";
+
+    #[test]
+    fn key_id_matcher_positive_and_negative() {
+        let m = Matcher::KeyId("A".into());
+        assert!(m.matches(&key("A")));
+        assert!(!m.matches(&key("B")));
+        assert!(!m.matches(&Evidence::default()));
+    }
+
+    #[test]
+    fn identity_matcher_exact_regex_whole_match_and_issuer() {
+        let exact = Matcher::Identity {
+            exact: Some("https://github.com/acme/x".into()),
+            regex: None,
+            issuer: GH.into(),
+        };
+        assert!(exact.matches(&ident("https://github.com/acme/x", GH)));
+        assert!(!exact.matches(&ident(
+            "https://github.com/acme/x",
+            "https://accounts.google.com"
+        )));
+        assert!(!exact.matches(&ident("https://github.com/acme/y", GH)));
+        let re = Matcher::Identity {
+            exact: None,
+            regex: Some(regex::Regex::new("https://github\\.com/acme/.*").unwrap()),
+            issuer: GH.into(),
+        };
+        assert!(re.matches(&ident("https://github.com/acme/anything", GH)));
+        assert!(
+            !re.matches(&ident("https://evil.example/https://github.com/acme/x", GH)),
+            "must match the whole SAN"
+        );
+        let loose = Matcher::Identity {
+            exact: None,
+            regex: Some(regex::Regex::new("acme").unwrap()),
+            issuer: GH.into(),
+        };
+        assert!(!loose.matches(&ident("https://github.com/acme/x", GH)));
+    }
+
+    #[test]
+    fn all_of_positive_negative_and_empty() {
+        let m = Matcher::all_of(vec![
+            Matcher::KeyId("A".into()),
+            Matcher::AnyOf(vec![Matcher::KeyId("A".into())]),
+        ])
+        .unwrap();
+        assert!(m.matches(&key("A")));
+        assert!(!m.matches(&key("B")));
+        assert!(
+            Matcher::all_of(vec![]).is_none(),
+            "an empty AllOf cannot be built"
+        );
+        assert!(
+            !Matcher::AllOf(vec![]).matches(&key("A")),
+            "an empty AllOf built by hand matches nothing"
+        );
+    }
+
+    #[test]
+    fn any_of_positive_negative_and_empty() {
+        let m =
+            Matcher::any_of(vec![Matcher::KeyId("A".into()), Matcher::KeyId("B".into())]).unwrap();
+        assert!(m.matches(&key("B")));
+        assert!(!m.matches(&key("C")));
+        assert!(
+            Matcher::any_of(vec![]).is_none(),
+            "an empty AnyOf cannot be built"
+        );
+        assert!(
+            !Matcher::AnyOf(vec![]).matches(&key("A")),
+            "an empty AnyOf matches nothing"
+        );
+    }
+
+    #[test]
+    fn requirements_check_positive_negative_and_empty() {
+        let s = Signer {
+            name: "acme".into(),
+            matcher: Matcher::KeyId("A".into()),
+            public_key: None,
+            identity: None,
+            identity_regexp: None,
+            issuer: None,
+        };
+        let r = Requirements {
+            require_signature: true,
+            signers: vec![s],
+            ..Requirements::default()
+        };
+        assert_eq!(r.check(&key("A")).unwrap().name, "acme");
+        assert!(matches!(
+            r.check(&key("B")),
+            Err(PolicyError::Untrusted { .. })
+        ));
+        let empty = Requirements {
+            require_signature: true,
+            ..Requirements::default()
+        };
+        assert!(matches!(
+            empty.check(&key("A")),
+            Err(PolicyError::NoSigners)
+        ));
+        assert!(empty.matcher().is_none());
+    }
+
+    #[test]
+    fn parse_refuses_empty_signer_sets_unknown_keys_and_dangling_names() {
+        let p = Path::new("/p/mcpseal-policy.toml");
+        let ok = "[[signer]]\nname = \"ci\"\nidentity = \"x\"\nissuer = \"y\"\n[server.calc]\nrequire-signature = true\nsigners = [\"ci\"]\nbundle = \"b.json\"\nartifacts = [\"a.tgz\"]\n";
+        let pol = Policy::parse(ok, p).unwrap();
+        assert_eq!(
+            pol.requirements_for("calc").artifacts,
+            [PathBuf::from("/p/a.tgz")]
+        );
+        assert!(!pol.requirements_for("other").require_signature);
+        let empty = "[server.calc]\nrequire-signature = true\nsigners = []\nbundle = \"b\"\nartifacts = [\"a\"]\n";
+        assert_eq!(
+            Policy::parse(empty, p).unwrap_err().code(),
+            "policy-invalid"
+        );
+        let unknown = "[server.calc]\nrequire-signatures = true\n";
+        let e = Policy::parse(unknown, p).unwrap_err();
+        assert_eq!(e.code(), "policy-syntax");
+        assert!(
+            e.to_string().contains("require-signatures") && e.to_string().contains("line 2"),
+            "{e}"
+        );
+        let dangling = "[server.calc]\nsigners = [\"nobody\"]\n";
+        assert!(
+            Policy::parse(dangling, p)
+                .unwrap_err()
+                .to_string()
+                .contains("nobody")
+        );
+        let both = "[[signer]]\nname = \"x\"\nkey-id = \"k\"\nidentity = \"i\"\nissuer = \"s\"\n";
+        assert_eq!(Policy::parse(both, p).unwrap_err().code(), "policy-invalid");
+    }
+}

@@ -1,0 +1,187 @@
+//! The trust policy applied by the gate: a server that must be signed does not start without a
+//! verifying bundle from a trusted signer over the artifact now on disk; an empty signer set is
+//! a configuration error; `--lock-key` refuses an unsigned or altered lock or policy. The
+//! audit log records the signer, or the reason for every refusal.
+
+mod common;
+
+use std::path::Path;
+
+use common::client::Client;
+use serde_json::Value;
+
+fn exe() -> String {
+    env!("CARGO_BIN_EXE_mcpseal").to_owned()
+}
+
+fn ok(dir: &Path, args: &[&str]) {
+    let (code, out, err) = common::run(common::mcpseal().current_dir(dir).args(args));
+    assert_eq!(code, 0, "mcpseal {args:?}: {out}{err}");
+}
+
+/// A pinned fixture server, its release artifact signed by `acme`, and a policy requiring it.
+fn setup(dir: &Path, counter: &str) -> Vec<String> {
+    let server = vec![
+        exe(),
+        "fixture-server".into(),
+        "--launch-counter".into(),
+        counter.into(),
+    ];
+    std::fs::write(dir.join("server.js"), "release 1").unwrap();
+    ok(dir, &["key", "generate", "--name", "acme", "--no-password"]);
+    ok(
+        dir,
+        &["key", "generate", "--name", "mallory", "--no-password"],
+    );
+    let s: Vec<&str> = server.iter().map(String::as_str).collect();
+    let mut pin = vec!["pin", "calc", "--"];
+    pin.extend(&s);
+    ok(dir, &pin);
+    std::fs::write(
+        dir.join("mcpseal-policy.toml"),
+        r#"
+[[signer]]
+name = "acme-release"
+public-key = "acme.pub"
+
+[server.calc]
+require-signature = true
+signers = ["acme-release"]
+artifacts = ["server.js"]
+bundle = "server.js.sigstore.json"
+"#,
+    )
+    .unwrap();
+    server
+}
+
+fn first_answer(dir: &Path, server: &[String], extra: &[&str]) -> Value {
+    let s: Vec<&str> = server.iter().map(String::as_str).collect();
+    let mut g = Client::gate(dir, "calc", extra, &s);
+    let r = g.init();
+    g.finish();
+    r
+}
+
+fn audit(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn launches(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("launches"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_server_that_must_be_signed_starts_only_with_a_trusted_signature_over_its_artifact() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let counter = d.join("launches").display().to_string();
+    let server = setup(d, &counter);
+    let pinned_launches = launches(d);
+
+    // Not signed at all: refused, never started.
+    let r = first_answer(d, &server, &[]);
+    assert_eq!(r["error"]["data"]["reason"], "unsigned", "{r}");
+    assert_eq!(launches(d), pinned_launches);
+
+    // Signed by a key the policy does not trust: refused.
+    ok(d, &["sign", "server.js", "--key", "mallory.key"]);
+    let r = first_answer(d, &server, &[]);
+    assert_eq!(r["error"]["data"]["reason"], "unsigned", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("acme-release"),
+        "{r}"
+    );
+
+    // Signed by the trusted key: the server starts, and the audit log names the signer.
+    ok(d, &["sign", "server.js", "--key", "acme.key"]);
+    let r = first_answer(d, &server, &[]);
+    assert!(r["result"].is_object(), "{r}");
+    let a = audit(d);
+    let v: Vec<&Value> = a
+        .iter()
+        .filter(|e| e["event"] == "signature-verified")
+        .collect();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["signer"], "acme-release");
+
+    // The artifact is swapped after signing: refused before the server starts.
+    std::fs::write(d.join("server.js"), "release 1 + backdoor").unwrap();
+    let before = launches(d);
+    let r = first_answer(d, &server, &[]);
+    assert_eq!(r["error"]["data"]["reason"], "unsigned", "{r}");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("digest"),
+        "{r}"
+    );
+    assert_eq!(launches(d), before);
+    let blocks = audit(d)
+        .into_iter()
+        .filter(|e| e["event"] == "prelaunch-verdict" && e["decision"] == "block")
+        .count();
+    assert_eq!(blocks, 3, "every refusal is on record");
+}
+
+#[test]
+fn an_empty_signer_set_is_a_configuration_error_not_a_pass() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let counter = d.join("launches").display().to_string();
+    let server = setup(d, &counter);
+    ok(d, &["sign", "server.js", "--key", "acme.key"]);
+    std::fs::write(d.join("mcpseal-policy.toml"), "[server.calc]\nrequire-signature = true\nsigners = []\nartifacts = [\"server.js\"]\nbundle = \"server.js.sigstore.json\"\n").unwrap();
+    let r = first_answer(d, &server, &[]);
+    assert_eq!(r["error"]["data"]["reason"], "policy-invalid", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty signer set"),
+        "{r}"
+    );
+}
+
+#[test]
+fn lock_key_refuses_an_unsigned_or_altered_lock_and_policy() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let counter = d.join("launches").display().to_string();
+    let server = setup(d, &counter);
+    ok(d, &["sign", "server.js", "--key", "acme.key"]);
+    // Unsigned lock.
+    let r = first_answer(d, &server, &["--lock-key", "acme.pub"]);
+    assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
+    // Signed lock, unsigned policy.
+    ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
+    let r = first_answer(d, &server, &["--lock-key", "acme.pub"]);
+    assert_eq!(r["error"]["data"]["reason"], "policy-signature", "{r}");
+    // Both signed: the server starts.
+    ok(d, &["sign", "mcpseal-policy.toml", "--key", "acme.key"]);
+    let r = first_answer(d, &server, &["--lock-key", "acme.pub"]);
+    assert!(r["result"].is_object(), "{r}");
+    // Signed by another key: refused.
+    let r = first_answer(d, &server, &["--lock-key", "mallory.pub"]);
+    assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
+    // The lock edited after signing (an extra server pinned): refused.
+    let e = exe();
+    ok(d, &["pin", "extra", "--", &e, "fixture-server"]);
+    let r = first_answer(d, &server, &["--lock-key", "acme.pub"]);
+    assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not the signed one"),
+        "{r}"
+    );
+}
