@@ -514,7 +514,10 @@ fn wrap_config(client: Client, f: &Path, lock: &Path) {
 }
 
 /// Wraps a copy of every fixture and returns (tempdir, copies, the lock path used).
-fn wrap_all_fixtures() -> (tempfile::TempDir, Vec<(Client, PathBuf, Vec<u8>)>, PathBuf) {
+/// (client, the wrapped copy, its original bytes)
+type Wrapped = Vec<(Client, PathBuf, Vec<u8>)>;
+
+fn wrap_all_fixtures() -> (tempfile::TempDir, Wrapped, PathBuf) {
     let t = tempfile::tempdir().unwrap();
     let lock = t.path().join("mcpseal.lock");
     let mut out = Vec::new();

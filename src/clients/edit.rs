@@ -608,8 +608,15 @@ pub fn backup_path(path: &Path) -> PathBuf {
 /// Replaces `path` with `new`: first copies the current bytes `old` to `<file>.mcpseal-backup`,
 /// then writes a temp file in the same folder, fsyncs it, keeps the file's permissions, and
 /// renames it over the target (through a symlink: the link's target is replaced, the link kept).
+///
+/// If the file no longer holds `old` (the client saved it meanwhile), nothing is written.
 pub fn write_with_backup(path: &Path, old: &[u8], new: &[u8]) -> std::io::Result<PathBuf> {
     let target = std::fs::canonicalize(path)?;
+    if std::fs::read(&target)? != old {
+        return Err(std::io::Error::other(
+            "the file changed while mcpseal was editing it; nothing was written, run the command again",
+        ));
+    }
     let perms = std::fs::metadata(&target)?.permissions();
     let backup = backup_path(&target);
     write_atomic(&backup, old, &perms)?;
@@ -660,6 +667,39 @@ mod tests {
         assert_eq!(again.text, w.text);
         assert!(!again.changed());
         assert_eq!(unwrap_text(Client::VsCode, p, &w.text).unwrap().text, t);
+    }
+
+    /// Every prefix and many one-byte edits of real configs: parse and wrap return an error or
+    /// a round-trippable result, never a panic (a poor man's fuzz target for both parsers).
+    #[test]
+    fn truncated_and_mutated_configs_never_panic() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/clients");
+        for (client, rel) in [
+            (Client::VsCode, "vscode/mcp.json"),
+            (Client::Codex, "codex/config.toml"),
+            (Client::ClaudeCode, "claude-code/claude.json"),
+        ] {
+            let text = std::fs::read_to_string(root.join(rel)).unwrap();
+            let mut cases: Vec<String> = (0..text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .map(|i| text[..i].to_owned())
+                .collect();
+            for (i, c) in text.char_indices().step_by(3) {
+                for rep in ["\"", "{", "]", "\\", "#", "\n", "é"] {
+                    let mut m = text.clone();
+                    m.replace_range(i..i + c.len_utf8(), rep);
+                    cases.push(m);
+                }
+            }
+            for t in &cases {
+                let _ = super::super::parse(client, Path::new("f"), t.as_bytes());
+                if let Ok(w) = wrap_text(client, Path::new("f"), t, &opts()) {
+                    // wrap_text proved the round trip itself; wrapping again must change nothing.
+                    let again = wrap_text(client, Path::new("f"), &w.text, &opts()).unwrap();
+                    assert_eq!(again.text, w.text);
+                }
+            }
+        }
     }
 
     #[test]
