@@ -318,3 +318,57 @@ fn real_python_sdk_server_of_ours_is_stable_across_launches() {
         vec![py.display().to_string(), script.display().to_string()],
     );
 }
+
+/// `pin --config`: every server of a client config, variables expanded as the client does,
+/// wrapped entries pinned as the command they wrap; a server that cannot be pinned is named
+/// and the rest still pinned (exit 2).
+#[test]
+fn pin_config_pins_every_server_of_a_client_config() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let cfg = serde_json::json!({"mcpServers": {
+        "plain": {"command": e, "args": ["fixture-server"]},
+        "wrapped": {"command": e, "args": ["run", "--name", "wrapped", "--", e, "fixture-server", "--extra-tools", "1"]},
+        "needs-var": {"command": e, "args": ["fixture-server", "--instructions", "${MCPSEAL_TEST_UNSET_VAR}"]},
+        "off": {"command": e, "args": ["fixture-server"], "disabled": true}
+    }});
+    // Claude Code's project file: it expands `${VAR}` (Claude Desktop does not).
+    let path = t.path().join(".mcp.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let (code, out, err) = run(mcpseal()
+        .current_dir(t.path())
+        .env_remove("MCPSEAL_TEST_UNSET_VAR")
+        .args([
+            "pin",
+            "--config",
+            path.to_str().unwrap(),
+            "--home",
+            t.path().to_str().unwrap(),
+        ]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("pinned plain") && out.contains("pinned wrapped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NOT pinned needs-var") && out.contains("MCPSEAL_TEST_UNSET_VAR"),
+        "{out}"
+    );
+    assert!(out.contains("skipped off"), "{out}");
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
+    assert_eq!(
+        lock["servers"]["wrapped"]["launch"]["args"],
+        serde_json::json!(["fixture-server", "--extra-tools", "1"]),
+        "the wrapped command is pinned"
+    );
+    assert_eq!(
+        lock["servers"]["wrapped"]["tools"]
+            .as_object()
+            .unwrap()
+            .len(),
+        3
+    );
+    let (code, out, _) = check(t.path());
+    assert_eq!(code, 0, "{out}");
+}

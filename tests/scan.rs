@@ -892,3 +892,26 @@ fn scan_of_a_lockfile_finds_what_was_pinned() {
         "scan --lock started the server"
     );
 }
+
+/// Launch specs read from a real client config file (`--config`), starting nothing: unpinned
+/// packages, shell launches and literal secrets are found, and a secret's value never printed.
+#[test]
+fn scan_of_a_client_config_finds_launch_spec_problems_without_leaking_secrets() {
+    let cfg = common::root().join("testdata/scan/attacks/launch-config.json");
+    let (code, out, err) = common::run(common::mcpseal().args([
+        "scan",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--launch-only",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    for c in ["unpinned-package", "shell-launch", "literal-secret"] {
+        assert!(out.contains(c), "{c} missing: {out}");
+    }
+    assert!(
+        !out.contains("Zx9fakeFAKEfake0123456789abcdefghijklmnop"),
+        "a secret leaked: {out}"
+    );
+}

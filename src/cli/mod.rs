@@ -16,6 +16,7 @@ pub mod digest;
 pub mod fixture;
 pub mod key;
 pub mod pin;
+pub mod pin_configs;
 pub mod render_diff;
 pub mod run;
 pub mod scan;

@@ -16,8 +16,24 @@ use crate::surface::diff;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The name to pin the server under (the name your MCP client config gives it).
-    #[arg(value_name = "NAME")]
-    pub name: String,
+    #[arg(value_name = "NAME", required_unless_present_any = ["config", "client", "all"])]
+    pub name: Option<String>,
+    /// Pin every server of this MCP client config file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "client", "all"])]
+    pub config: Option<PathBuf>,
+    /// Pin every server of every config of this client (claude-desktop, claude-code, cursor,
+    /// vscode, windsurf, gemini, codex, kiro).
+    #[arg(long, value_name = "CLIENT", conflicts_with_all = ["name", "all"])]
+    pub client: Option<String>,
+    /// Pin every server of every MCP client config found (see `mcpseal clients`).
+    #[arg(long, conflicts_with = "name")]
+    pub all: bool,
+    /// With --config/--client/--all: the home folder to look in (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// With --config/--client/--all: the project folder (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
     /// The lockfile to update.
     #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
     pub lock: PathBuf,
@@ -59,7 +75,14 @@ pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    check_name(&args.name)?;
+    if args.config.is_some() || args.client.is_some() || args.all {
+        return super::pin_configs::run(args, g);
+    }
+    let name = args
+        .name
+        .clone()
+        .ok_or_else(|| CliError::error("usage", "name the server to pin"))?;
+    check_name(&name)?;
     let spec = args.server.spec()?;
     let opts = args.server.options()?;
     let mut store = Store::open(&args.lock).map_err(lock_error)?;
@@ -81,7 +104,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 "surface-mismatch",
                 format!(
                     "{}: the live surface is not the one signed in {}:\n  {}",
-                    args.name,
+                    name,
                     b.display(),
                     list.join("\n  ")
                 ),
@@ -106,22 +129,22 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     }
     // One engine everywhere: what is pinned is scanned, and the findings are reported.
     let findings = crate::scan::scan_alone(&crate::scan::ScanInput {
-        name: args.name.clone(),
+        name: name.clone(),
         surface: Some(cap.surface.clone()),
         launch: Some(spec.clone()),
     });
-    let previous = store.lock.servers.get(&args.name).cloned();
+    let previous = store.lock.servers.get(&name).cloned();
     let changes = previous
         .as_ref()
         .map(|p| diff::diff(&p.to_surface(), &cap.surface));
     let surface_digest = entry.surface_digest;
     let count = cap.surface.len();
-    store.lock.servers.insert(args.name.clone(), entry);
+    store.lock.servers.insert(name.clone(), entry);
     let path = store.path().display().to_string();
     store.commit().map_err(lock_error)?;
     if g.json {
         emit_json(&json!({
-            "ok": true, "server": args.name, "lock": path, "surfaceDigest": surface_digest,
+            "ok": true, "server": name, "lock": path, "surfaceDigest": surface_digest,
             "entities": count, "updated": previous.is_some(), "changes": changes,
             "findings": findings,
         }));
@@ -129,16 +152,15 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         match (&previous, &changes) {
             (None, _) => emit(&format!(
                 "pinned {} ({count} entities, surface {surface_digest}) in {path}",
-                args.name
+                name
             )),
-            (Some(_), Some(d)) if d.is_empty() => emit(&format!(
-                "{}: unchanged (surface {surface_digest})",
-                args.name
-            )),
+            (Some(_), Some(d)) if d.is_empty() => {
+                emit(&format!("{}: unchanged (surface {surface_digest})", name))
+            }
             (Some(_), Some(d)) => {
                 emit(&format!(
                     "re-pinned {} in {path}; what changed since the last pin:",
-                    args.name
+                    name
                 ));
                 for l in super::render_diff::lines(d, "  ") {
                     emit(&l);

@@ -265,16 +265,45 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
         }
     }
     if let Some(c) = &req.configs {
-        let what = match c {
-            Configs::File(p) => p.display().to_string(),
-            Configs::Client(n) => format!("client {n}"),
-            Configs::All => "every client".into(),
+        use crate::clients::{self, Client, Selection};
+        let sel = match c {
+            Configs::File(p) => Selection::Config(p.clone(), None),
+            Configs::Client(n) => Selection::Client(Client::from_id(n).ok_or_else(|| {
+                super::clients::clients_error(clients::ClientsError::UnknownClient(n.clone()))
+            })?),
+            Configs::All => Selection::All,
         };
-        return Err(CliError::error(
-            "not-implemented",
-            format!("{what}: reading client configs lands with `mcpseal clients` (issue 3)"),
-        )
-        .help("scan one server meanwhile: mcpseal scan -- COMMAND ARGS…"));
+        let roots = super::clients::roots(None, None)?;
+        let files = clients::select(&roots, &sel);
+        if files.is_empty() {
+            return Err(CliError::error(
+                "no-config",
+                "no MCP client config found for that selection",
+            )
+            .help("run `mcpseal clients` to see what was found, or pass --config FILE"));
+        }
+        // Launch specs as written: a variable that does not expand stays literal, so a secret
+        // written into the file is seen and a `${VAR}` reference is not mistaken for one.
+        let raw = |_: &str| None;
+        for cf in &files {
+            let ctx = roots.context(cf);
+            for s in clients::load(cf).map_err(super::clients::clients_error)? {
+                let spec = s
+                    .launch_spec(&ctx, &|k| std::env::var(k).ok())
+                    .or_else(|_| s.launch_spec(&ctx, &raw));
+                let spec = match spec {
+                    Ok(spec) => spec,
+                    Err(e) => return Err(super::clients::clients_error(e)),
+                };
+                let mut i = entry(&mut inputs, &s.name);
+                if !req.launch_only && !s.disabled && matches!(spec, LaunchSpec::Stdio { .. }) {
+                    i.surface = Some(capture(&s.name, &spec)?);
+                }
+                i.launch = Some(spec);
+                origins.files.insert(s.name.clone(), cf.path.clone());
+                inputs.insert(s.name.clone(), i);
+            }
+        }
     }
     // Read and parse in parallel; report the first failure in argument order.
     let surfaces: Vec<Result<crate::surface::Surface, CliError>> = {
