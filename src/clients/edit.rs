@@ -27,6 +27,8 @@ pub struct WrapOptions {
     pub mcpseal: String,
     /// The lockfile, absolute; `None` lets `mcpseal run` use its default.
     pub lock: Option<String>,
+    /// Whether `mcpseal run` takes `--url` (remote servers are left unwrapped until it does).
+    pub url: bool,
 }
 
 /// One entry's fate.
@@ -99,9 +101,14 @@ const BAD_NAME_NOTE: &str = "not wrapped: `mcpseal run --name` needs 1-200 chara
 /// forward them, and a stdio entry that keeps header keys is refused by some clients (Codex
 /// rejects `bearer_token_env_var` on a stdio server), so such an entry is left as it is.
 fn has_headers(s: &super::Server) -> bool {
-    !matches!(s.transport, super::Transport::Stdio { .. })
-        && (!s.headers.is_empty() || !s.header_vars.is_empty())
+    is_remote(s) && (!s.headers.is_empty() || !s.header_vars.is_empty())
 }
+
+fn is_remote(s: &super::Server) -> bool {
+    !matches!(s.transport, super::Transport::Stdio { .. })
+}
+
+const REMOTE_NOTE: &str = "not wrapped: this build's `mcpseal run` has no --url yet; the remote server stays pinned-but-ungated";
 
 const HEADERS_NOTE: &str = "not wrapped: this remote server sends HTTP headers, which `mcpseal run --url` does not forward; it stays pinned-but-ungated (check it with `mcpseal check`)";
 
@@ -246,6 +253,10 @@ fn wrap_json(
                 super::WrapState::No if has_headers(server) => {
                     change.action = "skipped-headers";
                     change.note = Some(HEADERS_NOTE.into());
+                }
+                super::WrapState::No if is_remote(server) && !opts.url => {
+                    change.action = "skipped-remote";
+                    change.note = Some(REMOTE_NOTE.into());
                 }
                 super::WrapState::Wrapped => change.action = "already-wrapped",
                 super::WrapState::ByHand => change.action = "wrapped-by-hand",
@@ -503,6 +514,10 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
                 change.action = "skipped-headers";
                 change.note = Some(HEADERS_NOTE.into());
             }
+            super::WrapState::No if is_remote(server) && !opts.url => {
+                change.action = "skipped-remote";
+                change.note = Some(REMOTE_NOTE.into());
+            }
             super::WrapState::Wrapped => change.action = "already-wrapped",
             super::WrapState::ByHand => change.action = "wrapped-by-hand",
             super::WrapState::No => {
@@ -647,6 +662,7 @@ mod tests {
         WrapOptions {
             mcpseal: "/opt/bin/mcpseal".into(),
             lock: Some("/l/mcpseal.lock".into()),
+            url: true,
         }
     }
 
