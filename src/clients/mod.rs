@@ -472,12 +472,12 @@ pub(crate) fn json_server_maps(
     if let Some(m) = root.get(client.servers_key()).filter(|m| m.is_object()) {
         v.push((None, m));
     }
-    if client == Client::ClaudeCode {
-        if let Some(projects) = root.get("projects") {
-            for p in projects.members() {
-                if let Some(m) = p.value.get("mcpServers").filter(|m| m.is_object()) {
-                    v.push((Some(p.key.clone()), m));
-                }
+    if client == Client::ClaudeCode
+        && let Some(projects) = root.get("projects")
+    {
+        for p in projects.members() {
+            if let Some(m) = p.value.get("mcpServers").filter(|m| m.is_object()) {
+                v.push((Some(p.key.clone()), m));
             }
         }
     }
