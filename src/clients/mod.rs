@@ -172,6 +172,13 @@ pub fn candidates(r: &Roots) -> Vec<ConfigFile> {
         user_cfg.join("Code").join("User").join("mcp.json"),
     );
     u(
+        Client::VsCode,
+        user_cfg
+            .join("Code - Insiders")
+            .join("User")
+            .join("mcp.json"),
+    );
+    u(
         Client::Windsurf,
         h.join(".codeium").join("windsurf").join("mcp_config.json"),
     );
