@@ -267,3 +267,13 @@ pub(crate) fn io_error(path: &std::path::Path, what: &str, e: std::io::Error) ->
     };
     CliError::error(code, format!("{}: cannot read {what}: {e}", path.display()))
 }
+
+/// A verifier's refusal: exit 2 when the input was not usable (nothing could be decided),
+/// exit 1 when it was usable and did not verify.
+pub(crate) fn verifier_error(code: &str, message: String, input_error: bool) -> CliError {
+    if input_error {
+        CliError::error(code, message)
+    } else {
+        CliError::fail(code, message)
+    }
+}

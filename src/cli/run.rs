@@ -75,13 +75,9 @@ pub struct Args {
 }
 
 fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
-    audit.record(
-        Event {
-            event: "prelaunch-verdict",
-            decision: "block",
-            fields: json!({"reason": refusal.reason, "message": refusal.message}),
-        },
-        true,
+    audit.block(
+        "prelaunch-verdict",
+        json!({"reason": refusal.reason, "message": refusal.message}),
     );
     eprintln!(
         "mcpseal: refused to start the server: {}\n  fix: {}",
@@ -281,13 +277,9 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
             Ok(Exit::Fail)
         }
         Err(e) => {
-            audit.record(
-                Event {
-                    event: "server-start",
-                    decision: "block",
-                    fields: json!({"reason": "spawn-failed", "message": e.to_string()}),
-                },
-                true,
+            audit.block(
+                "server-start",
+                json!({"reason": "spawn-failed", "message": e.to_string()}),
             );
             Err(CliError::error(
                 "spawn-failed",

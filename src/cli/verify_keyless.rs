@@ -61,12 +61,11 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         .map_err(|e| crate::cli::io_error(artifact, "the artifact", e))?;
     let signer = Signer::Identity { identity, issuer };
     let v = keyless::verify(&mut file, &bundle, &signer, &root).map_err(|e| {
-        let msg = format!("{}: {e}", bundle_path.display());
-        if e.is_input_error() {
-            CliError::error(e.code(), msg)
-        } else {
-            CliError::fail(e.code(), msg)
-        }
+        crate::cli::verifier_error(
+            e.code(),
+            format!("{}: {e}", bundle_path.display()),
+            e.is_input_error(),
+        )
     })?;
     if g.json {
         emit_json(

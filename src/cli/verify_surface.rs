@@ -32,12 +32,11 @@ pub(crate) fn check_signed(
     let key = super::key::load_public_key(key_path)?;
     let bytes = read_input(bundle_path, MAX_BUNDLE_BYTES as u64, "a bundle")?;
     let verified = bundle::verify(&bytes, &key).map_err(|e| {
-        let msg = format!("{}: {e}", bundle_path.display());
-        if e.is_input_error() {
-            CliError::error(e.code(), msg)
-        } else {
-            CliError::fail(e.code(), msg)
-        }
+        crate::cli::verifier_error(
+            e.code(),
+            format!("{}: {e}", bundle_path.display()),
+            e.is_input_error(),
+        )
     })?;
     let signed = verified.statement().predicate.surface.clone().ok_or_else(|| {
         CliError::fail("no-signed-surface", format!("{}: the release statement carries no tool surface", bundle_path.display()))

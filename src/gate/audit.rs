@@ -56,6 +56,18 @@ impl Audit {
         })
     }
 
+    /// Records a `block` decision (always a verdict: synced to disk).
+    pub fn block(&self, event: &str, fields: Value) {
+        self.record(
+            Event {
+                event,
+                decision: "block",
+                fields,
+            },
+            true,
+        );
+    }
+
     /// Records an event. `verdict` events are synced to disk before returning.
     pub fn record(&self, e: Event<'_>, verdict: bool) {
         let mut obj = Map::new();

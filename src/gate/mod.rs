@@ -292,28 +292,14 @@ pub fn proxy(
                     Ok(Some(l)) => l,
                     Ok(None) => break,
                     Err(e) => {
-                        audit.record(
-                            Event {
-                                event: "client-message-rejected",
-                                decision: "block",
-                                fields: json!({"reason": e.code()}),
-                            },
-                            true,
-                        );
+                        audit.block("client-message-rejected", json!({"reason": e.code()}));
                         break;
                     }
                 };
                 let msg = match Message::parse(&line) {
                     Ok(m) => m,
                     Err(e) => {
-                        audit.record(
-                            Event {
-                                event: "client-message-rejected",
-                                decision: "block",
-                                fields: json!({"reason": e.code()}),
-                            },
-                            true,
-                        );
+                        audit.block("client-message-rejected", json!({"reason": e.code()}));
                         let _ = send(
                             &out,
                             framing::error_response(
@@ -340,13 +326,9 @@ pub fn proxy(
                             .params()
                             .and_then(|p| p.get("name").or_else(|| p.get("uri")))
                             .cloned();
-                        audit.record(
-                            Event {
-                                event: "call-refused",
-                                decision: "block",
-                                fields: json!({"method": method, "entity": entity, "reason": why}),
-                            },
-                            true,
+                        audit.block(
+                            "call-refused",
+                            json!({"method": method, "entity": entity, "reason": why}),
                         );
                         eprintln!("mcpseal: refused {method}: {why}");
                         let text = format!("mcpseal blocked this request: {why}");
@@ -397,40 +379,20 @@ pub fn proxy(
     let mut reader = LineReader::new(BufReader::new(server_out), s.max_message);
     let mut ended: Option<Ended> = None;
     loop {
-        let line = match reader.next_line() {
-            Ok(Some(l)) => l,
+        // Read and parse in one step: whatever fails, the line is not forwarded.
+        let next = reader
+            .next_line()
+            .and_then(|l| l.map(|l| Message::parse(&l).map(|m| (l, m))).transpose());
+        let (line, msg) = match next {
+            Ok(Some(x)) => x,
             Ok(None) => break,
-            Err(e) => {
-                ended = Some(Ended::Blocked(format!(
-                    "the server sent an unreadable message ({})",
-                    e.code()
-                )));
-                s.audit.record(
-                    Event {
-                        event: "server-message-rejected",
-                        decision: "block",
-                        fields: json!({"reason": e.code()}),
-                    },
-                    true,
-                );
-                break;
-            }
-        };
-        let msg = match Message::parse(&line) {
-            Ok(m) => m,
             Err(e) => {
                 ended = Some(Ended::Blocked(format!(
                     "the server sent a message the gate cannot check ({}: {e})",
                     e.code()
                 )));
-                s.audit.record(
-                    Event {
-                        event: "server-message-rejected",
-                        decision: "block",
-                        fields: json!({"reason": e.code()}),
-                    },
-                    true,
-                );
+                s.audit
+                    .block("server-message-rejected", json!({"reason": e.code()}));
                 break;
             }
         };
@@ -480,13 +442,9 @@ pub fn proxy(
                                 "the server's {m} result has no `{}` array",
                                 kind.as_str()
                             )));
-                            s.audit.record(
-                                Event {
-                                    event: "server-message-rejected",
-                                    decision: "block",
-                                    fields: json!({"reason": "malformed-list", "method": m}),
-                                },
-                                true,
+                            s.audit.block(
+                                "server-message-rejected",
+                                json!({"reason": "malformed-list", "method": m}),
                             );
                             break;
                         };
@@ -501,14 +459,7 @@ pub fn proxy(
                                 r.key,
                                 r.reason
                             );
-                            s.audit.record(
-                                Event {
-                                    event: "entity-removed",
-                                    decision: "block",
-                                    fields: json!({"kind": kind, "entity": r.key, "reason": r.reason, "digestPinned": r.pinned, "digestLive": r.live}),
-                                },
-                                true,
-                            );
+                            s.audit.block("entity-removed", json!({"kind": kind, "entity": r.key, "reason": r.reason, "digestPinned": r.pinned, "digestLive": r.live}));
                         }
                         if !check.removed.is_empty() && s.on_drift == OnDrift::Kill {
                             let id = msg.id().cloned().unwrap_or(Value::Null);
