@@ -144,8 +144,10 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         },
         None => None,
     };
-    let lockfile = match Store::load(&args.lock) {
-        Ok(l) => Some(l),
+    // Only this server's entry is deserialized and re-digested: start-up stays fast with
+    // large locks. (The whole file is still parsed strictly.)
+    let pinned = match Store::load_server(&args.lock, &args.name) {
+        Ok(e) => e,
         Err(lock::LockError::Missing { .. }) => None,
         Err(e) => {
             return refuse_and_exit(
@@ -158,7 +160,7 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
             );
         }
     };
-    let entry: ServerEntry = match lockfile.and_then(|mut l| l.servers.remove(&args.name)) {
+    let entry: ServerEntry = match pinned {
         Some(e) => e,
         None if args.tofu => {
             let spec = LaunchSpec::Stdio {

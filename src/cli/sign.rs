@@ -49,6 +49,7 @@ fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError
         (None, true) => {
             let server = super::surface::ServerArgs {
                 timeout: 30,
+                settle: 100,
                 capabilities: args.capabilities.clone(),
                 command: args.command.clone(),
             };

@@ -23,6 +23,10 @@ pub struct ServerArgs {
     /// your host declares.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub capabilities: Vec<String>,
+    /// Quiet period, in milliseconds, with no `list_changed` before the lists count as
+    /// settled (docs/capture.md). Servers that announce changes right after start need it.
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    pub settle: u64,
     /// The server command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -34,6 +38,7 @@ impl ServerArgs {
             .map_err(|e| CliError::error("bad-capabilities", e))?;
         Ok(CaptureOptions {
             timeout: Duration::from_secs(self.timeout.max(1)),
+            settle: Duration::from_millis(self.settle),
             capabilities,
             ..CaptureOptions::default()
         })

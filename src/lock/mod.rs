@@ -328,8 +328,18 @@ impl Lockfile {
 
     /// Parses and validates lockfile bytes. `path` is only for messages.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Lockfile, LockError> {
+        Self::parse_only(bytes, path, None)
+    }
+
+    /// Parses the whole file strictly, but deserializes and validates only server `only` (when
+    /// given): what the gate needs at start-up, without re-digesting every other server.
+    pub fn parse_only(
+        bytes: &[u8],
+        path: &Path,
+        only: Option<&str>,
+    ) -> Result<Lockfile, LockError> {
         let p = path.display().to_string();
-        let v = json::parse_strict(bytes).map_err(|e| LockError::Corrupt {
+        let mut v = json::parse_strict(bytes).map_err(|e| LockError::Corrupt {
             path: p.clone(),
             why: e.to_string(),
         })?;
@@ -348,13 +358,31 @@ impl Lockfile {
                 });
             }
         }
+        if let Some(name) = only {
+            let servers = v
+                .get_mut("servers")
+                .and_then(Value::as_object_mut)
+                .ok_or_else(|| LockError::Corrupt {
+                    path: p.clone(),
+                    why: "no \"servers\" object".into(),
+                })?;
+            let kept: serde_json::Map<String, Value> = servers
+                .remove(name)
+                .map(|e| (name.to_owned(), e))
+                .into_iter()
+                .collect();
+            *servers = kept;
+        }
         let lock: Lockfile = serde_json::from_value(v).map_err(|e| LockError::Corrupt {
             path: p.clone(),
             why: e.to_string(),
         })?;
-        for (name, entry) in &lock.servers {
-            entry.validate(name).map_err(|e| e.in_file(&p))?;
-        }
+        // Every stored definition re-digests to its recorded digest (on both cores).
+        use rayon::prelude::*;
+        lock.servers
+            .par_iter()
+            .try_for_each(|(name, entry)| entry.validate(name))
+            .map_err(|e| e.in_file(&p))?;
         Ok(lock)
     }
 
@@ -435,6 +463,10 @@ fn folder_of(path: &Path) -> PathBuf {
 }
 
 fn read_lock(path: &Path) -> Result<Option<Lockfile>, LockError> {
+    read_lock_only(path, None)
+}
+
+fn read_lock_only(path: &Path, only: Option<&str>) -> Result<Option<Lockfile>, LockError> {
     let io = |source| LockError::Io {
         path: path.display().to_string(),
         source,
@@ -451,7 +483,7 @@ fn read_lock(path: &Path) -> Result<Option<Lockfile>, LockError> {
         Err(e) => return Err(io(e)),
     }
     let bytes = std::fs::read(path).map_err(io)?;
-    Lockfile::parse(&bytes, path).map(Some)
+    Lockfile::parse_only(&bytes, path, only).map(Some)
 }
 
 impl Store {
@@ -488,6 +520,24 @@ impl Store {
         read_lock(path)?.ok_or_else(|| LockError::Missing {
             path: path.display().to_string(),
         })
+    }
+
+    /// Loads one server's entry under a shared lock, validating only that entry (the gate's
+    /// start-up path). `Ok(None)`: the lockfile exists but does not pin `name`.
+    pub fn load_server(path: &Path, name: &str) -> Result<Option<ServerEntry>, LockError> {
+        let dir = folder_of(path);
+        let guard = File::open(&dir).map_err(|source| LockError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        guard.lock_shared().map_err(|source| LockError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let mut lock = read_lock_only(path, Some(name))?.ok_or_else(|| LockError::Missing {
+            path: path.display().to_string(),
+        })?;
+        Ok(lock.servers.remove(name))
     }
 
     pub fn path(&self) -> &Path {

@@ -45,7 +45,7 @@ impl Default for CaptureOptions {
     fn default() -> Self {
         CaptureOptions {
             timeout: Duration::from_secs(30),
-            settle: Duration::from_millis(200),
+            settle: Duration::from_millis(100),
             capabilities: json!({}),
             max_message: super::framing::DEFAULT_MAX_MESSAGE,
         }
