@@ -57,14 +57,13 @@ pub(crate) fn runtime_spec(name: &str, launch: &PinnedLaunch) -> Result<LaunchSp
                 cwd: None,
             })
         }
-        PinnedLaunch::Http { url, .. } => Ok(LaunchSpec::Http {
-            url: url.clone(),
-            headers: BTreeMap::new(),
-        }),
-        PinnedLaunch::Sse { url, .. } => Ok(LaunchSpec::Sse {
-            url: url.clone(),
-            headers: BTreeMap::new(),
-        }),
+        PinnedLaunch::Http { headers, .. } | PinnedLaunch::Sse { headers, .. } if !headers.is_empty() => Err(CliError::error(
+            "headers-needed",
+            format!("server {name:?} was pinned with HTTP headers ({}); their values are never stored, so check cannot send them", headers.join(", ")),
+        )
+        .help(format!("re-check it by hand: mcpseal pin {name} --url URL --header 'Name: value' (prints what changed)"))),
+        PinnedLaunch::Http { url, .. } => Ok(LaunchSpec::Http { url: url.clone(), headers: BTreeMap::new() }),
+        PinnedLaunch::Sse { url, .. } => Ok(LaunchSpec::Sse { url: url.clone(), headers: BTreeMap::new() }),
     }
 }
 

@@ -50,6 +50,9 @@ fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError
             let server = super::surface::ServerArgs {
                 timeout: 30,
                 settle: 100,
+                url: None,
+                sse: false,
+                headers: Vec::new(),
                 capabilities: args.capabilities.clone(),
                 command: args.command.clone(),
             };

@@ -27,6 +27,16 @@ pub struct ServerArgs {
     /// settled (docs/capture.md). Servers that announce changes right after start need it.
     #[arg(long, default_value_t = 100, value_name = "MS")]
     pub settle: u64,
+    /// A remote server's Streamable HTTP endpoint, instead of a command.
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
+    pub url: Option<String>,
+    /// With --url: speak the legacy HTTP+SSE transport (2024-11-05) instead.
+    #[arg(long, requires = "url")]
+    pub sse: bool,
+    /// With --url: an HTTP header to send, `Name: value` (repeatable). Only the name is ever
+    /// pinned or printed.
+    #[arg(long = "header", value_name = "NAME: VALUE", requires = "url")]
+    pub headers: Vec<String>,
     /// The server command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -45,9 +55,41 @@ impl ServerArgs {
     }
 
     pub(crate) fn spec(&self) -> Result<LaunchSpec, CliError> {
+        if let Some(url) = &self.url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(CliError::error(
+                    "bad-url",
+                    format!("{url:?}: --url takes an http:// or https:// URL"),
+                ));
+            }
+            let mut headers = std::collections::BTreeMap::new();
+            for h in &self.headers {
+                let (k, v) = h.split_once(':').ok_or_else(|| {
+                    CliError::error(
+                        "bad-header",
+                        "--header takes `Name: value` (the value is not shown here)",
+                    )
+                })?;
+                headers.insert(k.trim().to_owned(), v.trim().to_owned());
+            }
+            return Ok(if self.sse {
+                LaunchSpec::Sse {
+                    url: url.clone(),
+                    headers,
+                }
+            } else {
+                LaunchSpec::Http {
+                    url: url.clone(),
+                    headers,
+                }
+            });
+        }
         let (command, args) = self.command.split_first().ok_or_else(|| {
-            CliError::error("no-server", "name the server to start after `--`")
-                .help("mcpseal surface -- npx -y @modelcontextprotocol/server-everything@2026.8.31")
+            CliError::error(
+                "no-server",
+                "name the server to start after `--`, or give --url URL",
+            )
+            .help("mcpseal surface -- npx -y @modelcontextprotocol/server-everything@2026.8.31")
         })?;
         Ok(LaunchSpec::Stdio {
             command: command.clone(),

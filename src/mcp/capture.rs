@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::LaunchSpec;
 use super::framing::{self, Kind};
 use super::stdio::{Incoming, StdioServer};
+use super::transport::{HttpTransport, SseTransport, Transport, TransportError};
 use crate::surface::{self, EntityKind, Surface};
 
 /// Protocol versions a capture accepts from `initialize`.
@@ -169,8 +170,31 @@ pub fn label(spec: &LaunchSpec) -> String {
     }
 }
 
+/// The stdio server as a [`Transport`] (its reader thread already parses strictly).
+impl Transport for StdioServer {
+    fn send(&mut self, msg: &Value) -> Result<(), TransportError> {
+        StdioServer::send(self, msg).map_err(TransportError::Write)
+    }
+    fn recv(&mut self, deadline: Instant) -> Result<Option<framing::Message>, TransportError> {
+        match StdioServer::recv(self, deadline) {
+            None => Ok(None),
+            Some(Incoming::Message(m)) => Ok(Some(m)),
+            Some(Incoming::Bad(e)) => Err(TransportError::Frame(e)),
+            Some(Incoming::Closed) => Err(TransportError::Closed {
+                status: self.try_status().map(|s| s.to_string()),
+            }),
+        }
+    }
+    fn can_push(&self) -> bool {
+        true
+    }
+    fn stderr_tail(&self) -> String {
+        StdioServer::stderr_tail(self)
+    }
+}
+
 struct Session {
-    server: StdioServer,
+    server: Box<dyn Transport>,
     label: String,
     deadline: Instant,
     timeout: Duration,
@@ -194,7 +218,19 @@ impl Session {
     }
 
     fn send(&mut self, v: &Value, what: &str) -> Result<(), CaptureError> {
-        self.server.send(v).map_err(|_| self.fail_closed(what))
+        match self.server.send(v) {
+            Ok(()) => Ok(()),
+            Err(TransportError::Http(m)) => Err(CaptureError::Spawn {
+                server: self.label.clone(),
+                message: format!("{what}: {m}"),
+            }),
+            Err(TransportError::Frame(e)) => Err(CaptureError::Malformed {
+                server: self.label.clone(),
+                message: e.to_string(),
+                stderr_tail: self.server.stderr_tail(),
+            }),
+            Err(_) => Err(self.fail_closed(what)),
+        }
     }
 
     /// Handles one incoming item that is not the awaited response. Returns it if it is a response.
@@ -204,14 +240,25 @@ impl Session {
         waiting_for: &str,
     ) -> Result<Option<framing::Message>, CaptureError> {
         match self.server.recv(until) {
-            None => Ok(None),
-            Some(Incoming::Closed) => Err(self.fail_closed(waiting_for)),
-            Some(Incoming::Bad(e)) => Err(CaptureError::Malformed {
+            // A transport that cannot push (Streamable HTTP without a stream) has nothing more
+            // to say: its answers arrived with the request.
+            Ok(None) if !self.server.can_push() => Err(CaptureError::Exited {
+                server: self.label.clone(),
+                waiting_for: waiting_for.into(),
+                stderr_tail: String::new(),
+            }),
+            Ok(None) => Ok(None),
+            Err(TransportError::Frame(e)) => Err(CaptureError::Malformed {
                 server: self.label.clone(),
                 message: e.to_string(),
                 stderr_tail: self.server.stderr_tail(),
             }),
-            Some(Incoming::Message(m)) => match m.kind {
+            Err(TransportError::Http(m)) => Err(CaptureError::Spawn {
+                server: self.label.clone(),
+                message: m,
+            }),
+            Err(_) => Err(self.fail_closed(waiting_for)),
+            Ok(Some(m)) => match m.kind {
                 Kind::Response => Ok(Some(m)),
                 Kind::Notification => {
                     if m.method().is_some_and(|x| x.ends_with("/list_changed")) {
@@ -332,13 +379,30 @@ impl Session {
 /// Starts (or connects to) the server, captures its surface, and shuts it down.
 pub fn capture(spec: &LaunchSpec, opts: &CaptureOptions) -> Result<Capture, CaptureError> {
     let label = label(spec);
-    if !matches!(spec, LaunchSpec::Stdio { .. }) {
-        return Err(CaptureError::Unsupported { server: label });
-    }
-    let server = StdioServer::spawn(spec, opts.max_message).map_err(|e| CaptureError::Spawn {
+    let spawn_err = |message: String| CaptureError::Spawn {
         server: label.clone(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let server: Box<dyn Transport> = match spec {
+        LaunchSpec::Stdio { .. } => Box::new(
+            StdioServer::spawn(spec, opts.max_message).map_err(|e| spawn_err(e.to_string()))?,
+        ),
+        LaunchSpec::Http { url, headers } => Box::new(HttpTransport::new(
+            url,
+            headers,
+            opts.timeout,
+            opts.max_message,
+        )),
+        LaunchSpec::Sse { url, headers } => Box::new(
+            SseTransport::connect(
+                url,
+                headers,
+                Instant::now() + opts.timeout,
+                opts.max_message,
+            )
+            .map_err(|e| spawn_err(e.to_string()))?,
+        ),
+    };
     let mut s = Session {
         server,
         label,
@@ -348,7 +412,7 @@ pub fn capture(spec: &LaunchSpec, opts: &CaptureOptions) -> Result<Capture, Capt
         changed: false,
     };
     let result = capture_session(&mut s, opts);
-    s.server.shutdown();
+    drop(s); // kills a stdio server; ends an HTTP session (DELETE)
     result
 }
 
@@ -385,6 +449,7 @@ fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, Ca
         .get("capabilities")
         .cloned()
         .unwrap_or_else(|| json!({}));
+    s.server.set_protocol_version(&version);
     s.send(
         &framing::notification("notifications/initialized", None),
         "notifications/initialized",
@@ -412,7 +477,14 @@ fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, Ca
             entities.insert(kind, keyed);
         }
         // Quiet period: a list_changed now means the lists above may be stale.
-        let quiet_until = Instant::now() + opts.settle;
+        // A transport that cannot push (Streamable HTTP without a stream) cannot announce a
+        // change between requests: no quiet period to wait.
+        let quiet_until = Instant::now()
+            + if s.server.can_push() {
+                opts.settle
+            } else {
+                Duration::ZERO
+            };
         while Instant::now() < quiet_until && !s.changed {
             if s.pump(quiet_until, "the lists to settle")?.is_some() {
                 continue;

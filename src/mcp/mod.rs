@@ -62,5 +62,6 @@ impl std::fmt::Debug for LaunchSpec {
 pub mod capture;
 pub mod framing;
 pub mod stdio;
+pub mod transport;
 
 pub use capture::{Capture, CaptureError, CaptureOptions, capture};

@@ -1,0 +1,93 @@
+//! Capture over Streamable HTTP and legacy SSE against the real `server-everything`, on
+//! 127.0.0.1: the surface digest is the one stdio gives (the transport is not part of the
+//! surface), and `pin --url` then `check` passes on a second capture.
+
+mod common;
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(js: &std::path::Path, mode: &str) -> (Server, u16) {
+    let port = free_port();
+    let child = Command::new("node")
+        .arg(js)
+        .arg(mode)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < until,
+            "server-everything {mode} did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Server(child), port)
+}
+
+fn surface_digest(args: &[&str]) -> String {
+    let (code, out, err) = common::run(common::mcpseal().arg("--json").arg("surface").args(args));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["digests"]["surface"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn streamable_http_and_sse_capture_the_same_surface_as_stdio() {
+    let Some(js) = common::node_module("@modelcontextprotocol/server-everything/dist/index.js")
+    else {
+        return;
+    };
+    let stdio = surface_digest(&["--", "node", js.to_str().unwrap()]);
+    let (_http, port) = start(&js, "streamableHttp");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    assert_eq!(surface_digest(&["--url", &url]), stdio);
+    let (_sse, sport) = start(&js, "sse");
+    let surl = format!("http://127.0.0.1:{sport}/sse");
+    assert_eq!(surface_digest(&["--url", &surl, "--sse"]), stdio);
+
+    let t = tempfile::tempdir().unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(t.path())
+            .args(["pin", "ev", "--url", &url]),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = common::run(common::mcpseal().current_dir(t.path()).arg("check"));
+    assert_eq!(code, 0, "second capture over HTTP drifted: {out}{err}");
+}
+
+#[test]
+fn http_errors_name_the_server() {
+    let port = free_port(); // nothing listens there
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let (code, _, err) =
+        common::run(common::mcpseal().args(["surface", "--url", &url, "--timeout", "5"]));
+    assert_eq!(code, 2);
+    assert!(err.contains(&url) && err.contains("spawn-failed"), "{err}");
+    let (code, _, err) =
+        common::run(common::mcpseal().args(["surface", "--url", "ftp://example/x"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("bad-url"), "{err}");
+}
