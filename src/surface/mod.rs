@@ -216,17 +216,22 @@ pub fn surface_digest(
 impl Surface {
     /// Digest of every entity, the instructions, and the surface as a whole.
     pub fn digests(&self) -> Result<SurfaceDigests, SurfaceError> {
+        use rayon::prelude::*;
         let mut entities = BTreeMap::new();
         for (kind, items) in &self.entities {
-            let mut m = BTreeMap::new();
-            for (key, v) in items {
-                let d = entity_digest(v).map_err(|source| SurfaceError::Json {
-                    kind: *kind,
-                    key: key.clone(),
-                    source,
-                })?;
-                m.insert(key.clone(), d);
-            }
+            // Canonicalizing is the cost; entities are independent, so use every core.
+            let m = items
+                .par_iter()
+                .map(|(key, v)| {
+                    entity_digest(v)
+                        .map(|d| (key.clone(), d))
+                        .map_err(|source| SurfaceError::Json {
+                            kind: *kind,
+                            key: key.clone(),
+                            source,
+                        })
+                })
+                .collect::<Result<BTreeMap<_, _>, _>>()?;
             entities.insert(*kind, m);
         }
         let instructions = self.instructions.as_deref().map(instructions_digest);
