@@ -213,14 +213,6 @@ pub fn emit_json(v: &serde_json::Value) {
     emit(&crate::json::to_pretty_sorted(v));
 }
 
-/// A stub for a command whose issue has not landed yet.
-pub(crate) fn not_yet(what: &str) -> CmdResult {
-    Err(CliError::error(
-        "not-implemented",
-        format!("`mcpseal {what}` is not implemented yet"),
-    ))
-}
-
 /// Reads a whole input file of at most `max` bytes, with errors that name the file.
 pub(crate) fn read_input(
     path: &std::path::Path,
