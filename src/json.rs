@@ -39,7 +39,143 @@ impl JsonError {
 }
 
 /// A `serde_json::Value` whose objects were checked for duplicate keys while parsing.
-struct StrictValue(Value);
+pub(crate) struct StrictValue(pub(crate) Value);
+
+/// A JSON value checked like [`StrictValue`] (duplicate keys refused at every depth) but not
+/// kept: for the parts of a document a caller does not need.
+pub(crate) struct StrictIgnored;
+
+impl<'de> Deserialize<'de> for StrictIgnored {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IgnoreVisitor).map(|()| StrictIgnored)
+    }
+}
+
+struct IgnoreVisitor;
+
+impl<'de> Visitor<'de> for IgnoreVisitor {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<StrictIgnored>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
+            }
+            map.next_value::<StrictIgnored>()?;
+        }
+        Ok(())
+    }
+}
+
+/// From a top-level object, the value at `outer` / `inner` (e.g. `servers` / a name) and every
+/// other top-level member, parsed strictly; everything else is checked (syntax, duplicate keys,
+/// depth) without being kept. Cheaper than [`parse_strict`] when only one entry is needed.
+pub fn parse_strict_pick(
+    bytes: &[u8],
+    outer: &str,
+    inner: &str,
+) -> Result<(Map<String, Value>, Option<Value>), JsonError> {
+    struct Top<'a> {
+        outer: &'a str,
+        inner: &'a str,
+    }
+    struct Picked<'a>(&'a str);
+    impl<'de> de::DeserializeSeed<'de> for Picked<'_> {
+        type Value = Option<Value>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Picked<'_> {
+        type Value = Option<Value>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut out = None;
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
+                }
+                if key == self.0 {
+                    out = Some(map.next_value::<StrictValue>()?.0);
+                } else {
+                    map.next_value::<StrictIgnored>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    impl<'de> Visitor<'de> for Top<'_> {
+        type Value = (Map<String, Value>, Option<Value>);
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut rest = Map::new();
+            let mut picked = None;
+            let mut seen_outer = false;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == self.outer {
+                    if seen_outer {
+                        return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
+                    }
+                    seen_outer = true;
+                    picked = map.next_value_seed(Picked(self.inner))?;
+                } else {
+                    if rest.contains_key(&key) {
+                        return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
+                    }
+                    let StrictValue(v) = map.next_value()?;
+                    rest.insert(key, v);
+                }
+            }
+            Ok((rest, picked))
+        }
+    }
+    let mut d = serde_json::Deserializer::from_slice(bytes);
+    let r = d
+        .deserialize_map(Top { outer, inner })
+        .and_then(|v| d.end().map(|()| v));
+    r.map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix(DUP_MARK) {
+            Some(rest) => JsonError::DuplicateKey {
+                key: rest
+                    .rsplit_once(" at line ")
+                    .map_or(rest, |(k, _)| k)
+                    .to_owned(),
+            },
+            None => JsonError::Syntax(msg),
+        }
+    })
+}
 
 impl<'de> Deserialize<'de> for StrictValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -185,6 +321,30 @@ mod tests {
         let deep = "[".repeat(10_000) + &"]".repeat(10_000);
         assert!(matches!(
             parse_strict(deep.as_bytes()),
+            Err(JsonError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn pick_builds_one_entry_but_checks_the_whole_document() {
+        let doc = br#"{"version":1,"servers":{"a":{"x":1},"b":{"y":[1,{"z":2}]}}}"#;
+        let (top, picked) = parse_strict_pick(doc, "servers", "b").unwrap();
+        assert_eq!(top["version"], 1);
+        assert_eq!(picked.unwrap()["y"][1]["z"], 2);
+        assert!(parse_strict_pick(doc, "servers", "c").unwrap().1.is_none());
+        // A duplicate key in an entry that is not picked is still refused.
+        let dup = br#"{"version":1,"servers":{"a":{"x":1,"x":2},"b":{}}}"#;
+        assert!(matches!(
+            parse_strict_pick(dup, "servers", "b"),
+            Err(JsonError::DuplicateKey { .. })
+        ));
+        let dup_server = br#"{"version":1,"servers":{"b":{},"b":{}}}"#;
+        assert!(matches!(
+            parse_strict_pick(dup_server, "servers", "b"),
+            Err(JsonError::DuplicateKey { .. })
+        ));
+        assert!(matches!(
+            parse_strict_pick(b"{\"servers\":{}} x", "servers", "b"),
             Err(JsonError::Syntax(_))
         ));
     }

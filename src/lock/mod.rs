@@ -339,40 +339,32 @@ impl Lockfile {
         only: Option<&str>,
     ) -> Result<Lockfile, LockError> {
         let p = path.display().to_string();
-        let mut v = json::parse_strict(bytes).map_err(|e| LockError::Corrupt {
+        let corrupt = |e: &dyn std::fmt::Display| LockError::Corrupt {
+            path: p.clone(),
+            why: e.to_string(),
+        };
+        if let Some(name) = only {
+            // The whole file is checked (syntax, duplicate keys, depth), but only this server's
+            // entry is built and re-digested.
+            let (top, picked) =
+                json::parse_strict_pick(bytes, "servers", name).map_err(|e| corrupt(&e))?;
+            check_version(top.get("version"), &p)?;
+            let mut servers = BTreeMap::new();
+            if let Some(v) = picked {
+                let entry: ServerEntry = serde_json::from_value(v).map_err(|e| corrupt(&e))?;
+                entry.validate(name).map_err(|e| e.in_file(&p))?;
+                servers.insert(name.to_owned(), entry);
+            }
+            return Ok(Lockfile {
+                version: VERSION,
+                servers,
+            });
+        }
+        let v = json::parse_strict(bytes).map_err(|e| LockError::Corrupt {
             path: p.clone(),
             why: e.to_string(),
         })?;
-        match v.get("version").and_then(Value::as_u64) {
-            Some(VERSION) => {}
-            Some(other) => {
-                return Err(LockError::Version {
-                    path: p,
-                    found: other,
-                });
-            }
-            None => {
-                return Err(LockError::Corrupt {
-                    path: p,
-                    why: "no numeric \"version\"".into(),
-                });
-            }
-        }
-        if let Some(name) = only {
-            let servers = v
-                .get_mut("servers")
-                .and_then(Value::as_object_mut)
-                .ok_or_else(|| LockError::Corrupt {
-                    path: p.clone(),
-                    why: "no \"servers\" object".into(),
-                })?;
-            let kept: serde_json::Map<String, Value> = servers
-                .remove(name)
-                .map(|e| (name.to_owned(), e))
-                .into_iter()
-                .collect();
-            *servers = kept;
-        }
+        check_version(v.get("version"), &p)?;
         let lock: Lockfile = serde_json::from_value(v).map_err(|e| LockError::Corrupt {
             path: p.clone(),
             why: e.to_string(),
@@ -385,7 +377,23 @@ impl Lockfile {
             .map_err(|e| e.in_file(&p))?;
         Ok(lock)
     }
+}
 
+fn check_version(v: Option<&Value>, p: &str) -> Result<(), LockError> {
+    match v.and_then(Value::as_u64) {
+        Some(VERSION) => Ok(()),
+        Some(other) => Err(LockError::Version {
+            path: p.to_owned(),
+            found: other,
+        }),
+        None => Err(LockError::Corrupt {
+            path: p.to_owned(),
+            why: "no numeric \"version\"".into(),
+        }),
+    }
+}
+
+impl Lockfile {
     /// The canonical text: sorted keys, two-space indent, trailing newline.
     pub fn to_text(&self) -> String {
         // Serializing plain data into a Value cannot fail.
@@ -661,6 +669,41 @@ mod tests {
             )
             .unwrap_err()
             .code(),
+            "lock-corrupt"
+        );
+    }
+
+    #[test]
+    fn load_server_validates_its_entry_and_checks_the_whole_file() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("mcpseal.lock");
+        let mut l = Lockfile::new();
+        l.servers.insert("a".into(), entry());
+        l.servers.insert("b".into(), entry());
+        std::fs::write(&p, l.to_text()).unwrap();
+        assert_eq!(Store::load_server(&p, "a").unwrap(), Some(entry()));
+        assert_eq!(Store::load_server(&p, "zz").unwrap(), None);
+        // Tampering with a's definition is caught when a is loaded.
+        let text = l.to_text();
+        let i = text.find("\"Add.\"").unwrap();
+        let tampered = format!("{}\"Add!\"{}", &text[..i], &text[i + 6..]);
+        std::fs::write(&p, &tampered).unwrap();
+        assert_eq!(
+            Store::load_server(&p, "a").unwrap_err().code(),
+            "lock-tampered"
+        );
+        // A duplicate key anywhere in the file is refused, even in another server.
+        std::fs::write(
+            &p,
+            text.replacen(
+                "\"protocolVersion\"",
+                "\"protocolVersion\": \"x\", \"protocolVersion\"",
+                1,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            Store::load_server(&p, "b").unwrap_err().code(),
             "lock-corrupt"
         );
     }
