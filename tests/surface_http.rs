@@ -91,3 +91,58 @@ fn http_errors_name_the_server() {
     assert_eq!(code, 2);
     assert!(err.contains("bad-url"), "{err}");
 }
+
+/// `mcpseal run --url`: stdio toward the client, Streamable HTTP toward a pinned remote server.
+#[test]
+fn gate_in_front_of_a_remote_streamable_http_server() {
+    let Some(js) = common::node_module("@modelcontextprotocol/server-everything/dist/index.js")
+    else {
+        return;
+    };
+    let (_http, port) = start(&js, "streamableHttp");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let t = tempfile::tempdir().unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(t.path())
+            .args(["pin", "ev", "--url", &url]),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
+    let pinned = lock["servers"]["ev"]["tools"].as_object().unwrap().len();
+
+    let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &url], &[]);
+    assert!(g.init()["result"]["serverInfo"].is_object());
+    let tools = g.tools();
+    assert_eq!(tools.len(), pinned, "{tools:?}");
+    let r = g
+        .ask(
+            "tools/call",
+            serde_json::json!({"name": "get-sum", "arguments": {"a": 2, "b": 3}}),
+            &mut vec![],
+        )
+        .unwrap();
+    assert!(
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains('5'),
+        "{r}"
+    );
+    let r = g
+        .ask(
+            "tools/call",
+            serde_json::json!({"name": "not-a-pinned-tool", "arguments": {}}),
+            &mut vec![],
+        )
+        .unwrap();
+    assert_eq!(r["error"]["code"], -32001, "{r}");
+    g.finish();
+
+    // Another URL than the pinned one is refused before anything is contacted.
+    let other = format!("http://127.0.0.1:{}/mcp", free_port());
+    let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &other], &[]);
+    assert_eq!(g.init()["error"]["data"]["reason"], "launch-mismatch");
+    assert_eq!(g.finish(), 1);
+}

@@ -63,12 +63,16 @@ pub struct Args {
     /// Policy file whose [[scan.suppress]] tables apply to --deny-findings.
     #[arg(long, value_name = "FILE", requires = "deny_findings")]
     pub suppressions: Option<PathBuf>,
+    /// Gate a remote Streamable HTTP server instead of a command: stdio toward the client,
+    /// HTTP toward the server (pinned with `mcpseal pin NAME --url URL`).
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
+    pub url: Option<String>,
     /// The server command and its arguments (after `--`, or simply after the options: some
     /// clients, such as the MCP Inspector, drop a `--` from a server's arguments).
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
-        required = true,
+        required_unless_present = "url",
         value_name = "CMD"
     )]
     pub command: Vec<String>,
@@ -97,10 +101,17 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     super::pin::check_name(&args.name)?;
     let mut deny_findings =
         super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
-    let (command, cmd_args) = args
-        .command
-        .split_first()
-        .ok_or_else(|| CliError::error("no-server", "name the server to start after `--`"))?;
+    // A remote server (--url) has no command; its URL stands in for it in messages.
+    let url_cmd = args.url.clone().map(|u| (u, Vec::new()));
+    let (command, cmd_args): (&String, &[String]) = match &url_cmd {
+        Some((u, a)) => (u, a.as_slice()),
+        None => args.command.split_first().ok_or_else(|| {
+            CliError::error(
+                "no-server",
+                "name the server to start after `--`, or give --url URL",
+            )
+        })?,
+    };
     let audit = Audit::new(
         &args.name,
         args.audit_log.as_deref(),
@@ -163,11 +174,17 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     let entry: ServerEntry = match pinned {
         Some(e) => e,
         None if args.tofu => {
-            let spec = LaunchSpec::Stdio {
-                command: command.clone(),
-                args: cmd_args.to_vec(),
-                env: Default::default(),
-                cwd: None,
+            let spec = match &args.url {
+                Some(url) => LaunchSpec::Http {
+                    url: url.clone(),
+                    headers: Default::default(),
+                },
+                None => LaunchSpec::Stdio {
+                    command: command.clone(),
+                    args: cmd_args.to_vec(),
+                    env: Default::default(),
+                    cwd: None,
+                },
             };
             let cap = match mcp::capture(&spec, &CaptureOptions::default()) {
                 Ok(c) => c,
@@ -218,7 +235,11 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
             );
         }
     };
-    if let Err(r) = gate::prelaunch(&args.name, &entry, command, cmd_args, &lock_s) {
+    let checked = match &args.url {
+        Some(url) => gate::prelaunch_remote(&args.name, &entry, url, &lock_s),
+        None => gate::prelaunch(&args.name, &entry, command, cmd_args, &lock_s),
+    };
+    if let Err(r) = checked {
         return refuse_and_exit(r, &audit);
     }
     let mut on_drift = args.on_drift;
@@ -268,7 +289,11 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     };
     let stdin = std::io::BufReader::new(std::io::stdin());
     let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
-    match gate::proxy(session, stdin, stdout) {
+    let ended = match &args.url {
+        Some(url) => gate::proxy_remote(session, url, &Default::default(), stdin, stdout),
+        None => gate::proxy(session, stdin, stdout),
+    };
+    match ended {
         Ok(gate::Ended::Normally(code)) => Ok(if code.unwrap_or(0) == 0 {
             Exit::Ok
         } else {

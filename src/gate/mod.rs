@@ -23,7 +23,7 @@ pub mod audit;
 pub mod filter;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -136,6 +136,37 @@ pub fn prelaunch(
         }
     }
     Ok(())
+}
+
+/// The pre-launch checks for a remote server: pinned as that URL (headers are not supported).
+pub fn prelaunch_remote(
+    name: &str,
+    entry: &ServerEntry,
+    url: &str,
+    lock_path: &str,
+) -> Result<(), Refusal> {
+    match &entry.launch {
+        PinnedLaunch::Http { url: u, headers } if u == url && headers.is_empty() => Ok(()),
+        PinnedLaunch::Http { url: u, headers } if u == url => Err(Refusal {
+            reason: "launch-mismatch",
+            message: format!(
+                "server {name:?} was pinned with HTTP headers ({}), which the gate cannot send",
+                headers.join(", ")
+            ),
+            fix: "gate it without headers, or leave it ungated and check it with `mcpseal check`"
+                .into(),
+        }),
+        other => Err(Refusal {
+            reason: "launch-mismatch",
+            message: format!(
+                "server {name:?} is pinned as `{}`, but this launch is {url}",
+                other.display()
+            ),
+            fix: format!(
+                "if the new URL is intended, re-pin it: mcpseal pin {name} --lock {lock_path} --url {url}"
+            ),
+        }),
+    }
 }
 
 /// Answers the client's first request with the refusal (waiting up to `wait` for it).
@@ -260,15 +291,103 @@ pub fn proxy(
         false,
     );
 
+    let server_in: Box<dyn Write + Send> = Box::new(
+        child
+            .stdin
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdin pipe"))?,
+    );
+    let server_out: Box<dyn Read + Send> = Box::new(
+        child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout pipe"))?,
+    );
+    proxy_io(s, server_in, server_out, Some(child), client_in, client_out)
+}
+
+/// The gate toward a remote Streamable HTTP server (`run --url`): stdio toward the client,
+/// one POST per client message toward the server. The server's replies (JSON or an SSE
+/// stream per POST) are fed through the same checks as a stdio server's output.
+pub fn proxy_remote(
+    s: Session,
+    url: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+    client_in: impl BufRead + Send + 'static,
+    client_out: Box<dyn Write + Send>,
+) -> std::io::Result<Ended> {
+    use crate::mcp::transport::HttpTransport;
+    let (to_server_r, to_server_w) = std::io::pipe()?;
+    let (from_server_r, mut from_server_w) = std::io::pipe()?;
+    let mut http = HttpTransport::new(url, headers, Duration::from_secs(300), s.max_message);
+    let max = s.max_message;
+    let audit = s.audit.clone();
+    std::thread::spawn(move || {
+        let mut r = LineReader::new(BufReader::new(to_server_r), max);
+        while let Ok(Some(line)) = r.next_line() {
+            // The client side already parsed and approved the line; parse again to POST it.
+            let Ok(msg) = Message::parse(&line) else {
+                break;
+            };
+            if msg.method() == Some("initialize") {
+                // Remember nothing here: the version header is set from the server's answer.
+            }
+            match http.post(&msg.value) {
+                Ok(replies) => {
+                    for m in replies {
+                        if let Some(v) = m
+                            .result()
+                            .and_then(|r| r.get("protocolVersion"))
+                            .and_then(Value::as_str)
+                        {
+                            http.set_protocol_version(v);
+                        }
+                        let mut bytes = serde_json::to_vec(&m.value).unwrap_or_default();
+                        bytes.push(b'\n');
+                        if from_server_w.write_all(&bytes).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    audit.block(
+                        "server-message-rejected",
+                        json!({"reason": e.code(), "message": e.to_string()}),
+                    );
+                    // Ending the stream ends the session: fail closed.
+                    return;
+                }
+            }
+        }
+    });
+    s.audit.record(
+        Event {
+            event: "server-start",
+            decision: "allow",
+            fields: json!({"url": url}),
+        },
+        false,
+    );
+    proxy_io(
+        s,
+        Box::new(to_server_w),
+        Box::new(from_server_r),
+        None,
+        client_in,
+        client_out,
+    )
+}
+
+/// The proxy proper, over any server connection: a child's pipes or a remote bridge.
+fn proxy_io(
+    s: Session,
+    mut server_in: Box<dyn Write + Send>,
+    server_out: Box<dyn Read + Send>,
+    child: Option<std::process::Child>,
+    client_in: impl BufRead + Send + 'static,
+    client_out: Box<dyn Write + Send>,
+) -> std::io::Result<Ended> {
     let out: Out = Arc::new(Mutex::new(client_out));
-    let mut server_in = child
-        .stdin
-        .take()
-        .ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
-    let server_out = child
-        .stdout
-        .take()
-        .ok_or_else(|| std::io::Error::other("no stdout pipe"))?;
     let pending: Arc<Mutex<HashMap<String, (String, bool)>>> = Arc::default();
     let live: Arc<Mutex<filter::Live>> = Arc::default();
     let entry = Arc::new(s.entry);
@@ -515,7 +634,31 @@ pub fn proxy(
         }
     }
     // Session over: make sure the child does not outlive it.
-    let status = if ended.is_some() {
+    let status = if let Some(mut child) = child {
+        child_status(&mut child, ended.is_some())
+    } else {
+        None
+    };
+    CHILD_PID.store(0, Ordering::SeqCst);
+    let code = status.and_then(|x| x.code());
+    s.audit.record(
+        Event {
+            event: "server-exit",
+            decision: if ended.is_some() { "block" } else { "allow" },
+            fields: json!({"exitCode": code, "reason": ended.as_ref().map(|e| format!("{e:?}"))}),
+        },
+        true,
+    );
+    drop(c2s); // the client thread ends when the client closes stdin; do not wait for it
+    Ok(ended.unwrap_or(Ended::Normally(code)))
+}
+
+/// Ends a child: at once when the gate ended the session, else after a moment to exit alone.
+fn child_status(
+    child: &mut std::process::Child,
+    ended_by_gate: bool,
+) -> Option<std::process::ExitStatus> {
+    if ended_by_gate {
         let _ = child.kill();
         child.wait().ok()
     } else {
@@ -535,17 +678,5 @@ pub fn proxy(
                 child.wait().ok()
             }
         }
-    };
-    CHILD_PID.store(0, Ordering::SeqCst);
-    let code = status.and_then(|x| x.code());
-    s.audit.record(
-        Event {
-            event: "server-exit",
-            decision: if ended.is_some() { "block" } else { "allow" },
-            fields: json!({"exitCode": code, "reason": ended.as_ref().map(|e| format!("{e:?}"))}),
-        },
-        true,
-    );
-    drop(c2s); // the client thread ends when the client closes stdin; do not wait for it
-    Ok(ended.unwrap_or(Ended::Normally(code)))
+    }
 }
