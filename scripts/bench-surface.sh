@@ -26,3 +26,16 @@ hyperfine -N --warmup 1 --runs 5 --export-json ../check.json \
 one=$(median_of ../check.json 0); fifty=$(median_of ../check.json 1)
 echo "check: 1 server-everything ${one}s, 50 of them ${fifty}s, ratio $(ratio "$fifty" "$one") (target <= 1.5)"
 cd "$root" && cargo bench --bench surface 2>/dev/null | grep -E '^(digest|diff)'
+# Side by side with snyk-agent-scan (PyPI, formerly mcp-scan) `inspect`, which also starts the
+# server and lists its surface, offline. Installed here, not in CI: it is a benchmark peer only.
+[ -x "$root/target/peers/scan-venv/bin/snyk-agent-scan" ] || {
+  python3 -m venv "$root/target/peers/scan-venv"
+  "$root/target/peers/scan-venv/bin/pip" install -q snyk-agent-scan==0.6.9
+}
+cd "$work"
+printf '{"mcpServers":{"ev":{"command":"node","args":["%s"]}}}\n' "$MCPSEAL_NODE_MODULES/@modelcontextprotocol/server-everything/dist/index.js" > snyk-cfg.json
+hyperfine -N --warmup 1 --runs 5 --export-json snyk.json \
+  "$MCPSEAL surface -- $ev" \
+  "$root/target/peers/scan-venv/bin/snyk-agent-scan inspect --dangerously-run-mcp-servers --suppress-mcpserver-io true snyk-cfg.json"
+m=$(median_of snyk.json 0); k=$(median_of snyk.json 1)
+echo "server-everything surface: mcpseal ${m}s, snyk-agent-scan inspect ${k}s, ratio $(ratio "$m" "$k")"
