@@ -362,3 +362,60 @@ fn oversized_client_line_is_refused() {
         "message-too-long"
     );
 }
+
+/// `--audit-syslog` sends each event to the local syslog socket in RFC 5424 framing (a test
+/// socket stands in for /dev/log); `--audit-stderr` prints the same JSON lines.
+#[test]
+fn audit_events_reach_syslog_and_stderr() {
+    use std::os::unix::net::UnixDatagram;
+    let t = tempfile::tempdir().unwrap();
+    let sock_path = t.path().join("log.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let e = exe();
+    let mut c = common::mcpseal();
+    c.current_dir(t.path())
+        .env("MCPSEAL_SYSLOG_SOCKET", &sock_path)
+        .args([
+            "run",
+            "--name",
+            "ghost",
+            "--audit-syslog",
+            "--audit-stderr",
+            "--",
+            &e,
+            "fixture-server",
+        ])
+        .stdin(std::process::Stdio::null());
+    let (code, _, err) = common::run(&mut c);
+    assert_eq!(code, 1, "not pinned: refused");
+    assert!(
+        err.contains("mcpseal audit: {") && err.contains("\"prelaunch-verdict\""),
+        "{err}"
+    );
+    let mut buf = [0u8; 4096];
+    let mut got = Vec::new();
+    while let Ok(n) = sock.recv(&mut buf) {
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        if got.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 2, "gate-start and the verdict: {got:?}");
+    // <PRI>1 TIMESTAMP HOST APP PROCID MSGID - JSON; authpriv.info = 86, authpriv.warning = 84.
+    assert!(
+        got[0].starts_with("<86>1 ")
+            && got[0].contains(" mcpseal ")
+            && got[0].contains(" gate-start - {"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].starts_with("<84>1 ")
+            && got[1].contains(" prelaunch-verdict - {")
+            && got[1].contains("\"not-pinned\""),
+        "{}",
+        got[1]
+    );
+}

@@ -43,7 +43,10 @@ impl Audit {
         };
         let syslog = if syslog {
             let s = UnixDatagram::unbound()?;
-            s.connect("/dev/log")?;
+            // MCPSEAL_SYSLOG_SOCKET points tests (or a chroot) at another socket.
+            let path =
+                std::env::var_os("MCPSEAL_SYSLOG_SOCKET").unwrap_or_else(|| "/dev/log".into());
+            s.connect(&path)?;
             Some(s)
         } else {
             None
