@@ -39,10 +39,7 @@ fn minisign_vectors_verify_and_refuse_as_their_readme_says() {
             ],
         );
         assert_eq!(code, 0, "{sig}: {out} {err}");
-        assert!(
-            out["trustedComment"].as_str().unwrap().is_empty() == false,
-            "{out}"
-        );
+        assert!(!out["trustedComment"].as_str().unwrap().is_empty(), "{out}");
     }
     let must_fail = [
         (

@@ -328,13 +328,13 @@ pub fn verify(bundle: &[u8], key: &PublicKey) -> Result<Verified, VerifyError> {
     if let Some(kid) = v
         .pointer("/dsseEnvelope/signatures/0/keyid")
         .and_then(Value::as_str)
+        && !kid.is_empty()
+        && kid != expected
     {
-        if !kid.is_empty() && kid != expected {
-            return Err(VerifyError::WrongKey {
-                found: kid.to_owned(),
-                expected,
-            });
-        }
+        return Err(VerifyError::WrongKey {
+            found: kid.to_owned(),
+            expected,
+        });
     }
     if !key.verify(&pae(payload_type, &payload), &sig) {
         return Err(VerifyError::BadSignature { key_id: expected });

@@ -201,10 +201,10 @@ pub fn emit(text: &str) {
             out.write_all(b"\n")
         }
     });
-    if let Err(e) = r.and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(e) = r.and_then(|()| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 

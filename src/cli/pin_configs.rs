@@ -31,17 +31,17 @@ fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with("mcpseal"));
-        if is_mcpseal && args.first().map(String::as_str) == Some("run") {
-            if let Some(i) = args.iter().position(|a| a == "--") {
-                if let Some((c, rest)) = args[i + 1..].split_first() {
-                    return LaunchSpec::Stdio {
-                        command: c.clone(),
-                        args: rest.to_vec(),
-                        env: env.clone(),
-                        cwd: cwd.clone(),
-                    };
-                }
-            }
+        if is_mcpseal
+            && args.first().map(String::as_str) == Some("run")
+            && let Some(i) = args.iter().position(|a| a == "--")
+            && let Some((c, rest)) = args[i + 1..].split_first()
+        {
+            return LaunchSpec::Stdio {
+                command: c.clone(),
+                args: rest.to_vec(),
+                env: env.clone(),
+                cwd: cwd.clone(),
+            };
         }
     }
     spec

@@ -142,10 +142,10 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         if let Err(r) = super::run_policy::check_signed_file(&args.lock, &key, "lockfile") {
             return refuse_and_exit(r, &audit);
         }
-        if let Some(p) = &policy_path {
-            if let Err(r) = super::run_policy::check_signed_file(p, &key, "policy") {
-                return refuse_and_exit(r, &audit);
-            }
+        if let Some(p) = &policy_path
+            && let Err(r) = super::run_policy::check_signed_file(p, &key, "policy")
+        {
+            return refuse_and_exit(r, &audit);
         }
     }
     let policy = match &policy_path {
@@ -256,10 +256,10 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         if req.on_drift.as_deref() == Some("kill") {
             on_drift = OnDriftArg::Kill;
         }
-        if deny_findings.is_none() {
-            if let Some(sev) = req.deny_findings {
-                deny_findings = super::scan::deny_request(Some(sev.as_str()), None)?;
-            }
+        if deny_findings.is_none()
+            && let Some(sev) = req.deny_findings
+        {
+            deny_findings = super::scan::deny_request(Some(sev.as_str()), None)?;
         }
     }
     if let Some(deny) = &deny_findings

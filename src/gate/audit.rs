@@ -87,13 +87,13 @@ impl Audit {
             }
         }
         let line = Value::Object(obj).to_string();
-        if let Some(f) = &self.file {
-            if let Ok(mut f) = f.lock() {
-                let _ = writeln!(f, "{line}");
-                let _ = f.flush();
-                if verdict {
-                    let _ = f.sync_data();
-                }
+        if let Some(f) = &self.file
+            && let Ok(mut f) = f.lock()
+        {
+            let _ = writeln!(f, "{line}");
+            let _ = f.flush();
+            if verdict {
+                let _ = f.sync_data();
             }
         }
         if self.stderr {

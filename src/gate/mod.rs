@@ -180,11 +180,11 @@ pub fn refuse(
     std::thread::spawn(move || {
         let mut r = LineReader::new(input, framing::DEFAULT_MAX_MESSAGE);
         while let Ok(Some(line)) = r.next_line() {
-            if let Ok(m) = Message::parse(&line) {
-                if m.kind == Kind::Request {
-                    let _ = tx.send(m.id().cloned().unwrap_or(Value::Null));
-                    return;
-                }
+            if let Ok(m) = Message::parse(&line)
+                && m.kind == Kind::Request
+            {
+                let _ = tx.send(m.id().cloned().unwrap_or(Value::Null));
+                return;
             }
         }
     });

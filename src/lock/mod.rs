@@ -285,14 +285,14 @@ impl ServerEntry {
             }
             all.insert(kind, m);
         }
-        if let Some(i) = &self.instructions {
-            if surface::instructions_digest(&i.text) != i.digest {
-                return Err(bad(
-                    "instructions",
-                    "",
-                    "the text does not match its recorded digest".into(),
-                ));
-            }
+        if let Some(i) = &self.instructions
+            && surface::instructions_digest(&i.text) != i.digest
+        {
+            return Err(bad(
+                "instructions",
+                "",
+                "the text does not match its recorded digest".into(),
+            ));
         }
         let sd = surface::surface_digest(self.instructions.as_ref().map(|i| &i.digest), &all);
         if sd != self.surface_digest {

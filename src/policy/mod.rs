@@ -314,12 +314,13 @@ impl Policy {
                     "server {name:?} requires a signature: name its bundle and the artifacts it covers"
                 )));
             }
-            if let Some(d) = &r.on_drift {
-                if d != "block" && d != "kill" {
-                    return Err(invalid(format!(
-                        "server {name:?}: on-drift is \"block\" or \"kill\", not {d:?}"
-                    )));
-                }
+            if let Some(d) = &r.on_drift
+                && d != "block"
+                && d != "kill"
+            {
+                return Err(invalid(format!(
+                    "server {name:?}: on-drift is \"block\" or \"kill\", not {d:?}"
+                )));
             }
             let deny_findings = match &r.deny_findings {
                 Some(s) => Some(
