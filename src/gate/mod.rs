@@ -329,9 +329,6 @@ pub fn proxy_remote(
             let Ok(msg) = Message::parse(&line) else {
                 break;
             };
-            if msg.method() == Some("initialize") {
-                // Remember nothing here: the version header is set from the server's answer.
-            }
             match http.post(&msg.value) {
                 Ok(replies) => {
                     for m in replies {
