@@ -494,18 +494,28 @@ fn read_lock_only(path: &Path, only: Option<&str>) -> Result<Option<Lockfile>, L
     Lockfile::parse_only(&bytes, path, only).map(Some)
 }
 
+/// Opens the lockfile's folder and takes its advisory lock (exclusive for writers, shared for
+/// readers); the lock lasts as long as the returned handle.
+fn folder_lock(path: &Path, exclusive: bool) -> Result<File, LockError> {
+    let dir = folder_of(path);
+    let io = |source| LockError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let guard = File::open(&dir).map_err(io)?;
+    if exclusive {
+        guard.lock()
+    } else {
+        guard.lock_shared()
+    }
+    .map_err(io)?;
+    Ok(guard)
+}
+
 impl Store {
     /// Locks the folder exclusively and loads the lockfile (an empty one if there is none).
     pub fn open(path: &Path) -> Result<Store, LockError> {
-        let dir = folder_of(path);
-        let guard = File::open(&dir).map_err(|source| LockError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        guard.lock().map_err(|source| LockError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        let guard = folder_lock(path, true)?;
         let lock = read_lock(path)?.unwrap_or_else(Lockfile::new);
         Ok(Store {
             path: path.to_path_buf(),
@@ -516,15 +526,7 @@ impl Store {
 
     /// Loads for reading under a shared lock; a missing file is an error.
     pub fn load(path: &Path) -> Result<Lockfile, LockError> {
-        let dir = folder_of(path);
-        let guard = File::open(&dir).map_err(|source| LockError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        guard.lock_shared().map_err(|source| LockError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        let _guard = folder_lock(path, false)?;
         read_lock(path)?.ok_or_else(|| LockError::Missing {
             path: path.display().to_string(),
         })
@@ -533,15 +535,7 @@ impl Store {
     /// Loads one server's entry under a shared lock, validating only that entry (the gate's
     /// start-up path). `Ok(None)`: the lockfile exists but does not pin `name`.
     pub fn load_server(path: &Path, name: &str) -> Result<Option<ServerEntry>, LockError> {
-        let dir = folder_of(path);
-        let guard = File::open(&dir).map_err(|source| LockError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        guard.lock_shared().map_err(|source| LockError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        let _guard = folder_lock(path, false)?;
         let mut lock = read_lock_only(path, Some(name))?.ok_or_else(|| LockError::Missing {
             path: path.display().to_string(),
         })?;

@@ -42,15 +42,35 @@ impl FrameError {
     }
 }
 
-/// Reads newline-terminated lines of at most `max` bytes, skipping blank lines.
+/// Reads newline-terminated lines of at most `max` bytes, skipping blank lines (or keeping
+/// them, for Server-Sent Events, where a blank line ends an event).
 pub struct LineReader<R> {
     inner: R,
     max: usize,
+    keep_blank: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, max: usize) -> Self {
-        LineReader { inner, max }
+        LineReader {
+            inner,
+            max,
+            keep_blank: false,
+        }
+    }
+
+    /// A reader that returns blank lines as empty lines instead of skipping them.
+    pub fn keeping_blank_lines(inner: R, max: usize) -> Self {
+        LineReader {
+            inner,
+            max,
+            keep_blank: true,
+        }
+    }
+
+    /// The maximum line length.
+    pub fn max(&self) -> usize {
+        self.max
     }
 
     /// The next non-blank line without its `\n` (or `\r\n`); `None` at end of stream.
@@ -86,10 +106,13 @@ impl<R: BufRead> LineReader<R> {
                 line.pop();
             }
             if line.iter().all(u8::is_ascii_whitespace) {
-                if saw_newline {
-                    continue; // blank line between messages
+                if !saw_newline {
+                    return Ok(None);
                 }
-                return Ok(None);
+                if self.keep_blank {
+                    return Ok(Some(Vec::new()));
+                }
+                continue; // blank line between messages
             }
             return Ok(Some(line));
         }

@@ -1,28 +1,24 @@
-//! Client-side MCP transports on raw JSON-RPC messages: stdio (a spawned child), Streamable
-//! HTTP, and the legacy HTTP+SSE transport.
+//! Client-side MCP transports on raw JSON-RPC messages: Streamable HTTP and the legacy HTTP+SSE
+//! transport. (A spawned stdio server is [`super::stdio::StdioServer`], which implements
+//! [`Transport`] in [`super::capture`].)
 //!
 //! Each transport implements [`Transport`]: send one client message, receive the server's
 //! messages one at a time until a deadline. Nothing here knows MCP methods; the handshake,
-//! paging and settling live in [`super::capture`]. The gate may reuse [`HttpTransport`] and
-//! [`StdioTransport`] directly (`run --url`).
+//! paging and settling live in [`super::capture`]. The gate reuses [`HttpTransport`] for
+//! `run --url`.
 //!
 //! Every message is parsed strictly ([`Message::parse`]: UTF-8, no duplicate keys, a JSON-RPC
 //! 2.0 object) and bounded by the size limit; any violation ends the session (fail closed).
 //! Not here: what to send, and any printing.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, BufRead, BufReader, Read};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::io::{self, BufRead, BufReader};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::framing::{self, FrameError, Kind, LineReader, Message};
-
-/// How much of the server's stderr is kept for error messages.
-pub const STDERR_TAIL_BYTES: usize = 4096;
+use super::framing::{FrameError, Kind, LineReader, Message};
 
 /// A transport failed. The capture adds the server's name and stderr tail.
 #[derive(Debug, thiserror::Error)]
@@ -69,174 +65,6 @@ pub trait Transport {
     }
 }
 
-/// A bounded ring of the most recent bytes.
-#[derive(Default)]
-struct Ring {
-    buf: VecDeque<u8>,
-}
-
-impl Ring {
-    fn push(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.buf.len() == STDERR_TAIL_BYTES {
-                self.buf.pop_front();
-            }
-            self.buf.push_back(b);
-        }
-    }
-    fn text(&self) -> String {
-        let v: Vec<u8> = self.buf.iter().copied().collect();
-        String::from_utf8_lossy(&v).into_owned()
-    }
-}
-
-/// A server spawned directly (never through a shell) speaking newline-delimited JSON-RPC on
-/// stdin/stdout. The child (and, on Unix, its process group) is killed on drop.
-pub struct StdioTransport {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    rx: Receiver<Result<Message, FrameError>>,
-    stderr: Arc<Mutex<Ring>>,
-}
-
-impl StdioTransport {
-    /// Spawns `command args…` with the parent's environment plus `env`, in `cwd` if given.
-    pub fn spawn(
-        command: &str,
-        args: &[String],
-        env: &BTreeMap<String, String>,
-        cwd: Option<&std::path::Path>,
-        max_message: usize,
-    ) -> Result<Self, TransportError> {
-        let mut cmd = Command::new(command);
-        cmd.args(args)
-            .envs(env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(d) = cwd {
-            cmd.current_dir(d);
-        }
-        #[cfg(unix)]
-        {
-            // Own process group, so a wrapper (npx, uv) and its children die together.
-            use std::os::unix::process::CommandExt;
-            cmd.process_group(0);
-        }
-        let mut child = cmd.spawn().map_err(|source| TransportError::Spawn {
-            command: command.to_owned(),
-            source,
-        })?;
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
-        let stderr_pipe = child.stderr.take();
-        let (tx, rx) = mpsc::channel();
-        if let Some(out) = stdout {
-            std::thread::spawn(move || {
-                let mut r = LineReader::new(BufReader::new(out), max_message);
-                loop {
-                    let item = match r.next_line() {
-                        Ok(Some(line)) => Message::parse(&line),
-                        Ok(None) => return,
-                        Err(e) => Err(e),
-                    };
-                    let stop = item.is_err();
-                    if tx.send(item).is_err() || stop {
-                        return;
-                    }
-                }
-            });
-        }
-        let stderr = Arc::new(Mutex::new(Ring::default()));
-        if let Some(mut err) = stderr_pipe {
-            let ring = Arc::clone(&stderr);
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match err.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if let (Ok(mut g), Some(chunk)) = (ring.lock(), buf.get(..n)) {
-                                g.push(chunk);
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        Ok(StdioTransport {
-            child,
-            stdin,
-            rx,
-            stderr,
-        })
-    }
-
-    /// The child's exit status, if it has exited (waits up to 100 ms for it).
-    fn exit_status(&mut self) -> Option<String> {
-        let end = Instant::now() + Duration::from_millis(100);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(s)) => return Some(s.to_string()),
-                Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
-                _ => return None,
-            }
-        }
-    }
-}
-
-impl Transport for StdioTransport {
-    fn send(&mut self, msg: &Value) -> Result<(), TransportError> {
-        let Some(stdin) = self.stdin.as_mut() else {
-            return Err(TransportError::Closed { status: None });
-        };
-        if let Err(e) = framing::write_message(stdin, msg) {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                let status = self.exit_status();
-                return Err(TransportError::Closed { status });
-            }
-            return Err(TransportError::Write(e));
-        }
-        Ok(())
-    }
-
-    fn recv(&mut self, deadline: Instant) -> Result<Option<Message>, TransportError> {
-        let wait = deadline.saturating_duration_since(Instant::now());
-        match self.rx.recv_timeout(wait) {
-            Ok(Ok(m)) => Ok(Some(m)),
-            Ok(Err(e)) => Err(e.into()),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => {
-                let status = self.exit_status();
-                Err(TransportError::Closed { status })
-            }
-        }
-    }
-
-    fn can_push(&self) -> bool {
-        true
-    }
-
-    fn stderr_tail(&self) -> String {
-        self.stderr.lock().map(|g| g.text()).unwrap_or_default()
-    }
-}
-
-impl Drop for StdioTransport {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        #[cfg(unix)]
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            // SAFETY: kill(2) on our own child's process group; no memory is involved.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One Server-Sent Event.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SseEvent {
@@ -247,13 +75,13 @@ pub struct SseEvent {
 /// Reads Server-Sent Events (`event:` / `data:` lines, blank line ends an event) with the
 /// per-line size limit of [`LineReader`].
 pub struct SseReader<R> {
-    lines: LineReaderKeepBlank<R>,
+    lines: LineReader<R>,
 }
 
 impl<R: BufRead> SseReader<R> {
     pub fn new(inner: R, max: usize) -> Self {
         SseReader {
-            lines: LineReaderKeepBlank { inner, max },
+            lines: LineReader::keeping_blank_lines(inner, max),
         }
     }
 
@@ -289,54 +117,15 @@ impl<R: BufRead> SseReader<R> {
                     if has_data {
                         ev.data.push('\n');
                     }
-                    if ev.data.len() + value.len() > self.lines.max {
+                    if ev.data.len() + value.len() > self.lines.max() {
                         return Err(FrameError::TooLong {
-                            limit: self.lines.max,
+                            limit: self.lines.max(),
                         });
                     }
                     ev.data.push_str(value);
                     has_data = true;
                 }
                 _ => {} // id, retry: not needed for a capture
-            }
-        }
-    }
-}
-
-/// Like [`LineReader`] but returns blank lines (SSE needs them as event boundaries).
-struct LineReaderKeepBlank<R> {
-    inner: R,
-    max: usize,
-}
-
-impl<R: BufRead> LineReaderKeepBlank<R> {
-    fn next_line(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
-        let mut line = Vec::new();
-        let mut any = false;
-        loop {
-            let avail = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            if avail.is_empty() {
-                return Ok(any.then_some(line));
-            }
-            any = true;
-            let (take, done) = match avail.iter().position(|&b| b == b'\n') {
-                Some(i) => (i, true),
-                None => (avail.len(), false),
-            };
-            if line.len() + take > self.max {
-                return Err(FrameError::TooLong { limit: self.max });
-            }
-            line.extend_from_slice(avail.get(..take).unwrap_or_default());
-            self.inner.consume(if done { take + 1 } else { take });
-            if done {
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(Some(line));
             }
         }
     }
@@ -692,15 +481,5 @@ mod tests {
             "http://127.0.0.1:8/messages?x=1"
         );
         assert_eq!(resolve("http://h/sse", "http://other/m"), "http://other/m");
-    }
-
-    #[test]
-    fn ring_keeps_the_tail() {
-        let mut r = Ring::default();
-        r.push(&vec![b'a'; STDERR_TAIL_BYTES]);
-        r.push(b"END");
-        let t = r.text();
-        assert_eq!(t.len(), STDERR_TAIL_BYTES);
-        assert!(t.ends_with("aEND"));
     }
 }
