@@ -299,3 +299,62 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+/// `verify-surface` with a Sigstore identity: the keyless bundle is verified offline first
+/// (a real DSSE bundle from the conformance suite), and only then is its statement read — an
+/// in-toto statement that is not mcpseal's release statement vouches for no surface.
+#[test]
+fn verify_surface_keyless_verifies_the_signer_before_reading_the_statement() {
+    let Some(v) = common::require(
+        "sigstore-conformance vectors",
+        common::vectors().join("sigstore-conformance"),
+    ) else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let bundle = v
+        .join("happy-path-intoto-in-dsse-v3/bundle.sigstore.json")
+        .display()
+        .to_string();
+    let artifact = v.join("a.txt").display().to_string();
+    let id = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let issuer = "https://token.actions.githubusercontent.com";
+    let run = |extra: &[&str]| {
+        let mut a = vec!["verify-surface", "--bundle", &bundle];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&["--", &e, "fixture-server"]);
+        mcpseal(t.path(), &a)
+    };
+    let (code, _, err) = run(&[
+        "--certificate-identity",
+        id,
+        "--certificate-oidc-issuer",
+        issuer,
+        "--artifact",
+        &artifact,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("bad-statement") && err.contains("mcpseal release statement"),
+        "signature verified, statement refused: {err}"
+    );
+    let (code, _, err) = run(&[
+        "--certificate-identity",
+        "https://github.com/evil/x",
+        "--certificate-oidc-issuer",
+        issuer,
+        "--artifact",
+        &artifact,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("identity-mismatch"), "{err}");
+    let (code, _, err) = run(&[
+        "--certificate-identity",
+        id,
+        "--certificate-oidc-issuer",
+        issuer,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("artifact-needed"), "{err}");
+}

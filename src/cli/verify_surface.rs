@@ -17,8 +17,23 @@ pub struct Args {
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: PathBuf,
     /// Ed25519 public key (SPKI PEM) that must have signed the bundle.
-    #[arg(long, value_name = "PUB")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "PUB", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
+    pub key: Option<PathBuf>,
+    /// Keyless: the signing certificate's identity (SAN), exactly.
+    #[arg(long, value_name = "ID", conflicts_with = "key")]
+    pub certificate_identity: Option<String>,
+    /// Keyless: the signing certificate's identity as a regular expression (whole match).
+    #[arg(long, value_name = "RE", conflicts_with_all = ["key", "certificate_identity"])]
+    pub certificate_identity_regexp: Option<String>,
+    /// Keyless: the OIDC issuer recorded in the certificate.
+    #[arg(long, value_name = "ISSUER", conflicts_with = "key")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Keyless: trusted root JSON [default: the embedded Sigstore public-good root].
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub trusted_root: Option<PathBuf>,
+    /// Keyless: the release artifact the bundle's statement is about (its subject).
+    #[arg(long, value_name = "ARTIFACT", conflicts_with = "key")]
+    pub artifact: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -38,15 +53,128 @@ pub(crate) fn check_signed(
             e.is_input_error(),
         )
     })?;
-    let signed = verified.statement().predicate.surface.clone().ok_or_else(|| {
-        CliError::fail("no-signed-surface", format!("{}: the release statement carries no tool surface", bundle_path.display()))
-            .help("the publisher signs it with: mcpseal sign ARTIFACT --key KEY --surface -- CMD ARGS…")
+    let mismatches = compare_signed(verified.statement(), live, bundle_path)?;
+    Ok((verified, mismatches))
+}
+
+/// The statement's signed surface against the live one.
+fn compare_signed(
+    statement: &bundle::Statement,
+    live: &Surface,
+    bundle_path: &Path,
+) -> Result<Vec<SurfaceMismatch>, CliError> {
+    let signed = statement.predicate.surface.clone().ok_or_else(|| {
+        CliError::fail(
+            "no-signed-surface",
+            format!(
+                "{}: the release statement carries no tool surface",
+                bundle_path.display()
+            ),
+        )
+        .help("the publisher signs it with: mcpseal sign ARTIFACT --key KEY --surface -- CMD ARGS…")
     })?;
     let digests = live
         .digests()
         .map_err(|e| CliError::error(e.code(), e.to_string()))?;
-    let mismatches = signed.compare(&digests);
-    Ok((verified, mismatches))
+    Ok(signed.compare(&digests))
+}
+
+/// Keyless: verifies the certificate-based bundle over `artifact` offline, then reads the
+/// statement it signs. Returns the signer's identity and the mismatches.
+fn check_signed_keyless(
+    args: &Args,
+    live: &Surface,
+) -> Result<(String, Vec<SurfaceMismatch>), CliError> {
+    use crate::keyless::{self, IdentityMatch, Signer};
+    let artifact = args.artifact.as_ref().ok_or_else(|| {
+        CliError::error("artifact-needed", "keyless verification needs the release artifact the statement is about: --artifact PATH")
+    })?;
+    let issuer = args
+        .certificate_oidc_issuer
+        .as_deref()
+        .ok_or_else(|| CliError::error("issuer-needed", "--certificate-oidc-issuer is required"))?;
+    let regex = args
+        .certificate_identity_regexp
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| {
+            CliError::error("bad-regexp", format!("--certificate-identity-regexp: {e}"))
+        })?;
+    let identity = match (&args.certificate_identity, &regex) {
+        (Some(id), _) => IdentityMatch::Exact(id),
+        (None, Some(re)) => IdentityMatch::Regex(re),
+        (None, None) => {
+            return Err(CliError::error(
+                "identity-needed",
+                "--certificate-identity or --certificate-identity-regexp is required",
+            ));
+        }
+    };
+    let bytes = read_input(&args.bundle, MAX_BUNDLE_BYTES as u64, "a bundle")?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CliError::error(
+            "malformed-bundle",
+            format!("{}: not UTF-8", args.bundle.display()),
+        )
+    })?;
+    let root = match &args.trusted_root {
+        Some(p) => keyless::trusted_root(&String::from_utf8_lossy(&read_input(
+            p,
+            16 << 20,
+            "a trusted root",
+        )?))
+        .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?,
+        None => keyless::production_root().map_err(|e| CliError::error(e.code(), e.to_string()))?,
+    };
+    let mut file =
+        std::fs::File::open(artifact).map_err(|e| super::io_error(artifact, "the artifact", e))?;
+    let v = keyless::verify(
+        &mut file,
+        &text,
+        &Signer::Identity { identity, issuer },
+        &root,
+    )
+    .map_err(|e| {
+        super::verifier_error(
+            e.code(),
+            format!("{}: {e}", args.bundle.display()),
+            e.is_input_error(),
+        )
+    })?;
+    // Verified: now the DSSE payload may be read as mcpseal's release statement.
+    let payload = crate::json::parse_strict(text.as_bytes())
+        .ok()
+        .and_then(|b| {
+            b.pointer("/dsseEnvelope/payload")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+        .and_then(|p| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).ok())
+        .ok_or_else(|| {
+            CliError::fail(
+                "bad-statement",
+                format!(
+                    "{}: the bundle signs no in-toto statement (no DSSE envelope)",
+                    args.bundle.display()
+                ),
+            )
+        })?;
+    let statement: bundle::Statement = crate::json::from_slice_strict(&payload)
+        .ok()
+        .filter(|s: &bundle::Statement| s.predicate_type == bundle::PREDICATE_TYPE)
+        .ok_or_else(|| {
+            CliError::fail(
+                "bad-statement",
+                format!(
+                    "{}: the signed statement is not an mcpseal release statement ({})",
+                    args.bundle.display(),
+                    bundle::PREDICATE_TYPE
+                ),
+            )
+        })?;
+    let mismatches = compare_signed(&statement, live, &args.bundle)?;
+    Ok((v.identity().unwrap_or("?").to_owned(), mismatches))
 }
 
 /// One line per mismatch.
@@ -66,26 +194,32 @@ pub(crate) fn describe(m: &SurfaceMismatch) -> String {
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let spec = args.server.spec()?;
     let cap = crate::mcp::capture(&spec, &args.server.options()?).map_err(capture_error)?;
-    let (verified, mismatches) = check_signed(&args.bundle, &args.key, &cap.surface)?;
-    let signed = verified
-        .statement()
-        .predicate
+    let (signer, mismatches) = match &args.key {
+        Some(key) => {
+            let (v, m) = check_signed(&args.bundle, key, &cap.surface)?;
+            (format!("key id {}", v.key_id()), m)
+        }
+        None => {
+            let (identity, m) = check_signed_keyless(&args, &cap.surface)?;
+            (identity, m)
+        }
+    };
+    let live = cap
         .surface
-        .as_ref()
-        .map(|s| s.digest);
+        .digests()
+        .map_err(|e| CliError::error(e.code(), e.to_string()))?
+        .surface;
     if g.json {
         emit_json(&json!({
             "ok": mismatches.is_empty(),
             "reason": if mismatches.is_empty() { None } else { Some("surface-mismatch") },
-            "keyId": verified.key_id(),
-            "signedSurface": signed,
+            "signer": signer,
+            "liveSurface": live,
             "mismatches": mismatches,
         }));
     } else if mismatches.is_empty() {
         emit(&format!(
-            "verified: the live surface is the signed surface {} (key id {})",
-            signed.map(|d| d.to_string()).unwrap_or_default(),
-            verified.key_id()
+            "verified: the live surface {live} is the signed surface (signed by {signer})"
         ));
     } else {
         emit(&format!(
