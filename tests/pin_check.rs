@@ -372,3 +372,53 @@ fn pin_config_pins_every_server_of_a_client_config() {
     let (code, out, _) = check(t.path());
     assert_eq!(code, 0, "{out}");
 }
+
+/// The 2026-07-28 flow: `--discover` offers `server/discover` first. The Python SDK 2.x server
+/// speaks it (serverInfo under `_meta`, stateless requests); the fixture does not (-32601) and
+/// is captured over `initialize` instead. A server pinned over 2026-07-28 is checked the same way.
+#[test]
+fn discover_flow_with_fallback_to_initialize() {
+    let Some(py) = common::venv_bin("python") else {
+        return;
+    };
+    let script = common::root().join("testdata/servers/sdk_server.py");
+    let t = tempfile::tempdir().unwrap();
+    let surface = |args: &[&str]| {
+        let (code, out, err) = run(mcpseal()
+            .current_dir(t.path())
+            .arg("--json")
+            .arg("surface")
+            .args(args));
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let modern = surface(&[
+        "--discover",
+        "--",
+        py.to_str().unwrap(),
+        script.to_str().unwrap(),
+    ]);
+    assert_eq!(modern["protocolVersion"], "2026-07-28");
+    assert_eq!(
+        modern["serverInfo"]["name"], "mcpseal-sdk-fixture",
+        "serverInfo from _meta"
+    );
+    assert!(!modern["tools"].as_array().unwrap().is_empty());
+    let e = exe();
+    let legacy = surface(&["--discover", "--", &e, "fixture-server"]);
+    assert_eq!(
+        legacy["protocolVersion"], "2025-11-25",
+        "fell back to initialize"
+    );
+    let (code, out, err) = run(mcpseal().current_dir(t.path()).args([
+        "pin",
+        "sdk",
+        "--discover",
+        "--",
+        py.to_str().unwrap(),
+        script.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = check(t.path());
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -81,6 +81,7 @@ fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
     let opts = CaptureOptions {
         timeout,
         capabilities: entry.capabilities.clone(),
+        discover: entry.protocol_version == crate::mcp::capture::DISCOVER_VERSION,
         ..CaptureOptions::default()
     };
     match mcp::capture(&spec, &opts) {

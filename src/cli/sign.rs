@@ -50,6 +50,7 @@ fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError
             let server = super::surface::ServerArgs {
                 timeout: 30,
                 settle: 100,
+                discover: false,
                 url: None,
                 sse: false,
                 headers: Vec::new(),

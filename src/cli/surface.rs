@@ -27,6 +27,10 @@ pub struct ServerArgs {
     /// settled (docs/capture.md). Servers that announce changes right after start need it.
     #[arg(long, default_value_t = 100, value_name = "MS")]
     pub settle: u64,
+    /// Offer the 2026-07-28 protocol first (`server/discover`), falling back to `initialize`
+    /// for servers that do not speak it.
+    #[arg(long)]
+    pub discover: bool,
     /// A remote server's Streamable HTTP endpoint, instead of a command.
     #[arg(long, value_name = "URL", conflicts_with = "command")]
     pub url: Option<String>,
@@ -50,6 +54,7 @@ impl ServerArgs {
             timeout: Duration::from_secs(self.timeout.max(1)),
             settle: Duration::from_millis(self.settle),
             capabilities,
+            discover: self.discover,
             ..CaptureOptions::default()
         })
     }

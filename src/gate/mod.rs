@@ -607,7 +607,7 @@ fn proxy_io(
                             send(&out, v.to_string().as_bytes())?;
                         }
                     }
-                    Some((m, _)) if m == "initialize" => {
+                    Some((m, _)) if m == "initialize" || m == "server/discover" => {
                         let live_instr = msg
                             .value
                             .pointer("/result/instructions")

@@ -40,6 +40,9 @@ pub struct CaptureOptions {
     pub capabilities: Value,
     /// Largest accepted message, in bytes.
     pub max_message: usize,
+    /// Offer the 2026-07-28 flow first (`server/discover`, stateless requests carrying
+    /// `_meta`), falling back to `initialize` when the server does not speak it.
+    pub discover: bool,
 }
 
 impl Default for CaptureOptions {
@@ -49,6 +52,7 @@ impl Default for CaptureOptions {
             settle: Duration::from_millis(100),
             capabilities: json!({}),
             max_message: super::framing::DEFAULT_MAX_MESSAGE,
+            discover: false,
         }
     }
 }
@@ -200,6 +204,8 @@ struct Session {
     timeout: Duration,
     next_id: u64,
     changed: bool,
+    /// 2026-07-28: the `_meta` every request carries (version, client info, capabilities).
+    meta: Option<Value>,
 }
 
 enum Reply {
@@ -290,6 +296,10 @@ impl Session {
     fn request(&mut self, method: &str, params: Value) -> Result<Reply, CaptureError> {
         self.next_id += 1;
         let id = self.next_id;
+        let mut params = params;
+        if let (Some(meta), Some(obj)) = (&self.meta, params.as_object_mut()) {
+            obj.insert("_meta".into(), meta.clone());
+        }
         self.send(&framing::request(id, method, params), method)?;
         loop {
             if Instant::now() >= self.deadline {
@@ -410,13 +420,67 @@ pub fn capture(spec: &LaunchSpec, opts: &CaptureOptions) -> Result<Capture, Capt
         timeout: opts.timeout,
         next_id: 0,
         changed: false,
+        meta: None,
     };
     let result = capture_session(&mut s, opts);
     drop(s); // kills a stdio server; ends an HTTP session (DELETE)
     result
 }
 
+/// The 2026-07-28 protocol version, negotiated by `server/discover`.
+pub const DISCOVER_VERSION: &str = "2026-07-28";
+/// Where 2026-07-28 results carry the server's info.
+const SERVER_INFO_META: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Tries `server/discover`. `Some(result)` when the server speaks 2026-07-28; `None` (fall
+/// back to `initialize`) on any error or a result that offers no version we speak.
+fn try_discover(s: &mut Session, opts: &CaptureOptions) -> Result<Option<Value>, CaptureError> {
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": DISCOVER_VERSION,
+        "io.modelcontextprotocol/clientInfo": {"name": "mcpseal", "version": env!("CARGO_PKG_VERSION")},
+        "io.modelcontextprotocol/clientCapabilities": opts.capabilities,
+    });
+    s.meta = Some(meta);
+    s.server.set_protocol_version(DISCOVER_VERSION);
+    let reply = s.request("server/discover", json!({}))?;
+    let modern = match reply {
+        Reply::Result(r) => {
+            let speaks = r
+                .get("supportedVersions")
+                .and_then(Value::as_array)
+                .is_some_and(|v| v.iter().any(|x| x.as_str() == Some(DISCOVER_VERSION)));
+            speaks.then_some(r)
+        }
+        Reply::Error { .. } => None,
+    };
+    if modern.is_none() {
+        s.meta = None;
+    }
+    Ok(modern)
+}
+
 fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, CaptureError> {
+    if opts.discover
+        && let Some(d) = try_discover(s, opts)?
+    {
+        let server_info = d
+            .pointer(&format!("/_meta/{}", SERVER_INFO_META.replace('/', "~1")))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let instructions = d
+            .get("instructions")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let caps = d.get("capabilities").cloned().unwrap_or_else(|| json!({}));
+        return list_everything(
+            s,
+            opts,
+            DISCOVER_VERSION.to_owned(),
+            server_info,
+            instructions,
+            caps,
+        );
+    }
     let init = match s.request(
         "initialize",
         json!({
@@ -455,6 +519,23 @@ fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, Ca
         "notifications/initialized",
     )?;
 
+    let server_info = init.get("serverInfo").cloned().unwrap_or(Value::Null);
+    let instructions = init
+        .get("instructions")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    list_everything(s, opts, version, server_info, instructions, caps)
+}
+
+/// Lists every declared kind until the lists settle, and assembles the surface.
+fn list_everything(
+    s: &mut Session,
+    opts: &CaptureOptions,
+    version: String,
+    server_info: Value,
+    instructions: Option<String>,
+    caps: Value,
+) -> Result<Capture, CaptureError> {
     let declared = |k: EntityKind| match k {
         EntityKind::Tools => caps.get("tools").is_some(),
         EntityKind::Prompts => caps.get("prompts").is_some(),
@@ -497,11 +578,8 @@ fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, Ca
     Ok(Capture {
         surface: Surface {
             protocol_version: version,
-            server_info: init.get("serverInfo").cloned().unwrap_or(Value::Null),
-            instructions: init
-                .get("instructions")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            server_info,
+            instructions,
             entities,
         },
         capabilities: caps,
