@@ -1,33 +1,44 @@
 //! `mcpseal verify ARTIFACT --bundle B (--certificate-identity ID | --certificate-identity-regexp
 //! RE) --certificate-oidc-issuer ISS [--trusted-root FILE]`: keyless Sigstore bundles, offline.
 
+use std::path::Path;
+
 use serde_json::json;
 
 use super::Args;
 use crate::cli::{CliError, CmdResult, Exit, Global, emit, emit_json, read_input};
-use crate::keyless::{self, IdentityMatch, Signer};
+use crate::keyless::{self, IdentityMatch, KeylessVerified, Signer};
 
-pub fn run(args: Args, g: &Global) -> CmdResult {
-    let [artifact] = args.artifacts.as_slice() else {
-        return Err(CliError::error(
-            "one-artifact",
-            "keyless verification takes exactly one artifact",
-        ));
-    };
-    let issuer = args.certificate_oidc_issuer.as_deref().ok_or_else(|| {
+/// The keyless flags as given to `verify` or `verify-surface`.
+pub(crate) struct KeylessFlags<'a> {
+    pub identity: Option<&'a str>,
+    pub identity_regexp: Option<&'a str>,
+    pub issuer: Option<&'a str>,
+    pub trusted_root: Option<&'a Path>,
+}
+
+/// Verifies a certificate-based bundle over `artifact` offline for the identity and issuer the
+/// flags require. Returns what was verified and the bundle text (for reading its payload).
+pub(crate) fn verify_keyless(
+    flags: &KeylessFlags<'_>,
+    bundle_path: &Path,
+    artifact: &Path,
+) -> Result<(KeylessVerified, String), CliError> {
+    let issuer = flags.issuer.ok_or_else(|| {
         CliError::error(
             "issuer-needed",
             "say which OIDC issuer must have vouched for the signer",
         )
         .help("--certificate-oidc-issuer https://token.actions.githubusercontent.com")
     })?;
-    let regex = match &args.certificate_identity_regexp {
-        Some(re) => Some(regex::Regex::new(re).map_err(|e| {
+    let regex = flags
+        .identity_regexp
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| {
             CliError::error("bad-regexp", format!("--certificate-identity-regexp: {e}"))
-        })?),
-        None => None,
-    };
-    let identity = match (&args.certificate_identity, &regex) {
+        })?;
+    let identity = match (flags.identity, &regex) {
         (Some(id), _) => IdentityMatch::Exact(id),
         (None, Some(re)) => IdentityMatch::Regex(re),
         (None, None) => {
@@ -37,9 +48,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             ));
         }
     };
-    let bundle_path = super::verify_key::bundle_path(&args)?;
     let bundle = read_input(
-        &bundle_path,
+        bundle_path,
         crate::bundle::MAX_BUNDLE_BYTES as u64,
         "a bundle",
     )?;
@@ -49,7 +59,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             format!("{}: not UTF-8", bundle_path.display()),
         )
     })?;
-    let root = match &args.trusted_root {
+    let root = match flags.trusted_root {
         Some(p) => {
             let text = read_input(p, 16 << 20, "a trusted root")?;
             keyless::trusted_root(&String::from_utf8_lossy(&text))
@@ -59,14 +69,37 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     };
     let mut file = std::fs::File::open(artifact)
         .map_err(|e| crate::cli::io_error(artifact, "the artifact", e))?;
-    let signer = Signer::Identity { identity, issuer };
-    let v = keyless::verify(&mut file, &bundle, &signer, &root).map_err(|e| {
+    let v = keyless::verify(
+        &mut file,
+        &bundle,
+        &Signer::Identity { identity, issuer },
+        &root,
+    )
+    .map_err(|e| {
         crate::cli::verifier_error(
             e.code(),
             format!("{}: {e}", bundle_path.display()),
             e.is_input_error(),
         )
     })?;
+    Ok((v, bundle))
+}
+
+pub fn run(args: Args, g: &Global) -> CmdResult {
+    let [artifact] = args.artifacts.as_slice() else {
+        return Err(CliError::error(
+            "one-artifact",
+            "keyless verification takes exactly one artifact",
+        ));
+    };
+    let bundle_path = super::verify_key::bundle_path(&args)?;
+    let flags = KeylessFlags {
+        identity: args.certificate_identity.as_deref(),
+        identity_regexp: args.certificate_identity_regexp.as_deref(),
+        issuer: args.certificate_oidc_issuer.as_deref(),
+        trusted_root: args.trusted_root.as_deref(),
+    };
+    let (v, _) = verify_keyless(&flags, &bundle_path, artifact)?;
     if g.json {
         emit_json(
             &json!({"ok": true, "verified": true, "identity": v.identity(), "issuer": v.issuer(), "integratedTime": v.integrated_time(), "bundle": bundle_path.display().to_string()}),

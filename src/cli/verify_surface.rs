@@ -85,63 +85,16 @@ fn check_signed_keyless(
     args: &Args,
     live: &Surface,
 ) -> Result<(String, Vec<SurfaceMismatch>), CliError> {
-    use crate::keyless::{self, IdentityMatch, Signer};
     let artifact = args.artifact.as_ref().ok_or_else(|| {
         CliError::error("artifact-needed", "keyless verification needs the release artifact the statement is about: --artifact PATH")
     })?;
-    let issuer = args
-        .certificate_oidc_issuer
-        .as_deref()
-        .ok_or_else(|| CliError::error("issuer-needed", "--certificate-oidc-issuer is required"))?;
-    let regex = args
-        .certificate_identity_regexp
-        .as_deref()
-        .map(regex::Regex::new)
-        .transpose()
-        .map_err(|e| {
-            CliError::error("bad-regexp", format!("--certificate-identity-regexp: {e}"))
-        })?;
-    let identity = match (&args.certificate_identity, &regex) {
-        (Some(id), _) => IdentityMatch::Exact(id),
-        (None, Some(re)) => IdentityMatch::Regex(re),
-        (None, None) => {
-            return Err(CliError::error(
-                "identity-needed",
-                "--certificate-identity or --certificate-identity-regexp is required",
-            ));
-        }
+    let flags = super::verify::verify_keyless::KeylessFlags {
+        identity: args.certificate_identity.as_deref(),
+        identity_regexp: args.certificate_identity_regexp.as_deref(),
+        issuer: args.certificate_oidc_issuer.as_deref(),
+        trusted_root: args.trusted_root.as_deref(),
     };
-    let bytes = read_input(&args.bundle, MAX_BUNDLE_BYTES as u64, "a bundle")?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        CliError::error(
-            "malformed-bundle",
-            format!("{}: not UTF-8", args.bundle.display()),
-        )
-    })?;
-    let root = match &args.trusted_root {
-        Some(p) => keyless::trusted_root(&String::from_utf8_lossy(&read_input(
-            p,
-            16 << 20,
-            "a trusted root",
-        )?))
-        .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?,
-        None => keyless::production_root().map_err(|e| CliError::error(e.code(), e.to_string()))?,
-    };
-    let mut file =
-        std::fs::File::open(artifact).map_err(|e| super::io_error(artifact, "the artifact", e))?;
-    let v = keyless::verify(
-        &mut file,
-        &text,
-        &Signer::Identity { identity, issuer },
-        &root,
-    )
-    .map_err(|e| {
-        super::verifier_error(
-            e.code(),
-            format!("{}: {e}", args.bundle.display()),
-            e.is_input_error(),
-        )
-    })?;
+    let (v, text) = super::verify::verify_keyless::verify_keyless(&flags, &args.bundle, artifact)?;
     // Verified: now the DSSE payload may be read as mcpseal's release statement.
     let payload = crate::json::parse_strict(text.as_bytes())
         .ok()

@@ -110,6 +110,28 @@ fn is_remote(s: &super::Server) -> bool {
 
 const REMOTE_NOTE: &str = "not wrapped: this build's `mcpseal run` has no --url yet; the remote server stays pinned-but-ungated";
 
+/// Why wrap leaves an entry as it is (its action and note), or `None` to wrap it.
+fn left_alone(
+    server: &super::Server,
+    name: &str,
+    opts: &WrapOptions,
+) -> Option<(&'static str, Option<&'static str>)> {
+    if !gate_name_ok(name) {
+        return Some(("skipped-bad-name", Some(BAD_NAME_NOTE)));
+    }
+    match server.wrapped {
+        super::WrapState::No if has_headers(server) => {
+            Some(("skipped-headers", Some(HEADERS_NOTE)))
+        }
+        super::WrapState::No if is_remote(server) && !opts.url => {
+            Some(("skipped-remote", Some(REMOTE_NOTE)))
+        }
+        super::WrapState::Wrapped => Some(("already-wrapped", None)),
+        super::WrapState::ByHand => Some(("wrapped-by-hand", None)),
+        super::WrapState::No => None,
+    }
+}
+
 const HEADERS_NOTE: &str = "not wrapped: this remote server sends HTTP headers, which `mcpseal run --url` does not forward; it stays pinned-but-ungated (check it with `mcpseal check`)";
 
 const URL_KEYS: [&str; 3] = ["url", "serverUrl", "httpUrl"];
@@ -245,22 +267,12 @@ fn wrap_json(
                 action: "wrapped",
                 note: None,
             };
-            match server.wrapped {
-                _ if !gate_name_ok(&m.key) => {
-                    change.action = "skipped-bad-name";
-                    change.note = Some(BAD_NAME_NOTE.into());
+            match left_alone(server, &m.key, opts) {
+                Some((action, note)) => {
+                    change.action = action;
+                    change.note = note.map(Into::into);
                 }
-                super::WrapState::No if has_headers(server) => {
-                    change.action = "skipped-headers";
-                    change.note = Some(HEADERS_NOTE.into());
-                }
-                super::WrapState::No if is_remote(server) && !opts.url => {
-                    change.action = "skipped-remote";
-                    change.note = Some(REMOTE_NOTE.into());
-                }
-                super::WrapState::Wrapped => change.action = "already-wrapped",
-                super::WrapState::ByHand => change.action = "wrapped-by-hand",
-                super::WrapState::No => {
+                None => {
                     let (target, url_member) = match &server.transport {
                         super::Transport::Stdio { command, args, .. } => (
                             Target::Command {
@@ -505,22 +517,12 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
             action: "wrapped",
             note: None,
         };
-        match server.wrapped {
-            _ if !gate_name_ok(name) => {
-                change.action = "skipped-bad-name";
-                change.note = Some(BAD_NAME_NOTE.into());
+        match left_alone(server, name, opts) {
+            Some((action, note)) => {
+                change.action = action;
+                change.note = note.map(Into::into);
             }
-            super::WrapState::No if has_headers(server) => {
-                change.action = "skipped-headers";
-                change.note = Some(HEADERS_NOTE.into());
-            }
-            super::WrapState::No if is_remote(server) && !opts.url => {
-                change.action = "skipped-remote";
-                change.note = Some(REMOTE_NOTE.into());
-            }
-            super::WrapState::Wrapped => change.action = "already-wrapped",
-            super::WrapState::ByHand => change.action = "wrapped-by-hand",
-            super::WrapState::No => {
+            None => {
                 let seg = toml_seg(&doc, name)
                     .map_err(|m| edit_err(path, m))?
                     .ok_or_else(|| edit_err(path, format!("server {name:?} not found")))?;
