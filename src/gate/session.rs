@@ -39,6 +39,14 @@ pub struct Options {
 
 type Sink = Arc<Mutex<Option<Box<dyn Write + Send>>>>;
 
+/// Why the shell stops.
+enum Stop {
+    /// A side closed its pipe.
+    Closed,
+    /// The gate ended the session.
+    Blocked(String),
+}
+
 fn write_line(sink: &Sink, v: &Value) -> std::io::Result<()> {
     let mut buf = serde_json::to_vec(v).map_err(std::io::Error::other)?;
     buf.push(b'\n');
@@ -77,22 +85,24 @@ impl Shell {
         }
     }
 
-    /// Carries out actions in order; returns why the session ended, if it did.
-    fn act(&self, actions: Vec<Action>) -> Option<String> {
+    /// Carries out actions in order; returns why the session is over, if it is.
+    fn act(&self, actions: Vec<Action>) -> Option<Stop> {
         for a in actions {
             match a {
+                // A side that closed (the client left, so the server's input was closed too) is
+                // the end of the session, not a block.
                 Action::ToServer(v) => {
                     if write_line(&self.to_server, &v).is_err() {
-                        return Some("the server's input closed".into());
+                        return Some(Stop::Closed);
                     }
                 }
                 Action::ToClient(v) => {
                     if write_line(&self.to_client, &v).is_err() {
-                        return Some("the client's output closed".into());
+                        return Some(Stop::Closed);
                     }
                 }
                 Action::Audit(r) => self.record(&r),
-                Action::End(why) => return Some(why),
+                Action::End(why) => return Some(Stop::Blocked(why)),
             }
         }
         None
@@ -346,12 +356,13 @@ fn run(
             Ok(Ok(msg)) => shell.with_core(|p| p.on_server(msg)),
         };
         let Some(actions) = actions else { break };
-        if let Some(why) = shell.act(actions) {
-            // A closed client output is the client leaving, not a block.
-            if why != "the client's output closed" {
+        match shell.act(actions) {
+            None => {}
+            Some(Stop::Closed) => break,
+            Some(Stop::Blocked(why)) => {
                 ended = Some(why);
+                break;
             }
-            break;
         }
     }
     let status = child.map(|mut c| c.finish(ended.is_some()));
