@@ -7,7 +7,7 @@
 //! value written out again parses to the same value; and every span lies inside the text.
 //! (Numbers beyond f64 and nesting past serde_json's limit are the known, harmless exceptions.)
 //!
-//! Input: byte 0 picks the client (bits 0-2) and the wrap options (bits 3-7); the rest is the
+//! Input: byte 0 picks the client (bits 0-2) and the wrap options (bits 3-6); the rest is the
 //! config file.
 
 #![no_main]
