@@ -12,10 +12,14 @@
 //! - (a) a `ToClient` response to one of the client's list requests carries only entities that
 //!   are pinned, with the pinned digest (`ServerEntry::approved` + `surface::entity_digest`);
 //!   an `initialize` / `server/discover` result carries no `instructions` but the pinned ones;
-//! - (b) a `ToServer` `tools/call` / `prompts/get` / `resources/read` names a pinned tool /
-//!   prompt / resource (or a URI of a pinned resource template);
+//! - (b) a `ToServer` `tools/call` / `prompts/get` / `resources/read` / `resources/subscribe` /
+//!   `resources/unsubscribe` / `completion/complete` (request or notification) names a pinned
+//!   tool / prompt / resource / template, or a URI the pinned template produces — decided by a
+//!   reference written here from the rules in src/gate/template.rs, not by the gate's matcher;
 //! - (c) no panic;
-//! - (d) the gate never has two requests with one id outstanding toward the server.
+//! - (d) the gate never has two requests with one id outstanding toward the server;
+//! - (e) every answer that reaches the client answers a request the client is waiting on:
+//!   none invented, none twice (a server answering twice or guessing ids gets nothing through).
 //!
 //! Input: byte 0 picks `--on-drift` (bit 0); then each step reads bytes until the input ends
 //! (missing bytes read as 0), at most 64 steps.
@@ -26,7 +30,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use mcpseal::gate::filter::template_matches;
 use mcpseal::gate::{Action, OnDrift, Proxy};
 use mcpseal::lock::{PinnedLaunch, ServerEntry};
 use mcpseal::mcp::framing::Message;
@@ -142,13 +145,23 @@ static ENTITIES: LazyLock<HashMap<EntityKind, Vec<Value>>> = LazyLock::new(|| {
 const CLIENT_IDS: [i64; 6] = [0, 1, 2, 3, 7, -1];
 const STR_IDS: [&str; 4] = ["1", "a", "", "srv-1"];
 const TOOL_NAMES: [&str; 5] = ["add", "echo", "exec", "\u{430}dd", ""];
-const URIS: [&str; 6] = [
+const URIS: [&str; 16] = [
     "file:///a.txt",
     "file:///logs/today",
     "file:///logs/a/b",
     "file:///etc/passwd",
     "file:///logs/",
     "file:///a.txt ",
+    "file:///logs/..",
+    "file:///logs/%2e%2e",
+    "file:///logs/%252e%252E",
+    "file:///logs/a%2F..",
+    "file:///logs/..%5c..%5cetc",
+    "file:///logs/today%20x",
+    "file:///LOGS/today",
+    "file:///logs/today?x=1",
+    "file:///logs/{day}",
+    "file:///logs/to day",
 ];
 const LIST_METHODS: [&str; 4] = [
     "tools/list",
@@ -156,13 +169,7 @@ const LIST_METHODS: [&str; 4] = [
     "resources/list",
     "resources/templates/list",
 ];
-const OTHER_METHODS: [&str; 5] = [
-    "ping",
-    "completion/complete",
-    "logging/setLevel",
-    "resources/subscribe",
-    "tools/List",
-];
+const OTHER_METHODS: [&str; 4] = ["ping", "logging/setLevel", "tools/List", "notifications/x"];
 
 /// The fuzz input as a stream of small choices; 0 once exhausted.
 struct In<'a>(&'a [u8]);
@@ -212,9 +219,10 @@ fn client_request(inp: &mut In) -> (String, Option<Value>) {
         ),
         1 | 2 => {
             let m = inp.pick(&LIST_METHODS);
-            let p = match inp.byte() % 3 {
+            let p = match inp.byte() % 4 {
                 0 => None,
                 1 => Some(json!({})),
+                2 => Some(json!({"_meta": {"progressToken": 1, "io.x/v": "2026-07-28"}})),
                 _ => Some(json!({"cursor": inp.pick(&["c1", "c2"])})),
             };
             (m.into(), p)
@@ -232,12 +240,31 @@ fn client_request(inp: &mut In) -> (String, Option<Value>) {
             "prompts/get".into(),
             Some(json!({"name": inp.pick(&["greet", "steal", "greet\u{200b}", "add"])})),
         ),
-        6 | 7 => (
-            "resources/read".into(),
-            Some(json!({"uri": inp.pick(&URIS)})),
-        ),
-        8 => ("server/discover".into(), Some(json!({}))),
-        _ => (inp.pick(&OTHER_METHODS).into(), Some(json!({}))),
+        6 | 7 => {
+            let m = inp.pick(&[
+                "resources/read",
+                "resources/read",
+                "resources/subscribe",
+                "resources/unsubscribe",
+            ]);
+            (m.into(), Some(json!({"uri": inp.pick(&URIS)})))
+        }
+        8 => {
+            let r = match inp.byte() % 4 {
+                0 => json!({"type": "ref/prompt", "name": inp.pick(&["greet", "steal"])}),
+                1 => json!({"type": "ref/resource", "uri": inp.pick(&URIS)}),
+                2 => json!({"type": "ref/resource", "uri": "file:///{+path}"}),
+                _ => json!({"type": "ref/tool", "name": "add"}),
+            };
+            (
+                "completion/complete".into(),
+                Some(json!({"ref": r, "argument": {"name": "day", "value": "t"}})),
+            )
+        }
+        _ => match inp.byte() % 2 {
+            0 => ("server/discover".into(), Some(json!({}))),
+            _ => (inp.pick(&OTHER_METHODS).into(), Some(json!({}))),
+        },
     }
 }
 
@@ -356,9 +383,11 @@ fn on_to_client(w: &mut World, v: &Value) {
         }
         return;
     }
-    let Some(id) = id else { return };
+    let Some(id) = id else {
+        panic!("(e) a message with no method and no id reached the client: {v}")
+    };
     let Some(method) = w.client_waiting.remove(&key(id)) else {
-        return;
+        panic!("(e) an answer to id {id}, which the client is not waiting on, reached it: {v}")
     };
     let Some(result) = v.get("result") else {
         return;
@@ -381,19 +410,59 @@ fn on_to_client(w: &mut World, v: &Value) {
     }
 }
 
+/// Whether the pinned template `file:///logs/{day}` produces `uri`: the rules of
+/// src/gate/template.rs written out again (one or more characters but `/ , ? #` and
+/// whitespace, and no `.` or `..` segment in any percent-decoding of it).
+fn logs_template_produces(uri: &str) -> bool {
+    let Some(day) = uri.strip_prefix("file:///logs/") else {
+        return false;
+    };
+    if day.is_empty() || day.chars().any(|c| "/,?#".contains(c) || c.is_whitespace()) {
+        return false;
+    }
+    let mut cur = day.as_bytes().to_vec();
+    loop {
+        if cur
+            .split(|&b| b == b'/' || b == b'\\')
+            .any(|seg| seg == b"." || seg == b"..")
+        {
+            return false;
+        }
+        let next = percent_decode(&cur);
+        if next == cur {
+            return true;
+        }
+        cur = next;
+    }
+}
+
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        if let (b'%', Some(h), Some(l)) = (s[i], hex(s.get(i + 1)), hex(s.get(i + 2))) {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn uri_pinned(uri: &str) -> bool {
+    ENTRY.approved(EntityKind::Resources, uri).is_some() || logs_template_produces(uri)
+}
+
 fn on_to_server(w: &mut World, v: &Value) {
     let Some(method) = v.get("method").and_then(Value::as_str) else {
-        return; // the client's answer to a server request, or a stray
-    };
-    let Some(id) = v.get("id") else {
-        return; // a notification
+        return; // the client's answer to a server request
     };
     let entry = &*ENTRY;
-    let p = |f: &str| {
-        v.get("params")
-            .and_then(|p| p.get(f))
-            .and_then(Value::as_str)
-    };
+    let params = v.get("params");
+    let p = |f: &str| params.and_then(|p| p.get(f)).and_then(Value::as_str);
     match method {
         "tools/call" | "prompts/get" => {
             let kind = if method == "tools/call" {
@@ -408,18 +477,36 @@ fn on_to_server(w: &mut World, v: &Value) {
                 "(b) {method} of unpinned {name:?} forwarded: {v}"
             );
         }
-        "resources/read" => {
-            let uri = p("uri")
-                .unwrap_or_else(|| panic!("(b) resources/read naming nothing forwarded: {v}"));
-            let ok = entry.approved(EntityKind::Resources, uri).is_some()
-                || entry
-                    .kind(EntityKind::ResourceTemplates)
-                    .keys()
-                    .any(|t| template_matches(t, uri));
-            assert!(ok, "(b) resources/read of unpinned {uri:?} forwarded: {v}");
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+            let uri =
+                p("uri").unwrap_or_else(|| panic!("(b) {method} naming nothing forwarded: {v}"));
+            assert!(
+                uri_pinned(uri),
+                "(b) {method} of unpinned {uri:?} forwarded: {v}"
+            );
+        }
+        "completion/complete" => {
+            let r = params.and_then(|p| p.get("ref"));
+            let f = |k: &str| r.and_then(|r| r.get(k)).and_then(Value::as_str);
+            let ok = match (f("type"), f("name"), f("uri")) {
+                (Some("ref/prompt"), Some(n), _) => {
+                    entry.approved(EntityKind::Prompts, n).is_some()
+                }
+                (Some("ref/resource"), _, Some(u)) => {
+                    entry.approved(EntityKind::ResourceTemplates, u).is_some() || uri_pinned(u)
+                }
+                _ => false,
+            };
+            assert!(
+                ok,
+                "(b) completion/complete of an unpinned reference forwarded: {v}"
+            );
         }
         _ => {}
     }
+    let Some(id) = v.get("id") else {
+        return; // a notification
+    };
     assert!(
         !w.server_waiting.iter().any(|(i, _)| i == id),
         "(d) two requests with id {id} outstanding toward the server"
@@ -454,10 +541,19 @@ fn client_step(inp: &mut In, w: &mut World) -> Option<Value> {
             w.client_waiting.insert(key(&id), method.clone());
             Some(request(id, &method, params))
         }
-        5 => Some(match inp.byte() % 3 {
+        5 => Some(match inp.byte() % 4 {
             0 => json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
             1 => json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
                         "params": {"requestId": id(inp)}}),
+            2 => {
+                // A gated method in notification form: no id, so no answer to check.
+                let (method, params) = client_request(inp);
+                let mut v = json!({"jsonrpc": "2.0", "method": method});
+                if let Some(p) = params {
+                    v["params"] = p;
+                }
+                v
+            }
             _ => json!({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}),
         }),
         _ => {
