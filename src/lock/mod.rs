@@ -188,6 +188,20 @@ pub struct ServerEntry {
     pub resource_templates: BTreeMap<String, PinnedEntity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<PinnedSignature>,
+    /// Set when this pin replaced a different surface by an explicit decision
+    /// (`pin --accept-changes`): what it replaced. Kept while later re-pins are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+}
+
+/// An accepted change: a re-pin that replaced another surface because the user said so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Accepted {
+    /// The surface digest of the pin this one replaced.
+    pub replaced: Digest,
+    /// Scan findings at or above `--fail-on` accepted with it (`--accept-findings`).
+    pub findings: usize,
 }
 
 impl ServerEntry {
@@ -216,6 +230,7 @@ impl ServerEntry {
             resources: BTreeMap::new(),
             resource_templates: BTreeMap::new(),
             signed: None,
+            accepted: None,
         };
         for (kind, items) in &s.entities {
             let digests = d.entities.get(kind);
