@@ -367,6 +367,10 @@ impl ServerEntry {
 #[serde(deny_unknown_fields)]
 pub struct Lockfile {
     pub version: u64,
+    /// Incremented by every write that changes the lock, so signed locks are ordered: a host
+    /// refuses a signed lock older than one it enforced (`run --lock-key`, docs/lockfile.md).
+    #[serde(default)]
+    pub serial: u64,
     pub servers: BTreeMap<String, ServerEntry>,
 }
 
@@ -374,6 +378,7 @@ impl Lockfile {
     pub fn new() -> Self {
         Lockfile {
             version: VERSION,
+            serial: 0,
             servers: BTreeMap::new(),
         }
     }
@@ -407,8 +412,15 @@ impl Lockfile {
                 entry.validate(name).map_err(|e| e.in_file(&p))?;
                 servers.insert(name.to_owned(), entry);
             }
+            let serial = match top.get("serial") {
+                None => 0,
+                Some(v) => v
+                    .as_u64()
+                    .ok_or_else(|| corrupt(&"`serial` is not a non-negative integer"))?,
+            };
             return Ok(Lockfile {
                 version: VERSION,
+                serial,
                 servers,
             });
         }
@@ -513,6 +525,9 @@ pub struct Store {
     path: PathBuf,
     _guard: File,
     pub lock: Lockfile,
+    /// The lock as loaded: a commit that changes nothing writes nothing, and one that changes
+    /// something writes `serial + 1`.
+    loaded: Lockfile,
 }
 
 fn folder_of(path: &Path) -> PathBuf {
@@ -572,6 +587,7 @@ impl Store {
         Ok(Store {
             path: path.to_path_buf(),
             _guard: guard,
+            loaded: lock.clone(),
             lock,
         })
     }
@@ -599,7 +615,12 @@ impl Store {
     }
 
     /// Writes the lockfile atomically and releases the lock.
-    pub fn commit(self) -> Result<(), LockError> {
+    pub fn commit(mut self) -> Result<(), LockError> {
+        self.lock.serial = self.loaded.serial;
+        if self.lock == self.loaded && self.path.exists() {
+            return Ok(()); // nothing changed: the file (and its signature) stay as they are
+        }
+        self.lock.serial = self.loaded.serial.saturating_add(1);
         let io = |source| LockError::Io {
             path: self.path.display().to_string(),
             source,
