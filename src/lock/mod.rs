@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +47,31 @@ pub fn check_server_name(name: &str) -> Result<(), &'static str> {
     } else {
         Ok(())
     }
+}
+
+/// The pinned name closest to `name` (edit distance at most a third of its length, and at
+/// least 1), for "did you mean" hints.
+pub fn closest_name<'a>(names: impl Iterator<Item = &'a String>, name: &str) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    let limit = (name.chars().count() / 3).max(1);
+    names
+        .map(|n| (distance(n, name), n))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n.as_str())
 }
 
 /// How a pinned server is launched: names only, never values.
@@ -367,6 +391,10 @@ impl ServerEntry {
 #[serde(deny_unknown_fields)]
 pub struct Lockfile {
     pub version: u64,
+    /// Incremented by every write that changes the lock, so signed locks are ordered: a host
+    /// refuses a signed lock older than one it enforced (`run --lock-key`, docs/lockfile.md).
+    #[serde(default)]
+    pub serial: u64,
     pub servers: BTreeMap<String, ServerEntry>,
 }
 
@@ -374,6 +402,7 @@ impl Lockfile {
     pub fn new() -> Self {
         Lockfile {
             version: VERSION,
+            serial: 0,
             servers: BTreeMap::new(),
         }
     }
@@ -407,8 +436,15 @@ impl Lockfile {
                 entry.validate(name).map_err(|e| e.in_file(&p))?;
                 servers.insert(name.to_owned(), entry);
             }
+            let serial = match top.get("serial") {
+                None => 0,
+                Some(v) => v
+                    .as_u64()
+                    .ok_or_else(|| corrupt(&"`serial` is not a non-negative integer"))?,
+            };
             return Ok(Lockfile {
                 version: VERSION,
+                serial,
                 servers,
             });
         }
@@ -473,7 +509,9 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: no lockfile here")]
+    #[error(
+        "no lockfile at {path} (pass --lock FILE to use another, or pin a server to create it)"
+    )]
     Missing { path: String },
     #[error("cannot pin the surface: {0}")]
     Surface(String),
@@ -513,6 +551,9 @@ pub struct Store {
     path: PathBuf,
     _guard: File,
     pub lock: Lockfile,
+    /// The lock as loaded: a commit that changes nothing writes nothing, and one that changes
+    /// something writes `serial + 1`.
+    loaded: Lockfile,
 }
 
 fn folder_of(path: &Path) -> PathBuf {
@@ -567,11 +608,22 @@ fn folder_lock(path: &Path, exclusive: bool) -> Result<File, LockError> {
 impl Store {
     /// Locks the folder exclusively and loads the lockfile (an empty one if there is none).
     pub fn open(path: &Path) -> Result<Store, LockError> {
+        // A symlinked lock would be written wherever the link points (into a folder the user
+        // does not own, say); refuse rather than guess.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(LockError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::other(
+                    "the lockfile is a symbolic link; mcpseal does not write through links: pass --lock with the real file's path",
+                ),
+            });
+        }
         let guard = folder_lock(path, true)?;
         let lock = read_lock(path)?.unwrap_or_else(Lockfile::new);
         Ok(Store {
             path: path.to_path_buf(),
             _guard: guard,
+            loaded: lock.clone(),
             lock,
         })
     }
@@ -599,28 +651,25 @@ impl Store {
     }
 
     /// Writes the lockfile atomically and releases the lock.
-    pub fn commit(self) -> Result<(), LockError> {
+    pub fn commit(mut self) -> Result<(), LockError> {
+        self.lock.serial = self.loaded.serial;
+        if self.lock == self.loaded && self.path.exists() {
+            return Ok(()); // nothing changed: the file (and its signature) stay as they are
+        }
+        self.lock.serial = self.loaded.serial.saturating_add(1);
         let io = |source| LockError::Io {
             path: self.path.display().to_string(),
             source,
         };
-        let dir = folder_of(&self.path);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".mcpseal.lock.")
-            .tempfile_in(&dir)
-            .map_err(io)?;
-        tmp.write_all(self.lock.to_text().as_bytes()).map_err(io)?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(io)?;
-        }
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&self.path).map_err(|e| io(e.error))?;
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
+        crate::atomic::write_atomic(
+            &self.path,
+            self.lock.to_text().as_bytes(),
+            crate::atomic::Options {
+                prefix: ".mcpseal.lock.",
+                ..crate::atomic::Options::PUBLIC
+            },
+        )
+        .map_err(io)?;
         Ok(())
     }
 }
@@ -629,6 +678,18 @@ impl Store {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn closest_name_suggests_near_typos_only() {
+        let names = [
+            "filesystem".to_owned(),
+            "memory".to_owned(),
+            "git".to_owned(),
+        ];
+        assert_eq!(closest_name(names.iter(), "filesytem"), Some("filesystem"));
+        assert_eq!(closest_name(names.iter(), "memroy"), Some("memory"));
+        assert_eq!(closest_name(names.iter(), "fetch"), None);
+    }
 
     fn entry() -> ServerEntry {
         let mut s = Surface {
