@@ -3,7 +3,7 @@
 //!
 //! - `clients::parse` never panics;
 //! - when `wrap_text` succeeds: the wrapped text parses; every entry it reports `wrapped` now
-//!   launches exactly `<mcpseal> run --name NAME [--lock L] -- <original command and args>`
+//!   launches exactly `<mcpseal> run --name NAME [--lock L] [--policy P] -- <original command and args>`
 //!   (or `--url`) and is recognised as wrapped; wrapping again changes nothing; and
 //!   `unwrap_text` gives back the input byte for byte (when the input held no wrapped entry
 //!   of its own, which unwrap would restore too); and if the input unwraps, so does its wrap;
@@ -26,11 +26,13 @@ const MCPSEAL: [&str; 4] = [
     "mcpseal",
 ];
 const LOCK: [Option<&str>; 3] = [None, Some("/l/mcpseal.lock"), Some("C:\\a b\\\"q\".lock")];
+const POLICY: [Option<&str>; 2] = [None, Some("/etc/mcpseal/policy #1.toml")];
 
 pub fn options(b: u8) -> WrapOptions {
     WrapOptions {
         mcpseal: MCPSEAL[usize::from(b & 3)].to_owned(),
         lock: LOCK[usize::from((b >> 2) & 3) % 3].map(str::to_owned),
+        policy: POLICY[usize::from((b >> 4) & 1)].map(str::to_owned),
     }
 }
 
