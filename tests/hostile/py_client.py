@@ -4,6 +4,9 @@ a server command line (mcpseal's gate, or the server itself), for tests/gate_hos
 Usage: python py_client.py -- COMMAND ARGS...
        python py_client.py --batch FILE      (FILE: {"label": [COMMAND, ARGS...], ...})
 
+A batch entry that is a string instead is a Streamable HTTP URL, connected to directly with
+`streamable_http_client` (for control runs without the gate).
+
 Per session it initializes, lists tools, prompts, resources and resource templates (a list
 that fails is recorded as {"error"}), records the instructions, calls `add` and `exfil`, gets
 the `greet` and `exfil` prompts, reads `test://r/1` and `test://exfil`, and prints ONE JSON
@@ -16,6 +19,7 @@ import tempfile
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 TIMEOUT = 8.0
 
@@ -96,11 +100,15 @@ async def drive(session, out):
 
 
 async def session(command, args):
+    """One session with a stdio server (`args` a list) or a Streamable HTTP URL (`args` None)."""
     out = {}
     with tempfile.TemporaryFile(mode="w+") as errlog:
-        params = StdioServerParameters(command=command, args=args)
+        if args is None:
+            transport = streamable_http_client(command)
+        else:
+            transport = stdio_client(StdioServerParameters(command=command, args=args), errlog=errlog)
         try:
-            async with stdio_client(params, errlog=errlog) as (read, write):
+            async with transport as (read, write):
                 async with ClientSession(read, write, read_timeout_seconds=TIMEOUT) as s:
                     await drive(s, out)
         except Exception as e:  # the connection broke (e.g. the gate ended the session)
@@ -117,7 +125,8 @@ async def main(argv):
     else:
         with open(argv[argv.index("--batch") + 1]) as f:
             batch = json.load(f)
-        print(json.dumps({label: await session(c[0], c[1:]) for label, c in batch.items()}))
+        print(json.dumps({label: await (session(c, None) if isinstance(c, str) else session(c[0], c[1:]))
+                          for label, c in batch.items()}))
 
 
 asyncio.run(main(sys.argv[1:]))

@@ -3,6 +3,8 @@
 //
 // Usage: node ts_client.mjs --sdk DIR -- COMMAND ARGS...
 //        node ts_client.mjs --sdk DIR --batch FILE     (FILE: {"label": [COMMAND, ARGS...], ...})
+// A batch entry that is a string instead is a Streamable HTTP URL, connected to directly with
+// `StreamableHTTPClientTransport` (for control runs without the gate).
 // DIR is the installed @modelcontextprotocol/sdk package (the peers' node_modules).
 //
 // Per session it initializes, lists tools, prompts, resources and resource templates (a list
@@ -16,9 +18,10 @@ import path from "node:path";
 const argv = process.argv.slice(2);
 const sdkDir = argv[argv.indexOf("--sdk") + 1];
 const load = (p) => import(pathToFileURL(path.join(sdkDir, "dist/esm", p)).href);
-const [{ Client }, { StdioClientTransport }] = await Promise.all([
+const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
   load("client/index.js"),
   load("client/stdio.js"),
+  load("client/streamableHttp.js"),
 ]);
 
 const TIMEOUT = { timeout: 8000 };
@@ -36,7 +39,9 @@ async function session(command, args) {
   const out = { clientErrors: [] };
   const client = new Client({ name: "hostile-ts", version: "1.0.0" }, { capabilities: {} });
   client.onerror = (e) => out.clientErrors.push(errText(e).slice(0, 300));
-  const transport = new StdioClientTransport({ command, args, stderr: "pipe" });
+  const transport = args === null
+    ? new StreamableHTTPClientTransport(new URL(command))
+    : new StdioClientTransport({ command, args, stderr: "pipe" });
   let stderr = "";
   transport.stderr?.on("data", (d) => { stderr += d; });
   try {
@@ -94,8 +99,10 @@ if (sep >= 0) {
 } else {
   const batch = JSON.parse(readFileSync(argv[argv.indexOf("--batch") + 1], "utf8"));
   const all = {};
-  for (const [label, [command, ...args]] of Object.entries(batch)) {
-    all[label] = await session(command, args);
+  for (const [label, entry] of Object.entries(batch)) {
+    all[label] = typeof entry === "string"
+      ? await session(entry, null)
+      : await session(entry[0], entry.slice(1));
   }
   console.log(JSON.stringify(all));
 }
