@@ -501,12 +501,6 @@ fn wrap_refuses_a_broken_file_and_leaves_it_untouched() {
     );
 }
 
-/// Whether this build's `mcpseal run` takes `--url`.
-fn run_takes_url() -> bool {
-    let (_, help, _) = common::run(common::mcpseal().args(["run", "--help"]));
-    help.contains("--url")
-}
-
 /// `mcpseal wrap --as CLIENT --lock LOCK --config FILE`, which must succeed.
 fn wrap_config(client: Client, f: &Path, lock: &Path) {
     let (code, _, err) = common::run(
@@ -556,10 +550,9 @@ fn wrap_is_idempotent_backed_up_and_unwrap_restores_every_byte() {
         for s in clients::parse(*client, f, &wrapped).unwrap() {
             let remote_with_headers = !matches!(s.transport, Transport::Stdio { .. })
                 && (!s.headers.is_empty() || !s.header_vars.is_empty());
-            let remote = !matches!(s.transport, Transport::Stdio { .. });
-            if remote_with_headers || (remote && !run_takes_url()) {
-                // The gate cannot forward headers (or, in this build, take --url): such an entry
-                // is left exactly as it was rather than turned into one that cannot start.
+            if remote_with_headers {
+                // The gate cannot forward headers: such an entry is left exactly as it was
+                // rather than turned into one that cannot start.
                 assert_eq!(s.wrapped, WrapState::No, "{f:?} {}", s.name);
                 continue;
             }

@@ -1,4 +1,4 @@
-//! Every case of the sigstore-conformance bundle-verify suite (`../shared/vectors/
+//! Every case of the sigstore-conformance bundle-verify suite (`testdata/vectors/
 //! sigstore-conformance`, its README says how): each non-`_fail` case must verify and each
 //! `_fail` case must be refused. All cases run; the failure message lists every mismatch.
 //!

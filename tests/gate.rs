@@ -58,27 +58,22 @@ fn pinned_server_passes_through_unchanged() {
         direct.call("add", &mut vec![])["result"],
         gated.call("add", &mut vec![])["result"]
     );
-    let p = gated.ask("prompts/get", json!({"name": "greet"}), &mut vec![]);
-    assert!(
-        p.unwrap()["error"].is_object(),
-        "a prompt not yet listed in this session is not callable"
-    );
-    gated.ask("prompts/list", json!({}), &mut vec![]).unwrap();
-    assert!(
-        gated
-            .ask(
-                "prompts/get",
-                json!({"name": "greet", "arguments": {"who": "x"}}),
-                &mut vec![]
-            )
-            .unwrap()["result"]
-            .is_object()
-    );
+    // Issue 9: a prompt not yet listed in this session is listed by the gate itself (with its
+    // own id, unseen by the client), checked, and then the request is forwarded.
+    let p = gated
+        .ask(
+            "prompts/get",
+            json!({"name": "greet", "arguments": {"who": "x"}}),
+            &mut vec![],
+        )
+        .unwrap();
+    assert!(p["result"].is_object(), "{p}");
     direct.finish();
     assert_eq!(gated.finish(), 0);
     let a = audit(t.path());
     assert_eq!(events(&a, "prelaunch-verdict")[0]["decision"], "allow");
     assert!(events(&a, "entity-removed").is_empty());
+    assert_eq!(events(&a, "gate-list")[0]["kind"], "prompts");
 }
 
 #[test]
@@ -155,11 +150,13 @@ fn mid_session_rug_pull_after_list_changed_is_caught() {
                 .expect("list_changed forwarded"),
         );
     }
-    let r = g.call("echo", &mut seen);
-    assert!(r["error"].is_object(), "stale list: {r}");
+    // A call after the change is decided on a fresh listing: the gate lists again itself,
+    // sees the changed `add`, refuses it, and lets the unchanged `echo` pass.
+    let r = g.call("add", &mut seen);
+    assert!(r["error"].is_object(), "changed after list_changed: {r}");
+    assert!(g.call("echo", &mut vec![])["result"].is_object());
     assert_eq!(g.tools(), ["echo"], "the re-list loses the changed tool");
     assert!(g.call("add", &mut vec![])["error"].is_object());
-    assert!(g.call("echo", &mut vec![])["result"].is_object());
     g.finish();
 }
 

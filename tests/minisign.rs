@@ -1,4 +1,4 @@
-//! minisign and signify: the vectors in `../shared/vectors/minisign` (made with Debian's
+//! minisign and signify: the vectors in `testdata/vectors/minisign` (made with Debian's
 //! minisign 0.11) and a round trip with Debian's `signify-openbsd`.
 
 mod common;

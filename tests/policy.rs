@@ -185,3 +185,40 @@ fn lock_key_refuses_an_unsigned_or_altered_lock_and_policy() {
         "{r}"
     );
 }
+
+/// Issue 9, finding 2: `run --tofu` used to start and pin a server the policy requires to be
+/// signed, before the signature check refused it. The required signature is checked first:
+/// the server never starts and nothing is pinned.
+#[test]
+fn attack_tofu_never_starts_or_pins_a_server_that_must_be_signed() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let counter = d.join("launches").display().to_string();
+    let server = setup(d, &counter);
+    // A server the policy covers, unpinned: remove its entry from the lock.
+    let lock_path = d.join("mcpseal.lock");
+    let mut lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    lock["servers"].as_object_mut().unwrap().remove("calc");
+    std::fs::write(
+        &lock_path,
+        serde_json::to_string_pretty(&lock).unwrap() + "\n",
+    )
+    .unwrap();
+    let before = launches(d);
+    let r = first_answer(d, &server, &["--tofu"]);
+    assert_eq!(r["error"]["data"]["reason"], "unsigned", "{r}");
+    assert_eq!(launches(d), before, "the server must never have started");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    assert!(!lock.contains("\"calc\""), "nothing pinned: {lock}");
+    assert!(audit(d).iter().all(|e| e["event"] != "tofu-pinned"));
+    // Signed by the trusted key, --tofu may pin it (a control: the refusal above was the policy).
+    ok(d, &["sign", "server.js", "--key", "acme.key"]);
+    let r = first_answer(d, &server, &["--tofu"]);
+    assert!(r["result"].is_object(), "{r}");
+    assert!(
+        std::fs::read_to_string(&lock_path)
+            .unwrap()
+            .contains("\"calc\"")
+    );
+}

@@ -19,7 +19,6 @@ pub mod pin;
 pub mod pin_configs;
 pub mod render_diff;
 pub mod run;
-pub mod run_policy;
 pub mod scan;
 pub mod sign;
 pub mod surface;

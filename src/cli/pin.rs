@@ -65,13 +65,10 @@ pub(crate) fn lock_error(e: lock::LockError) -> CliError {
 
 /// A server name is a key in files and configs: printable, no control characters.
 pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
-    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-        return Err(CliError::error(
-            "bad-server-name",
-            format!("{name:?}: a server name is 1–200 printable characters"),
-        ));
-    }
-    Ok(())
+    lock::check_server_name(name).map_err(|why| {
+        CliError::error("bad-server-name", format!("{name:?}: {why}"))
+            .help("pick another name for the server (the lockfile's key and `run --name`)")
+    })
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {

@@ -10,9 +10,9 @@ use serde_json::json;
 
 use super::{CliError, CmdResult, Exit, Global};
 use crate::gate::audit::{Audit, Event};
-use crate::gate::{self, OnDrift, Refusal, Session};
-use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
-use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::gate::{self, AuditRecord, Launch, OnDrift, Refusal, Request, session};
+use crate::lock;
+use crate::mcp::CaptureOptions;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OnDriftArg {
@@ -88,7 +88,7 @@ fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
         refusal.message, refusal.fix
     );
     let mut out = std::io::stdout().lock();
-    gate::refuse(
+    session::refuse(
         &refusal,
         std::io::BufReader::new(std::io::stdin()),
         &mut out,
@@ -97,20 +97,41 @@ fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
     Ok(Exit::Fail)
 }
 
+/// Human lines on stderr for the gate's blocks (the audit log has every event).
+fn observer() -> session::Observer {
+    std::sync::Arc::new(|r: &AuditRecord| {
+        if r.decision != "block" {
+            return;
+        }
+        let f = |k: &str| r.fields.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        let line = match r.event {
+            "entity-removed" => format!("removed {} {:?}: {}", f("kind"), f("entity"), f("reason")),
+            "call-refused" => format!("refused {}: {}", f("method"), f("reason")),
+            "response-dropped" => format!("dropped a server message: {}", f("reason")),
+            "request-dropped" => format!("dropped {} sent as a notification", f("method")),
+            "instructions-removed" => "removed changed server instructions".to_owned(),
+            other => format!("{other}: {}", f("reason")),
+        };
+        eprintln!("mcpseal: {line}");
+    })
+}
+
 pub fn run(args: Args, _g: &Global) -> CmdResult {
     super::pin::check_name(&args.name)?;
-    let mut deny_findings =
+    let deny_findings =
         super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
-    // A remote server (--url) has no command; its URL stands in for it in messages.
-    let url_cmd = args.url.clone().map(|u| (u, Vec::new()));
-    let (command, cmd_args): (&String, &[String]) = match &url_cmd {
-        Some((u, a)) => (u, a.as_slice()),
-        None => args.command.split_first().ok_or_else(|| {
-            CliError::error(
+    let launch = match (&args.url, args.command.split_first()) {
+        (Some(u), _) => Launch::Url(u.clone()),
+        (None, Some((c, a))) => Launch::Command {
+            command: c.clone(),
+            args: a.to_vec(),
+        },
+        (None, None) => {
+            return Err(CliError::error(
                 "no-server",
                 "name the server to start after `--`, or give --url URL",
-            )
-        })?,
+            ));
+        }
     };
     let audit = Audit::new(
         &args.name,
@@ -126,8 +147,7 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         .help("check --audit-log's folder exists and is writable")
     })?;
     let audit = std::sync::Arc::new(audit);
-    audit.record(Event { event: "gate-start", decision: "allow", fields: json!({"lock": args.lock.display().to_string(), "command": command, "version": env!("CARGO_PKG_VERSION")}) }, false);
-    let lock_s = args.lock.display().to_string();
+    audit.record(Event { event: "gate-start", decision: "allow", fields: json!({"lock": args.lock.display().to_string(), "command": launch.display(), "version": env!("CARGO_PKG_VERSION")}) }, false);
     // The policy: --policy, or mcpseal-policy.toml beside the lockfile when there is one.
     let policy_path = args.policy.clone().or_else(|| {
         let beside = args
@@ -137,161 +157,54 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
             .join("mcpseal-policy.toml");
         beside.exists().then_some(beside)
     });
-    if let Some(pubkey) = &args.lock_key {
-        let key = super::key::load_public_key(pubkey)?;
-        if let Err(r) = super::run_policy::check_signed_file(&args.lock, &key, "lockfile") {
-            return refuse_and_exit(r, &audit);
-        }
-        if let Some(p) = &policy_path
-            && let Err(r) = super::run_policy::check_signed_file(p, &key, "policy")
-        {
-            return refuse_and_exit(r, &audit);
-        }
-    }
-    let policy = match &policy_path {
-        Some(p) => match super::run_policy::load_policy(p) {
-            Ok(pol) => Some(pol),
-            Err(r) => return refuse_and_exit(r, &audit),
-        },
+    let lock_key = match &args.lock_key {
+        Some(p) => Some(super::key::load_public_key(p)?),
         None => None,
     };
-    // Only this server's entry is deserialized and re-digested: start-up stays fast with
-    // large locks. (The whole file is still parsed strictly.)
-    let pinned = match Store::load_server(&args.lock, &args.name) {
-        Ok(e) => e,
-        Err(lock::LockError::Missing { .. }) => None,
-        Err(e) => {
-            return refuse_and_exit(
-                Refusal {
-                    reason: e.code(),
-                    message: e.to_string(),
-                    fix: "restore or re-create the lockfile with `mcpseal pin`".into(),
-                },
-                &audit,
-            );
-        }
+    let request = Request {
+        name: &args.name,
+        lock: &args.lock,
+        policy: policy_path.as_deref(),
+        lock_key: lock_key.as_ref(),
+        tofu: args.tofu,
+        launch,
+        on_drift: match args.on_drift {
+            OnDriftArg::Block => OnDrift::Block,
+            OnDriftArg::Kill => OnDrift::Kill,
+        },
+        deny_findings,
+        capture: CaptureOptions::default(),
     };
-    let entry: ServerEntry = match pinned {
-        Some(e) => e,
-        None if args.tofu => {
-            let spec = match &args.url {
-                Some(url) => LaunchSpec::Http {
-                    url: url.clone(),
-                    headers: Default::default(),
-                },
-                None => LaunchSpec::Stdio {
-                    command: command.clone(),
-                    args: cmd_args.to_vec(),
-                    env: Default::default(),
-                    cwd: None,
-                },
-            };
-            let cap = match mcp::capture(&spec, &CaptureOptions::default()) {
-                Ok(c) => c,
-                Err(e) => {
-                    return refuse_and_exit(
-                        Refusal {
-                            reason: e.code(),
-                            message: e.to_string(),
-                            fix: "check the server starts by hand".into(),
-                        },
-                        &audit,
-                    );
-                }
-            };
-            let entry =
-                ServerEntry::from_surface(PinnedLaunch::from_spec(&spec), json!({}), &cap.surface)
-                    .map_err(super::pin::lock_error)?;
-            let mut store = Store::open(&args.lock).map_err(super::pin::lock_error)?;
-            store.lock.servers.insert(args.name.clone(), entry.clone());
-            store.commit().map_err(super::pin::lock_error)?;
-            eprintln!(
-                "mcpseal: trust on first use: pinned {:?} ({} entities) in {lock_s}",
-                args.name,
-                cap.surface.len()
-            );
-            audit.record(
-                Event {
-                    event: "tofu-pinned",
-                    decision: "allow",
-                    fields: json!({"surfaceDigest": entry.surface_digest}),
-                },
-                true,
-            );
-            entry
-        }
-        None => {
-            return refuse_and_exit(
-                Refusal {
-                    reason: "not-pinned",
-                    message: format!("server {:?} is not pinned in {lock_s}", args.name),
-                    fix: format!(
-                        "mcpseal pin {} --lock {lock_s} -- {}",
-                        args.name,
-                        args.command.join(" ")
-                    ),
-                },
-                &audit,
-            );
-        }
+    let cleared = match gate::prepare(request, &audit) {
+        Ok(c) => c,
+        Err(r) => return refuse_and_exit(r, &audit),
     };
-    let checked = match &args.url {
-        Some(url) => gate::prelaunch_remote(&args.name, &entry, url, &lock_s),
-        None => gate::prelaunch(&args.name, &entry, command, cmd_args, &lock_s),
-    };
-    if let Err(r) = checked {
-        return refuse_and_exit(r, &audit);
-    }
-    let mut on_drift = args.on_drift;
-    if let Some(policy) = &policy {
-        let req = policy.requirements_for(&args.name);
-        match super::run_policy::check_signature(&args.name, &req) {
-            Ok(Some(signer)) => audit.record(
-                Event { event: "signature-verified", decision: "allow", fields: json!({"signer": signer, "bundle": req.bundle.as_ref().map(|b| b.display().to_string())}) },
-                true,
-            ),
-            Ok(None) => {}
-            Err(r) => return refuse_and_exit(r, &audit),
-        }
-        if req.on_drift.as_deref() == Some("kill") {
-            on_drift = OnDriftArg::Kill;
-        }
-        if deny_findings.is_none()
-            && let Some(sev) = req.deny_findings
-        {
-            deny_findings = super::scan::deny_request(Some(sev.as_str()), None)?;
-        }
-    }
-    if let Some(deny) = &deny_findings
-        && let Some(r) = deny.check(&args.name, &entry, &lock_s)
-    {
-        return refuse_and_exit(r, &audit);
+    if cleared.tofu_pinned() {
+        eprintln!(
+            "mcpseal: trust on first use: pinned {:?} ({} entities) in {}",
+            args.name,
+            cleared.entry().to_surface().len(),
+            args.lock.display()
+        );
     }
     audit.record(
         Event {
             event: "prelaunch-verdict",
             decision: "allow",
-            fields: json!({"surfaceDigest": entry.surface_digest}),
+            fields: json!({"surfaceDigest": cleared.entry().surface_digest}),
         },
         true,
     );
-    let session = Session {
-        name: args.name.clone(),
-        entry,
-        command: command.clone(),
-        args: cmd_args.to_vec(),
-        on_drift: match on_drift {
-            OnDriftArg::Block => OnDrift::Block,
-            OnDriftArg::Kill => OnDrift::Kill,
-        },
+    let opts = session::Options {
         max_message: args.max_message,
         audit: audit.clone(),
+        observer: Some(observer()),
     };
     let stdin = std::io::BufReader::new(std::io::stdin());
     let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
-    let ended = match &args.url {
-        Some(url) => gate::proxy_remote(session, url, &Default::default(), stdin, stdout),
-        None => gate::proxy(session, stdin, stdout),
+    let ended = match cleared.launch() {
+        Launch::Url(_) => session::serve_remote(&cleared, opts, &Default::default(), stdin, stdout),
+        Launch::Command { .. } => session::serve(&cleared, opts, stdin, stdout),
     };
     match ended {
         Ok(gate::Ended::Normally(code)) => Ok(if code.unwrap_or(0) == 0 {
@@ -310,7 +223,7 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
             );
             Err(CliError::error(
                 "spawn-failed",
-                format!("cannot start `{command}`: {e}"),
+                format!("cannot start `{}`: {e}", cleared.launch().display()),
             ))
         }
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CliError, CmdResult, Exit, Global};
 use crate::mcp::LaunchSpec;
-use crate::scan::{self, Report, ScanInput, Suppressions};
+use crate::scan::{self, DenyFindings, Report, ScanInput, Suppressions};
 use crate::severity::Severity;
 
 mod sarif;
@@ -350,24 +350,7 @@ fn entry_for(inputs: &mut BTreeMap<String, ScanInput>, name: &str) -> ScanInput 
 /// A pinned launch as a runtime spec. The lockfile keeps env and header *names* only, so the
 /// values are empty: launch rules see the command, never a secret.
 pub fn launch_from_pin(p: &crate::lock::PinnedLaunch) -> LaunchSpec {
-    use crate::lock::PinnedLaunch;
-    let names = |v: &[String]| v.iter().map(|k| (k.clone(), String::new())).collect();
-    match p {
-        PinnedLaunch::Stdio { command, args, env } => LaunchSpec::Stdio {
-            command: command.clone(),
-            args: args.clone(),
-            env: names(env),
-            cwd: None,
-        },
-        PinnedLaunch::Http { url, headers } => LaunchSpec::Http {
-            url: url.clone(),
-            headers: names(headers),
-        },
-        PinnedLaunch::Sse { url, headers } => LaunchSpec::Sse {
-            url: url.clone(),
-            headers: names(headers),
-        },
-    }
+    p.to_spec()
 }
 
 fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, CliError> {
@@ -419,12 +402,6 @@ pub fn pin_summary(findings: &[scan::Finding], lock_path: &str) -> Option<String
     Some(s)
 }
 
-/// `run --deny-findings SEVERITY [--suppressions FILE]`, validated before anything starts.
-pub struct DenyFindings {
-    threshold: Severity,
-    suppressions: Suppressions,
-}
-
 /// Validates `run`'s scan flags (usage and policy errors exit 2 before the gate starts).
 pub fn deny_request(
     severity: Option<&str>,
@@ -439,42 +416,7 @@ pub fn deny_request(
             .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?,
         None => Suppressions::default(),
     };
-    Ok(Some(DenyFindings {
-        threshold,
-        suppressions,
-    }))
-}
-
-impl DenyFindings {
-    /// Scans the pinned surface and launch spec of one server; a refusal names the worst
-    /// unsuppressed finding at or above the threshold (the gate's audit event carries it).
-    pub fn check(
-        &self,
-        name: &str,
-        entry: &crate::lock::ServerEntry,
-        lock_path: &str,
-    ) -> Option<crate::gate::Refusal> {
-        let input = ScanInput {
-            name: name.to_owned(),
-            surface: Some(entry.to_surface()),
-            launch: Some(launch_from_pin(entry.launch())),
-        };
-        let report = self.suppressions.apply(scan::scan_alone(&input));
-        let failing: Vec<scan::Finding> = report.failing(self.threshold).cloned().collect();
-        let worst = scan::deny(&failing, self.threshold)?;
-        Some(crate::gate::Refusal {
-            reason: "scan-finding",
-            message: format!(
-                "server {name:?} has {} finding{} at or above {}; worst: {worst}",
-                failing.len(),
-                if failing.len() == 1 { "" } else { "s" },
-                self.threshold
-            ),
-            fix: format!(
-                "review with `mcpseal scan --lock {lock_path}`; fix the server, or suppress with a reason in a [[scan.suppress]] table (docs/findings.md)"
-            ),
-        })
-    }
+    Ok(Some(DenyFindings::new(threshold, suppressions)))
 }
 
 fn counts(report: &Report) -> BTreeMap<Severity, usize> {

@@ -212,19 +212,10 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     let opts = edit::WrapOptions {
         mcpseal: exe.display().to_string(),
         lock,
-        url: run_takes_url(),
     };
     apply_all(&req, g, "wrapped", &|cf, text| {
         edit::wrap_text(cf.client, &cf.path, text, &opts)
     })
-}
-
-/// Whether this build's `mcpseal run` accepts `--url`: a wrapped remote entry must start.
-fn run_takes_url() -> bool {
-    use clap::Args as _;
-    super::run::Args::augment_args(clap::Command::new("run"))
-        .get_arguments()
-        .any(|a| a.get_long() == Some("url"))
 }
 
 pub fn run_unwrap(args: UnwrapArgs, g: &Global) -> CmdResult {

@@ -27,8 +27,6 @@ pub struct WrapOptions {
     pub mcpseal: String,
     /// The lockfile, absolute; `None` lets `mcpseal run` use its default.
     pub lock: Option<String>,
-    /// Whether `mcpseal run` takes `--url` (remote servers are left unwrapped until it does).
-    pub url: bool,
 }
 
 /// One entry's fate.
@@ -88,14 +86,13 @@ pub enum Target {
     Url(String),
 }
 
-/// Names `mcpseal run --name` accepts (1–200 characters, no control characters). An entry
-/// with another name is left as it is: wrapping it would give the client a server that
-/// cannot start.
+/// Names `mcpseal run --name` accepts ([`crate::lock::check_server_name`]). An entry with
+/// another name is left as it is: wrapping it would give the client a server that cannot start.
 pub fn gate_name_ok(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 200 && !name.chars().any(char::is_control)
+    crate::lock::check_server_name(name).is_ok()
 }
 
-const BAD_NAME_NOTE: &str = "not wrapped: `mcpseal run --name` needs 1-200 characters without control characters; rename the server";
+const BAD_NAME_NOTE: &str = "not wrapped: `mcpseal run --name` needs 1-200 characters, no control characters, not starting with `-`; rename the server";
 
 /// A remote server that sends HTTP headers (usually credentials). `mcpseal run --url` cannot
 /// forward them, and a stdio entry that keeps header keys is refused by some clients (Codex
@@ -108,23 +105,14 @@ fn is_remote(s: &super::Server) -> bool {
     !matches!(s.transport, super::Transport::Stdio { .. })
 }
 
-const REMOTE_NOTE: &str = "not wrapped: this build's `mcpseal run` has no --url yet; the remote server stays pinned-but-ungated";
-
 /// Why wrap leaves an entry as it is (its action and note), or `None` to wrap it.
-fn left_alone(
-    server: &super::Server,
-    name: &str,
-    opts: &WrapOptions,
-) -> Option<(&'static str, Option<&'static str>)> {
+fn left_alone(server: &super::Server, name: &str) -> Option<(&'static str, Option<&'static str>)> {
     if !gate_name_ok(name) {
         return Some(("skipped-bad-name", Some(BAD_NAME_NOTE)));
     }
     match server.wrapped {
         super::WrapState::No if has_headers(server) => {
             Some(("skipped-headers", Some(HEADERS_NOTE)))
-        }
-        super::WrapState::No if is_remote(server) && !opts.url => {
-            Some(("skipped-remote", Some(REMOTE_NOTE)))
         }
         super::WrapState::Wrapped => Some(("already-wrapped", None)),
         super::WrapState::ByHand => Some(("wrapped-by-hand", None)),
@@ -267,7 +255,7 @@ fn wrap_json(
                 action: "wrapped",
                 note: None,
             };
-            match left_alone(server, &m.key, opts) {
+            match left_alone(server, &m.key) {
                 Some((action, note)) => {
                     change.action = action;
                     change.note = note.map(Into::into);
@@ -517,7 +505,7 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
             action: "wrapped",
             note: None,
         };
-        match left_alone(server, name, opts) {
+        match left_alone(server, name) {
             Some((action, note)) => {
                 change.action = action;
                 change.note = note.map(Into::into);
@@ -664,7 +652,6 @@ mod tests {
         WrapOptions {
             mcpseal: "/opt/bin/mcpseal".into(),
             lock: Some("/l/mcpseal.lock".into()),
-            url: true,
         }
     }
 
@@ -685,6 +672,28 @@ mod tests {
         assert_eq!(again.text, w.text);
         assert!(!again.changed());
         assert_eq!(unwrap_text(Client::VsCode, p, &w.text).unwrap().text, t);
+    }
+
+    /// Issue 9: a server named `--` (or `-x`) would be written as `run --name -- …`, which
+    /// cannot start; such entries are left alone and say why.
+    #[test]
+    fn names_run_cannot_take_are_not_wrapped() {
+        let t = "{\"mcpServers\": {\"--\": {\"command\": \"a\"}, \"-rf\": {\"command\": \"b\"}, \"ok\": {\"command\": \"c\"}}}";
+        let w = wrap_text(Client::ClaudeDesktop, Path::new("c.json"), t, &opts()).unwrap();
+        let actions: Vec<(&str, &str)> = w
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("--", "skipped-bad-name"),
+                ("-rf", "skipped-bad-name"),
+                ("ok", "wrapped")
+            ]
+        );
+        assert!(!w.text.contains("\"--name\", \"--\""), "{}", w.text);
     }
 
     /// Every prefix and many one-byte edits of real configs: parse and wrap return an error or

@@ -2,9 +2,10 @@
 //!
 //! An entity passes a list check only if it is pinned under its key *and* its RFC 8785 digest
 //! equals the pinned digest. Anything else — unpinned, changed, malformed, or a key listed
-//! twice in one result — is removed. A call passes only if it names an entity that passed the
-//! latest checked list of its kind (so nothing is callable that the client has not seen as
-//! pinned, and nothing after a `list_changed` until the list is checked again).
+//! twice in one result — is removed. A request passes only if it names an entity that passed
+//! the latest checked list of its kind ([`Live::decide`]); when that kind has not been listed
+//! (or went stale after a `list_changed`) the answer is [`Decision::NeedsList`], and the proxy
+//! lists it upstream itself before deciding.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +14,8 @@ use serde_json::Value;
 use crate::digest::Digest;
 use crate::lock::ServerEntry;
 use crate::surface::{EntityKind, entity_digest};
+
+use super::template::Template;
 
 /// An entity removed from a list, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,116 +87,167 @@ pub fn check_list(entry: &ServerEntry, kind: EntityKind, items: &[Value]) -> Lis
     out
 }
 
-/// What the client has seen, checked, per kind. `None`: not listed yet, or stale after a
-/// `list_changed` — nothing of that kind is callable until it is listed again.
+/// What a client request names, for the pin check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// A tool, prompt or resource template by its key.
+    Entity(EntityKind, &'a str),
+    /// A resource by URI: a listed resource, or a URI a checked template produces.
+    Uri(&'a str),
+}
+
+/// The pin check's answer for one client request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Forward it.
+    Allow,
+    /// Answer it with this error; never forward it.
+    Refuse(String),
+    /// Undecided until the gate has listed (and checked) this kind in this session.
+    NeedsList(EntityKind),
+}
+
+#[derive(Debug, Default)]
+struct Listed {
+    keys: BTreeSet<String>,
+    /// The first page (no cursor) of this generation was recorded.
+    from_first: bool,
+    /// Every page was seen (the last one had no `nextCursor`).
+    complete: bool,
+}
+
+/// What this session has checked, per kind, and the compiled pinned templates.
+///
+/// A kind is unlisted until a list result of it is checked, and again after its
+/// `list_changed` (which also bumps its *generation*: a list answer to a request sent before
+/// the notification is still filtered for the client but no longer counts as checked).
 #[derive(Debug, Default)]
 pub struct Live {
-    seen: BTreeMap<EntityKind, Option<BTreeSet<String>>>,
+    listed: BTreeMap<EntityKind, Listed>,
+    generation: BTreeMap<EntityKind, u64>,
+    templates: BTreeMap<String, Template>,
 }
 
 impl Live {
-    /// A first page (no cursor) replaces the set; later pages add to it.
-    pub fn record(&mut self, kind: EntityKind, first_page: bool, keys: &[String]) {
-        let slot = self.seen.entry(kind).or_insert(None);
-        if first_page || slot.is_none() {
-            *slot = Some(BTreeSet::new());
+    /// The kind's generation: bumped by every `list_changed` of it.
+    pub fn generation(&self, kind: EntityKind) -> u64 {
+        self.generation.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Records a checked page (`keys` passed [`check_list`]) of a list requested in
+    /// generation `generation`. A first page replaces what was recorded; later pages add.
+    pub fn record_page(
+        &mut self,
+        kind: EntityKind,
+        generation: u64,
+        first_page: bool,
+        keys: &[String],
+        last_page: bool,
+    ) {
+        if generation != self.generation(kind) {
+            return;
         }
-        if let Some(s) = slot {
-            s.extend(keys.iter().cloned());
+        let slot = self.listed.entry(kind).or_default();
+        if first_page {
+            slot.keys.clear();
+            slot.from_first = true;
+        }
+        slot.keys.extend(keys.iter().cloned());
+        // Pages without their first page in this generation never complete the set.
+        slot.complete = slot.from_first && last_page;
+    }
+
+    /// Records a whole checked listing (every page), as the gate's own listing makes.
+    pub fn record_all(&mut self, kind: EntityKind, generation: u64, keys: BTreeSet<String>) {
+        if generation == self.generation(kind) {
+            self.listed.insert(
+                kind,
+                Listed {
+                    keys,
+                    from_first: true,
+                    complete: true,
+                },
+            );
         }
     }
 
+    /// After `notifications/<kind>/list_changed`: nothing of that kind counts as checked.
     pub fn stale(&mut self, kind: EntityKind) {
-        self.seen.insert(kind, None);
+        self.listed.remove(&kind);
+        *self.generation.entry(kind).or_default() += 1;
     }
 
     fn has(&self, kind: EntityKind, key: &str) -> bool {
-        matches!(self.seen.get(&kind), Some(Some(s)) if s.contains(key))
+        self.listed.get(&kind).is_some_and(|l| l.keys.contains(key))
     }
 
-    fn listed(&self, kind: EntityKind) -> bool {
-        matches!(self.seen.get(&kind), Some(Some(_)))
+    fn complete(&self, kind: EntityKind) -> bool {
+        self.listed.get(&kind).is_some_and(|l| l.complete)
     }
 
-    /// Whether a client request may pass; `Err` says why not.
-    pub fn allow_call(
-        &self,
-        entry: &ServerEntry,
-        method: &str,
-        params: Option<&Value>,
-    ) -> Result<(), String> {
-        let p = |f: &str| params.and_then(|p| p.get(f)).and_then(Value::as_str);
-        let (kind, key) = match method {
-            "tools/call" => (EntityKind::Tools, p("name")),
-            "prompts/get" => (EntityKind::Prompts, p("name")),
-            "resources/read" => (EntityKind::Resources, p("uri")),
-            _ => return Ok(()),
-        };
-        let key = key.ok_or_else(|| format!("{method} names no {}", kind.noun()))?;
-        if kind == EntityKind::Resources {
-            if self.has(kind, key) {
-                return Ok(());
+    fn template_matches(&mut self, template: &str, uri: &str) -> bool {
+        self.templates
+            .entry(template.to_owned())
+            .or_insert_with(|| Template::new(template))
+            .matches(uri)
+    }
+
+    /// Whether a request naming `target` may pass now.
+    pub fn decide(&mut self, entry: &ServerEntry, target: Target<'_>) -> Decision {
+        match target {
+            Target::Entity(kind, key) => {
+                if self.has(kind, key) {
+                    Decision::Allow
+                } else if entry.approved(kind, key).is_none() {
+                    Decision::Refuse(format!(
+                        "{} {key:?} is not pinned for this server",
+                        kind.noun()
+                    ))
+                } else if !self.complete(kind) {
+                    Decision::NeedsList(kind)
+                } else {
+                    Decision::Refuse(format!(
+                        "{} {key:?} does not match its pin (it was removed from the list)",
+                        kind.noun()
+                    ))
+                }
             }
-            // A URI may also come from a pinned, checked resource template.
-            let templates = self
-                .seen
-                .get(&EntityKind::ResourceTemplates)
-                .cloned()
-                .flatten()
-                .unwrap_or_default();
-            if templates.iter().any(|t| template_matches(t, key)) {
-                return Ok(());
-            }
-            return Err(format!(
-                "resource {key:?} is not a pinned, checked resource of this server"
-            ));
-        }
-        if self.has(kind, key) {
-            Ok(())
-        } else if entry.approved(kind, key).is_none() {
-            Err(format!(
-                "{} {key:?} is not pinned for this server",
-                kind.noun()
-            ))
-        } else if !self.listed(kind) {
-            Err(format!(
-                "{} {key:?} has not been listed and checked in this session (list {} first)",
-                kind.noun(),
-                kind.as_str()
-            ))
-        } else {
-            Err(format!(
-                "{} {key:?} does not match its pin (it was removed from the list)",
-                kind.noun()
-            ))
-        }
-    }
-}
-
-/// RFC 6570 level-1 matching: `{var}` matches one path segment, `{+var}` anything.
-pub fn template_matches(template: &str, uri: &str) -> bool {
-    fn go(t: &str, u: &str) -> bool {
-        match t.find('{') {
-            None => t == u,
-            Some(i) => {
-                let (lit, rest) = t.split_at(i);
-                let Some(u) = u.strip_prefix(lit) else {
-                    return false;
-                };
-                let Some(end) = rest.find('}') else {
-                    return false;
-                };
-                let var = &rest[1..end];
-                let after = &rest[end + 1..];
-                let greedy = var.starts_with('+') || var.starts_with('#');
-                (1..=u.len()).filter(|&n| u.is_char_boundary(n)).any(|n| {
-                    let (val, tail) = u.split_at(n);
-                    (greedy || !val.contains('/')) && !val.contains('?') && go(after, tail)
-                })
+            Target::Uri(uri) => {
+                let res = EntityKind::Resources;
+                let tpl = EntityKind::ResourceTemplates;
+                if self.has(res, uri) {
+                    return Decision::Allow;
+                }
+                let checked: Vec<String> = self
+                    .listed
+                    .get(&tpl)
+                    .map(|l| l.keys.iter().cloned().collect())
+                    .unwrap_or_default();
+                if checked.iter().any(|t| self.template_matches(t, uri)) {
+                    return Decision::Allow;
+                }
+                let pinned_resource = entry.approved(res, uri).is_some();
+                if pinned_resource && !self.complete(res) {
+                    return Decision::NeedsList(res);
+                }
+                let pinned_templates: Vec<String> = entry.kind(tpl).keys().cloned().collect();
+                let by_template = pinned_templates
+                    .iter()
+                    .any(|t| self.template_matches(t, uri));
+                if by_template && !self.complete(tpl) {
+                    Decision::NeedsList(tpl)
+                } else if pinned_resource || by_template {
+                    Decision::Refuse(format!(
+                        "resource {uri:?} does not match its pin (it was removed from the list)"
+                    ))
+                } else {
+                    Decision::Refuse(format!(
+                        "resource {uri:?} is not a pinned resource of this server, nor produced by a pinned template"
+                    ))
+                }
             }
         }
     }
-    go(template, uri)
 }
 
 #[cfg(test)]
@@ -272,45 +326,84 @@ mod tests {
     }
 
     #[test]
-    fn calls_need_a_checked_listing_and_stale_lists_block() {
+    fn requests_need_a_checked_listing_and_stale_lists_block() {
         let e = entry();
         let mut live = Live::default();
-        let call =
-            |l: &Live, name: &str| l.allow_call(&e, "tools/call", Some(&json!({"name": name})));
-        assert!(
-            call(&live, "add")
-                .unwrap_err()
-                .contains("has not been listed")
+        let tool = |l: &mut Live, name: &str| l.decide(&e, Target::Entity(EntityKind::Tools, name));
+        assert_eq!(
+            tool(&mut live, "add"),
+            Decision::NeedsList(EntityKind::Tools)
         );
-        live.record(EntityKind::Tools, true, &["echo".into()]);
-        assert!(call(&live, "echo").is_ok());
+        assert!(matches!(tool(&mut live, "rm"), Decision::Refuse(w) if w.contains("not pinned")));
+        live.record_page(EntityKind::Tools, 0, true, &["echo".into()], true);
+        assert_eq!(tool(&mut live, "echo"), Decision::Allow);
         assert!(
-            call(&live, "add")
-                .unwrap_err()
-                .contains("does not match its pin")
+            matches!(tool(&mut live, "add"), Decision::Refuse(w) if w.contains("does not match its pin"))
         );
-        assert!(call(&live, "rm").unwrap_err().contains("not pinned"));
         live.stale(EntityKind::Tools);
-        assert!(call(&live, "echo").is_err());
-        assert!(live.allow_call(&e, "ping", None).is_ok());
-        assert!(live.allow_call(&e, "tools/call", Some(&json!({}))).is_err());
+        assert_eq!(
+            tool(&mut live, "echo"),
+            Decision::NeedsList(EntityKind::Tools)
+        );
+        // A page answering a request sent before the list_changed does not count.
+        live.record_page(EntityKind::Tools, 0, true, &["echo".into()], true);
+        assert_eq!(
+            tool(&mut live, "echo"),
+            Decision::NeedsList(EntityKind::Tools)
+        );
+        live.record_page(EntityKind::Tools, 1, true, &["echo".into()], true);
+        assert_eq!(tool(&mut live, "echo"), Decision::Allow);
+    }
+
+    #[test]
+    fn a_partial_listing_is_not_complete() {
+        let e = entry();
+        let mut live = Live::default();
+        // First page only: `echo` is allowed, `add` (pinned, maybe on page 2) needs a listing.
+        live.record_page(EntityKind::Tools, 0, true, &["echo".into()], false);
+        let tool = |l: &mut Live, name: &str| l.decide(&e, Target::Entity(EntityKind::Tools, name));
+        assert_eq!(tool(&mut live, "echo"), Decision::Allow);
+        assert_eq!(
+            tool(&mut live, "add"),
+            Decision::NeedsList(EntityKind::Tools)
+        );
+        // A later page without its first page never completes the set.
+        let mut other = Live::default();
+        other.record_page(EntityKind::Tools, 0, false, &["echo".into()], true);
+        assert_eq!(
+            tool(&mut other, "add"),
+            Decision::NeedsList(EntityKind::Tools)
+        );
+        live.record_page(EntityKind::Tools, 0, false, &[], true);
+        assert!(matches!(tool(&mut live, "add"), Decision::Refuse(_)));
     }
 
     #[test]
     fn resources_by_uri_or_checked_template() {
         let e = entry();
         let mut live = Live::default();
-        let read =
-            |l: &Live, uri: &str| l.allow_call(&e, "resources/read", Some(&json!({"uri": uri})));
-        assert!(read(&live, "file:///items/7").is_err());
-        live.record(
-            EntityKind::ResourceTemplates,
-            true,
-            &["file:///items/{id}".into()],
+        let read = |l: &mut Live, uri: &str| l.decide(&e, Target::Uri(uri));
+        assert_eq!(
+            read(&mut live, "file:///items/7"),
+            Decision::NeedsList(EntityKind::ResourceTemplates)
         );
-        assert!(read(&live, "file:///items/7").is_ok());
-        assert!(read(&live, "file:///items/7/../../etc/passwd").is_err());
-        assert!(template_matches("x://{+path}", "x://a/b/c"));
-        assert!(!template_matches("x://a/{id}", "x://b/1"));
+        assert!(matches!(
+            read(&mut live, "file:///other"),
+            Decision::Refuse(_)
+        ));
+        live.record_all(
+            EntityKind::ResourceTemplates,
+            0,
+            ["file:///items/{id}".to_owned()].into(),
+        );
+        assert_eq!(read(&mut live, "file:///items/7"), Decision::Allow);
+        assert!(matches!(
+            read(&mut live, "file:///items/7/../../etc/passwd"),
+            Decision::Refuse(_)
+        ));
+        assert!(matches!(
+            read(&mut live, "file:///items/%2e%2e"),
+            Decision::Refuse(_)
+        ));
     }
 }

@@ -35,6 +35,21 @@ pub const DEFAULT_PATH: &str = "mcpseal.lock";
 /// Largest lockfile read.
 pub const MAX_LOCK_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Whether `name` can be a server's name: the lockfile's key and `mcpseal run --name NAME` in
+/// a client config. 1–200 characters, no control characters, and not starting with `-` (a
+/// config entry `run --name --x` would make the client launch a gate that cannot start).
+pub fn check_server_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > 200 {
+        Err("a server name is 1–200 characters")
+    } else if name.chars().any(char::is_control) {
+        Err("a server name has no control characters")
+    } else if name.starts_with('-') {
+        Err("a server name does not start with `-` (it would read as an option)")
+    } else {
+        Ok(())
+    }
+}
+
 /// How a pinned server is launched: names only, never values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "transport", rename_all = "kebab-case", deny_unknown_fields)]
@@ -83,6 +98,28 @@ impl PinnedLaunch {
     }
 
     /// One line for messages: `cmd arg…` or the URL.
+    /// The launch spec this pin describes (env vars and headers by name, values empty).
+    pub fn to_spec(&self) -> crate::mcp::LaunchSpec {
+        use crate::mcp::LaunchSpec;
+        let names = |v: &[String]| v.iter().map(|k| (k.clone(), String::new())).collect();
+        match self {
+            PinnedLaunch::Stdio { command, args, env } => LaunchSpec::Stdio {
+                command: command.clone(),
+                args: args.clone(),
+                env: names(env),
+                cwd: None,
+            },
+            PinnedLaunch::Http { url, headers } => LaunchSpec::Http {
+                url: url.clone(),
+                headers: names(headers),
+            },
+            PinnedLaunch::Sse { url, headers } => LaunchSpec::Sse {
+                url: url.clone(),
+                headers: names(headers),
+            },
+        }
+    }
+
     pub fn display(&self) -> String {
         match self {
             PinnedLaunch::Stdio { command, args, .. } => std::iter::once(command.as_str())

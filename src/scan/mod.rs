@@ -437,6 +437,52 @@ pub(crate) fn push_token(pointer: &str, token: &str) -> String {
     p
 }
 
+/// `run --deny-findings SEVERITY [--suppressions FILE]` (or a policy's `deny-findings`): the
+/// gate refuses a server whose pinned surface or launch spec has a finding at or above it.
+pub struct DenyFindings {
+    threshold: Severity,
+    suppressions: Suppressions,
+}
+
+impl DenyFindings {
+    pub fn new(threshold: Severity, suppressions: Suppressions) -> DenyFindings {
+        DenyFindings {
+            threshold,
+            suppressions,
+        }
+    }
+
+    /// Scans the pinned surface and launch spec of one server; a refusal names the worst
+    /// unsuppressed finding at or above the threshold (the gate's audit event carries it).
+    pub fn check(
+        &self,
+        name: &str,
+        entry: &crate::lock::ServerEntry,
+        lock_path: &str,
+    ) -> Option<crate::gate::Refusal> {
+        let input = ScanInput {
+            name: name.to_owned(),
+            surface: Some(entry.to_surface()),
+            launch: Some(entry.launch().to_spec()),
+        };
+        let report = self.suppressions.apply(scan_alone(&input));
+        let failing: Vec<Finding> = report.failing(self.threshold).cloned().collect();
+        let worst = deny(&failing, self.threshold)?;
+        Some(crate::gate::Refusal {
+            reason: "scan-finding",
+            message: format!(
+                "server {name:?} has {} finding{} at or above {}; worst: {worst}",
+                failing.len(),
+                if failing.len() == 1 { "" } else { "s" },
+                self.threshold
+            ),
+            fix: format!(
+                "review with `mcpseal scan --lock {lock_path}`; fix the server, or suppress with a reason in a [[scan.suppress]] table (docs/findings.md)"
+            ),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,9 +37,10 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
-/// `../shared/vectors` (read in place; it is there in CI too).
+/// `testdata/vectors`: the sigstore-conformance and minisign vectors (see its README for
+/// their source and licence). Nothing a test reads lives outside the repository.
 pub fn vectors() -> PathBuf {
-    root().join("../shared/vectors")
+    root().join("testdata/vectors")
 }
 
 fn peers_dir() -> PathBuf {

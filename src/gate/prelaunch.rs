@@ -1,0 +1,591 @@
+//! Before the server starts: [`prepare`] runs every check, in a fixed order, and returns a
+//! [`Cleared`] — the only value a proxy can be built from — or the first [`Refusal`].
+//!
+//! The order (docs/gate.md):
+//! 1. the lockfile's and the policy's signatures (`--lock-key`);
+//! 2. the policy loads;
+//! 3. the lock entry loads and validates;
+//! 4. a signature the policy requires for this server verifies, for a trusted signer, over the
+//!    artifacts on disk — *before* `--tofu` may start anything, so trust on first use never
+//!    starts or pins a server the policy says must be signed;
+//! 5. `--tofu` captures an unpinned server (it is started here, under the same checks);
+//! 6. the launch matches the pin (command, arguments, env var names set; or the URL), and every
+//!    pinned artifact digests to its pin;
+//! 7. `--deny-findings` (or the policy's `deny-findings`): no scan finding at or above it.
+//!
+//! A `--tofu` pin is written to the lockfile only after steps 6 and 7 pass.
+//! [`Cleared`] has no public constructor: no path reaches [`Proxy`] around these checks (the
+//! rustls habit of verification that proves itself).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::audit::{Audit, Event};
+use super::proxy::Proxy;
+use super::{OnDrift, Refusal};
+use crate::bundle;
+use crate::keys::PublicKey;
+use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
+use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::policy::{Evidence, Policy, Requirements};
+use crate::scan::DenyFindings;
+
+/// How the server is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// A command the gate spawns (stdio).
+    Command { command: String, args: Vec<String> },
+    /// A remote Streamable HTTP server.
+    Url(String),
+}
+
+impl Launch {
+    /// The command (or URL) and its arguments, as one line for messages.
+    pub fn display(&self) -> String {
+        match self {
+            Launch::Command { command, args } if args.is_empty() => command.clone(),
+            Launch::Command { command, args } => format!("{command} {}", args.join(" ")),
+            Launch::Url(u) => u.clone(),
+        }
+    }
+}
+
+/// Everything `mcpseal run` was asked to check.
+pub struct Request<'a> {
+    pub name: &'a str,
+    pub lock: &'a Path,
+    /// The trust policy file, if any (the CLI resolves its default).
+    pub policy: Option<&'a Path>,
+    /// The lockfile and the policy must carry a bundle signed by this key.
+    pub lock_key: Option<&'a PublicKey>,
+    pub tofu: bool,
+    pub launch: Launch,
+    pub on_drift: OnDrift,
+    pub deny_findings: Option<DenyFindings>,
+    /// For a `--tofu` capture.
+    pub capture: CaptureOptions,
+}
+
+/// Proof that every pre-launch check passed for one server.
+#[derive(Debug)]
+pub struct Cleared {
+    name: String,
+    entry: ServerEntry,
+    launch: Launch,
+    on_drift: OnDrift,
+    signer: Option<String>,
+    tofu_pinned: bool,
+}
+
+impl Cleared {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn entry(&self) -> &ServerEntry {
+        &self.entry
+    }
+    pub fn launch(&self) -> &Launch {
+        &self.launch
+    }
+    pub fn on_drift(&self) -> OnDrift {
+        self.on_drift
+    }
+    /// The trusted signer whose signature the policy required, if it required one.
+    pub fn signer(&self) -> Option<&str> {
+        self.signer.as_deref()
+    }
+    /// Whether `--tofu` pinned the server just now.
+    pub fn tofu_pinned(&self) -> bool {
+        self.tofu_pinned
+    }
+    /// The proxy core for this session.
+    pub fn proxy(&self) -> Proxy {
+        Proxy::new(self.entry.clone(), self.on_drift)
+    }
+}
+
+fn refusal(reason: &'static str, message: String, fix: impl Into<String>) -> Refusal {
+    Refusal {
+        reason,
+        message,
+        fix: fix.into(),
+    }
+}
+
+/// Runs the pre-launch checks in order; see the module docs.
+pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> {
+    let lock_s = req.lock.display().to_string();
+    if let Some(key) = req.lock_key {
+        check_signed_file(req.lock, key, "lockfile")?;
+        if let Some(p) = req.policy {
+            check_signed_file(p, key, "policy")?;
+        }
+    }
+    let policy = req.policy.map(load_policy).transpose()?;
+    let pinned = match Store::load_server(req.lock, req.name) {
+        Ok(e) => e,
+        Err(lock::LockError::Missing { .. }) => None,
+        Err(e) => {
+            return Err(refusal(
+                e.code(),
+                e.to_string(),
+                "restore or re-create the lockfile with `mcpseal pin`",
+            ));
+        }
+    };
+    let requirements = policy.as_ref().map(|p| p.requirements_for(req.name));
+    let mut signer = None;
+    if let Some(r) = &requirements {
+        signer = check_signature(req.name, r)?;
+        if let Some(s) = &signer {
+            audit.record(
+                Event {
+                    event: "signature-verified",
+                    decision: "allow",
+                    fields: json!({"signer": s, "bundle": r.bundle.as_ref().map(|b| b.display().to_string())}),
+                },
+                true,
+            );
+        }
+    }
+    let mut on_drift = req.on_drift;
+    let mut deny = req.deny_findings.take();
+    if let Some(r) = &requirements {
+        if r.on_drift.as_deref() == Some("kill") {
+            on_drift = OnDrift::Kill;
+        }
+        if deny.is_none()
+            && let Some(sev) = r.deny_findings
+        {
+            deny = Some(DenyFindings::new(sev, Default::default()));
+        }
+    }
+    let (entry, tofu) = match pinned {
+        Some(e) => (e, false),
+        None if req.tofu => {
+            if req.lock_key.is_some() {
+                return Err(refusal(
+                    "not-pinned",
+                    format!(
+                        "server {:?} is not pinned in the signed lockfile {lock_s}, and --tofu cannot add to a signed lockfile",
+                        req.name
+                    ),
+                    "pin it where the lockfile is signed, re-sign and distribute it",
+                ));
+            }
+            (tofu_capture(&req, &lock_s)?, true)
+        }
+        None => {
+            let fix = match &req.launch {
+                Launch::Command { .. } => {
+                    format!(
+                        "mcpseal pin {} --lock {lock_s} -- {}",
+                        req.name,
+                        req.launch.display()
+                    )
+                }
+                Launch::Url(u) => format!("mcpseal pin {} --lock {lock_s} --url {u}", req.name),
+            };
+            return Err(refusal(
+                "not-pinned",
+                format!("server {:?} is not pinned in {lock_s}", req.name),
+                fix,
+            ));
+        }
+    };
+    match &req.launch {
+        Launch::Command { command, args } => {
+            launch_matches(req.name, &entry, command, args, &lock_s)?
+        }
+        Launch::Url(url) => url_matches(req.name, &entry, url, &lock_s)?,
+    }
+    artifacts_match(req.name, &entry)?;
+    if let Some(d) = &deny
+        && let Some(r) = d.check(req.name, &entry, &lock_s)
+    {
+        return Err(r);
+    }
+    if tofu {
+        let mut store = Store::open(req.lock).map_err(|e| {
+            refusal(
+                e.code(),
+                e.to_string(),
+                "check the lockfile's folder is writable",
+            )
+        })?;
+        store
+            .lock
+            .servers
+            .insert(req.name.to_owned(), entry.clone());
+        store.commit().map_err(|e| {
+            refusal(
+                e.code(),
+                e.to_string(),
+                "check the lockfile's folder is writable",
+            )
+        })?;
+        audit.record(
+            Event {
+                event: "tofu-pinned",
+                decision: "allow",
+                fields: json!({"surfaceDigest": entry.surface_digest}),
+            },
+            true,
+        );
+    }
+    Ok(Cleared {
+        name: req.name.to_owned(),
+        entry,
+        launch: req.launch,
+        on_drift,
+        signer,
+        tofu_pinned: tofu,
+    })
+}
+
+/// Trust on first use: capture the server as launched (not yet written to the lock).
+fn tofu_capture(req: &Request<'_>, lock_s: &str) -> Result<ServerEntry, Refusal> {
+    let spec = match &req.launch {
+        Launch::Url(url) => LaunchSpec::Http {
+            url: url.clone(),
+            headers: Default::default(),
+        },
+        Launch::Command { command, args } => LaunchSpec::Stdio {
+            command: command.clone(),
+            args: args.clone(),
+            env: Default::default(),
+            cwd: None,
+        },
+    };
+    let cap = mcp::capture(&spec, &req.capture)
+        .map_err(|e| refusal(e.code(), e.to_string(), "check the server starts by hand"))?;
+    ServerEntry::from_surface(PinnedLaunch::from_spec(&spec), json!({}), &cap.surface).map_err(
+        |e| {
+            refusal(
+                e.code(),
+                format!("cannot pin {:?} in {lock_s}: {e}", req.name),
+                "check the server's surface with `mcpseal surface`",
+            )
+        },
+    )
+}
+
+/// The command and arguments equal the pinned ones, and every pinned env var name is set.
+fn launch_matches(
+    name: &str,
+    entry: &ServerEntry,
+    command: &str,
+    args: &[String],
+    lock_path: &str,
+) -> Result<(), Refusal> {
+    let repin = format!(
+        "mcpseal pin {name} --lock {lock_path} -- {command} {}",
+        args.join(" ")
+    );
+    match &entry.launch {
+        PinnedLaunch::Stdio {
+            command: c,
+            args: a,
+            env,
+        } => {
+            if c != command || a.as_slice() != args {
+                return Err(refusal(
+                    "launch-mismatch",
+                    format!(
+                        "server {name:?} is pinned to launch `{}`, but this launch is `{command} {}`",
+                        entry.launch.display(),
+                        args.join(" ")
+                    ),
+                    format!("if the new command is intended, re-pin it: {repin}"),
+                ));
+            }
+            if let Some(var) = env.iter().find(|v| std::env::var_os(v).is_none()) {
+                return Err(refusal(
+                    "env-unset",
+                    format!(
+                        "server {name:?} was pinned with the environment variable {var}, which is not set"
+                    ),
+                    format!("set {var} in the client's server entry, or re-pin: {repin}"),
+                ));
+            }
+            Ok(())
+        }
+        other => Err(refusal(
+            "launch-mismatch",
+            format!(
+                "server {name:?} is pinned as a remote server ({}), but was launched as a command",
+                other.display()
+            ),
+            format!("launch it as pinned, or re-pin: {repin}"),
+        )),
+    }
+}
+
+/// A remote server is pinned as this URL (headers are not supported).
+fn url_matches(name: &str, entry: &ServerEntry, url: &str, lock_path: &str) -> Result<(), Refusal> {
+    match &entry.launch {
+        PinnedLaunch::Http { url: u, headers } if u == url && headers.is_empty() => Ok(()),
+        PinnedLaunch::Http { url: u, headers } if u == url => Err(refusal(
+            "launch-mismatch",
+            format!(
+                "server {name:?} was pinned with HTTP headers ({}), which the gate cannot send",
+                headers.join(", ")
+            ),
+            "gate it without headers, or leave it ungated and check it with `mcpseal check`",
+        )),
+        other => Err(refusal(
+            "launch-mismatch",
+            format!(
+                "server {name:?} is pinned as `{}`, but this launch is {url}",
+                other.display()
+            ),
+            format!(
+                "if the new URL is intended, re-pin it: mcpseal pin {name} --lock {lock_path} --url {url}"
+            ),
+        )),
+    }
+}
+
+/// Every pinned artifact digests to its pin.
+fn artifacts_match(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
+    for a in &entry.artifacts {
+        match crate::digest::digest_path(Path::new(&a.path)) {
+            Ok(d) if d.digest == a.digest => {}
+            Ok(d) => {
+                return Err(refusal(
+                    "artifact-mismatch",
+                    format!(
+                        "artifact {} of server {name:?} digests to {}, but {} is pinned: it was swapped or altered",
+                        a.path, d.digest, a.digest
+                    ),
+                    format!(
+                        "reinstall the release and verify it (mcpseal verify {} --key PUB), then re-pin",
+                        a.path
+                    ),
+                ));
+            }
+            Err(e) => {
+                return Err(refusal(
+                    "artifact-unreadable",
+                    format!(
+                        "artifact {} of server {name:?} cannot be digested: {e}",
+                        a.path
+                    ),
+                    "reinstall the server, then re-pin it",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sidecar(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".sigstore.json");
+    PathBuf::from(s)
+}
+
+/// Verifies that `file` is covered by `<file>.sigstore.json` signed with `key`.
+fn check_signed_file(file: &Path, key: &PublicKey, what: &'static str) -> Result<(), Refusal> {
+    let reason = if what == "lockfile" {
+        "lock-signature"
+    } else {
+        "policy-signature"
+    };
+    let b = sidecar(file);
+    let fix = format!(
+        "sign it: mcpseal sign {} --key KEY (and distribute {} with it)",
+        file.display(),
+        b.display()
+    );
+    let bytes = std::fs::read(&b).map_err(|e| {
+        refusal(
+            reason,
+            format!(
+                "the {what} {} has no signature bundle {}: {e}",
+                file.display(),
+                b.display()
+            ),
+            &fix,
+        )
+    })?;
+    let v = bundle::verify(&bytes, key).map_err(|e| {
+        refusal(
+            reason,
+            format!("the {what}'s bundle {} does not verify: {e}", b.display()),
+            &fix,
+        )
+    })?;
+    let d = crate::digest::sha256_file(file).map_err(|e| refusal(reason, format!("{e}"), &fix))?;
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    bundle::match_subjects(v.statement(), &[(file.display().to_string(), name, d)]).map_err(|e| {
+        refusal(
+            reason,
+            format!("the {what} {} is not the signed one: {e}", file.display()),
+            &fix,
+        )
+    })
+}
+
+/// Loads the policy from `path`.
+fn load_policy(path: &Path) -> Result<Policy, Refusal> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        refusal(
+            "policy-invalid",
+            format!("{}: {e}", path.display()),
+            "check --policy",
+        )
+    })?;
+    Policy::parse(&text, path).map_err(|e| {
+        refusal(
+            "policy-invalid",
+            e.to_string(),
+            "fix the policy file (docs/policy.md)",
+        )
+    })
+}
+
+/// For a server that must be signed: the bundle verifies for a trusted signer over the
+/// artifacts on disk. Returns the signer's name.
+fn check_signature(server: &str, req: &Requirements) -> Result<Option<String>, Refusal> {
+    if !req.require_signature {
+        return Ok(None);
+    }
+    let fix = "install the release its publisher signed, or fix the policy's signers";
+    let bundle_path = req.bundle.as_ref().ok_or_else(|| {
+        refusal(
+            "policy-invalid",
+            format!("server {server:?} must be signed but the policy names no bundle"),
+            fix,
+        )
+    })?;
+    let bytes = std::fs::read(bundle_path).map_err(|e| {
+        refusal(
+            "unsigned",
+            format!(
+                "server {server:?} must be signed, but its bundle {} cannot be read: {e}",
+                bundle_path.display()
+            ),
+            fix,
+        )
+    })?;
+    let mut artifacts = Vec::new();
+    for a in &req.artifacts {
+        let d = crate::digest::digest_path(a).map_err(|e| {
+            refusal(
+                "artifact-unreadable",
+                format!("server {server:?}: {e}"),
+                fix,
+            )
+        })?;
+        let name = a
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        artifacts.push((a.display().to_string(), name, d.digest));
+    }
+    let mut why = Vec::new();
+    for s in &req.signers {
+        let evidence = if let Some(k) = &s.public_key {
+            let pem = match std::fs::read(k) {
+                Ok(p) => p,
+                Err(e) => {
+                    why.push(format!("{}: {}: {e}", s.name, k.display()));
+                    continue;
+                }
+            };
+            let key = match PublicKey::from_pem(&pem) {
+                Ok(k) => k,
+                Err(e) => {
+                    why.push(format!("{}: {e}", s.name));
+                    continue;
+                }
+            };
+            match bundle::verify(&bytes, &key)
+                .map_err(|e| e.to_string())
+                .and_then(|v| {
+                    bundle::match_subjects(v.statement(), &artifacts)
+                        .map_err(|e| e.to_string())
+                        .map(|()| v)
+                }) {
+                Ok(v) => Evidence {
+                    key_id: Some(v.key_id().to_owned()),
+                    ..Evidence::default()
+                },
+                Err(e) => {
+                    why.push(format!("{}: {e}", s.name));
+                    continue;
+                }
+            }
+        } else if let (Some(issuer), [artifact]) = (&s.issuer, req.artifacts.as_slice()) {
+            let re = s
+                .identity_regexp
+                .as_deref()
+                .map(regex::Regex::new)
+                .transpose()
+                .ok()
+                .flatten();
+            let identity = match (&s.identity, &re) {
+                (Some(x), _) => crate::keyless::IdentityMatch::Exact(x),
+                (None, Some(r)) => crate::keyless::IdentityMatch::Regex(r),
+                _ => continue,
+            };
+            let root = match crate::keyless::production_root() {
+                Ok(r) => r,
+                Err(e) => return Err(refusal("bad-trusted-root", e.to_string(), fix)),
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let mut f = match std::fs::File::open(artifact) {
+                Ok(f) => f,
+                Err(e) => {
+                    return Err(refusal(
+                        "artifact-unreadable",
+                        format!("{}: {e}", artifact.display()),
+                        fix,
+                    ));
+                }
+            };
+            match crate::keyless::verify(
+                &mut f,
+                &text,
+                &crate::keyless::Signer::Identity { identity, issuer },
+                &root,
+            ) {
+                Ok(v) => Evidence {
+                    identity: v.identity().map(str::to_owned),
+                    issuer: v.issuer().map(str::to_owned),
+                    ..Evidence::default()
+                },
+                Err(e) => {
+                    why.push(format!("{}: {e}", s.name));
+                    continue;
+                }
+            }
+        } else {
+            why.push(format!(
+                "{}: a keyless signer covers exactly one artifact",
+                s.name
+            ));
+            continue;
+        };
+        // The combinator is the last word: a verified signature from a signer it rejects is no pass.
+        return req
+            .check(&evidence)
+            .map(|t| Some(t.name.clone()))
+            .map_err(|e| refusal("untrusted-signer", e.to_string(), fix));
+    }
+    Err(refusal(
+        "unsigned",
+        format!(
+            "server {server:?} must be signed by one of its trusted signers; none verified: {}",
+            why.join("; ")
+        ),
+        fix,
+    ))
+}

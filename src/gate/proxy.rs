@@ -1,0 +1,713 @@
+//! The gate's proxy core: a pure state machine between an MCP client and a server.
+//!
+//! [`Proxy::on_client`] and [`Proxy::on_server`] take one parsed message and return the
+//! [`Action`]s to carry out — forward, replace, answer, drop, end, and the audit records that
+//! say why. No I/O, no threads, no clock: the process shell in [`super::session`] does those, and
+//! every rule here is a unit test (and a fuzz target's oracle).
+//!
+//! **Gate-issued ids.** Every request the gate forwards to the server carries an id the gate
+//! chose (1, 2, 3, … as JSON integers); the client's own id is kept aside and put back on the
+//! answer. A server message that claims to answer an id the gate did not issue — another
+//! type (`"2"`, `2.0`), another number, a guess at the next id — or answers one twice, is
+//! dropped and audited (`response-dropped`). The method an answer is checked as is the one the
+//! gate recorded when it issued the id, never inferred from the answer. No id is ever
+//! normalised, so no client's id coercion can be turned against it.
+//!
+//! **What is checked.** List results (`tools/list`, `prompts/list`, `resources/list`,
+//! `resources/templates/list`) lose every unpinned or changed entity; `instructions` that
+//! differ from the pin are removed from `initialize` / `server/discover`; `tools/call`,
+//! `prompts/get`, `resources/read`, `resources/subscribe|unsubscribe` and `completion/complete`
+//! pass only for an entity that passed the latest checked list of its kind. When that kind has
+//! not been listed this session (or went stale after a `list_changed`), the gate lists it
+//! upstream itself, with its own ids, checks the result, then forwards or refuses the request.
+//! A gated method sent as a notification (no id, so no answer to check) is dropped.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::{Value, json};
+
+use super::OnDrift;
+use super::filter::{self, Decision, Live, Target};
+use crate::lock::ServerEntry;
+use crate::mcp::framing::{self, Kind, Message};
+use crate::surface::EntityKind;
+
+/// JSON-RPC error code of the gate's own answers (implementation-defined server error range).
+pub const GATE_ERROR: i64 = -32001;
+
+/// Most pages the gate follows when it lists a kind itself; a longer list refuses the request.
+pub const MAX_GATE_PAGES: usize = 256;
+/// How often the gate restarts its own listing after a `list_changed` crossed it.
+const MAX_RELISTS: u32 = 3;
+
+/// One audit record: an event, its decision, and its fields (never an env var value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub event: &'static str,
+    pub decision: &'static str,
+    pub fields: Value,
+}
+
+/// What the shell must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Write this message to the server.
+    ToServer(Value),
+    /// Write this message to the client.
+    ToClient(Value),
+    /// Record this decision.
+    Audit(AuditRecord),
+    /// End the session (the gate blocked); nothing more is forwarded.
+    End(String),
+}
+
+/// Who is waiting for an answer to a gate-issued id.
+#[derive(Debug)]
+enum Origin {
+    /// A client request: its own id goes back on the answer.
+    Client {
+        id: Value,
+        method: String,
+        first_page: bool,
+        generation: u64,
+    },
+    /// One page of the gate's own listing of a kind.
+    Gate { kind: EntityKind },
+}
+
+/// The gate's own listing of a kind, in progress.
+#[derive(Debug)]
+struct Listing {
+    generation: u64,
+    keys: BTreeSet<String>,
+    cursors: HashSet<String>,
+    pages: usize,
+    relists: u32,
+    /// `_meta` to send with each page (the 2026-07-28 flow carries the protocol there).
+    meta: Option<Value>,
+}
+
+/// A client request waiting for the gate's listing of a kind.
+#[derive(Debug)]
+struct Deferred {
+    msg: Message,
+    kind: EntityKind,
+}
+
+/// The proxy core for one session. Build it with [`super::Cleared::proxy`].
+pub struct Proxy {
+    entry: ServerEntry,
+    on_drift: OnDrift,
+    next_id: u64,
+    pending: HashMap<u64, Origin>,
+    live: Live,
+    listings: HashMap<EntityKind, Listing>,
+    deferred: Vec<Deferred>,
+    ended: bool,
+}
+
+/// The methods whose requests name an entity and are checked against the pins.
+pub const GATED_METHODS: [&str; 6] = [
+    "tools/call",
+    "prompts/get",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "completion/complete",
+];
+
+fn audit(event: &'static str, decision: &'static str, fields: Value) -> Action {
+    Action::Audit(AuditRecord {
+        event,
+        decision,
+        fields,
+    })
+}
+
+fn gate_error(id: Value, text: &str, reason: &str) -> Action {
+    Action::ToClient(framing::error_response(
+        id,
+        GATE_ERROR,
+        text,
+        Some(json!({"reason": reason})),
+    ))
+}
+
+/// What a gated request names, or why it names nothing the gate can check.
+fn target_of<'a>(method: &str, params: Option<&'a Value>) -> Option<Result<Target<'a>, String>> {
+    let s = |v: Option<&'a Value>, f: &str| v.and_then(|p| p.get(f)).and_then(Value::as_str);
+    let missing = |what: &str| Some(Err(format!("{method} names no {what}")));
+    match method {
+        "tools/call" => Some(
+            s(params, "name")
+                .map(|n| Target::Entity(EntityKind::Tools, n))
+                .ok_or_else(|| format!("{method} names no tool")),
+        ),
+        "prompts/get" => Some(
+            s(params, "name")
+                .map(|n| Target::Entity(EntityKind::Prompts, n))
+                .ok_or_else(|| format!("{method} names no prompt")),
+        ),
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => Some(
+            s(params, "uri")
+                .map(Target::Uri)
+                .ok_or_else(|| format!("{method} names no resource URI")),
+        ),
+        "completion/complete" => {
+            let r = params.and_then(|p| p.get("ref"));
+            match s(r, "type") {
+                Some("ref/prompt") => match s(r, "name") {
+                    Some(n) => Some(Ok(Target::Entity(EntityKind::Prompts, n))),
+                    None => missing("prompt"),
+                },
+                // The reference is a template (by its uriTemplate) or a resource URI.
+                Some("ref/resource") => match s(r, "uri") {
+                    Some(u) if u.contains('{') => {
+                        Some(Ok(Target::Entity(EntityKind::ResourceTemplates, u)))
+                    }
+                    Some(u) => Some(Ok(Target::Uri(u))),
+                    None => missing("resource"),
+                },
+                _ => Some(Err(format!(
+                    "{method} has no `ref` of type ref/prompt or ref/resource"
+                ))),
+            }
+        }
+        _ => None,
+    }
+}
+
+impl Proxy {
+    pub(super) fn new(entry: ServerEntry, on_drift: OnDrift) -> Proxy {
+        Proxy {
+            entry,
+            on_drift,
+            next_id: 1,
+            pending: HashMap::new(),
+            live: Live::default(),
+            listings: HashMap::new(),
+            deferred: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// A proxy over `entry` without the pre-launch checks, for the fuzz targets only.
+    #[cfg(fuzzing)]
+    pub fn for_fuzzing(entry: ServerEntry, on_drift: OnDrift) -> Proxy {
+        Proxy::new(entry, on_drift)
+    }
+
+    /// Whether the session has ended.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Client requests forwarded (or deferred) and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.pending.len() + self.deferred.len()
+    }
+
+    fn issue(&mut self, origin: Origin) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.insert(id, origin);
+        id
+    }
+
+    fn end(&mut self, why: String, out: &mut Vec<Action>) {
+        self.ended = true;
+        self.pending.clear();
+        self.deferred.clear();
+        out.push(Action::End(why));
+    }
+
+    /// One message from the client.
+    pub fn on_client(&mut self, msg: Message) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.ended {
+            return out;
+        }
+        match msg.kind {
+            Kind::Request => self.client_request(msg, &mut out),
+            Kind::Notification => self.client_notification(msg, &mut out),
+            // An answer to a server→client request (sampling, roots, elicitation): the server
+            // chose that id, so it passes as it is.
+            Kind::Response => out.push(Action::ToServer(msg.value)),
+        }
+        out
+    }
+
+    fn client_request(&mut self, msg: Message, out: &mut Vec<Action>) {
+        let method = msg.method().unwrap_or_default().to_owned();
+        let decision = match target_of(&method, msg.params()) {
+            None => Decision::Allow,
+            Some(Err(why)) => Decision::Refuse(why),
+            Some(Ok(t)) => self.live.decide(&self.entry, t),
+        };
+        match decision {
+            Decision::Allow => self.forward(msg, out),
+            Decision::Refuse(why) => refuse(&msg, &why, out),
+            Decision::NeedsList(kind) => {
+                self.deferred.push(Deferred { msg, kind });
+                self.start_listing(kind, out);
+            }
+        }
+    }
+
+    /// Forwards a client request under a gate-issued id.
+    fn forward(&mut self, msg: Message, out: &mut Vec<Action>) {
+        let method = msg.method().unwrap_or_default().to_owned();
+        let first_page = msg.params().and_then(|p| p.get("cursor")).is_none();
+        let generation = EntityKind::from_list_method(&method)
+            .map(|k| self.live.generation(k))
+            .unwrap_or(0);
+        let mut v = msg.value;
+        let id = v.get("id").cloned().unwrap_or(Value::Null);
+        let gid = self.issue(Origin::Client {
+            id,
+            method,
+            first_page,
+            generation,
+        });
+        v["id"] = json!(gid);
+        out.push(Action::ToServer(v));
+    }
+
+    fn client_notification(&mut self, msg: Message, out: &mut Vec<Action>) {
+        let method = msg.method().unwrap_or_default();
+        if !method.starts_with("notifications/") {
+            // A request in notification form has no answer to check. For a gated method it
+            // would reach the entity unchecked; for any other it has no MCP meaning.
+            out.push(audit(
+                "request-dropped",
+                "block",
+                json!({"method": method, "reason": "notification-form"}),
+            ));
+            return;
+        }
+        if method == "notifications/cancelled" {
+            let target = msg.params().and_then(|p| p.get("requestId")).cloned();
+            let Some(target) = target else { return };
+            // A deferred request is simply forgotten; a forwarded one is cancelled under the
+            // id the server knows it by.
+            let before = self.deferred.len();
+            self.deferred.retain(|d| d.msg.id() != Some(&target));
+            if self.deferred.len() != before {
+                return;
+            }
+            let gid = self.pending.iter().find_map(|(g, o)| match o {
+                Origin::Client { id, .. } if *id == target => Some(*g),
+                _ => None,
+            });
+            if let Some(gid) = gid {
+                let mut v = msg.value;
+                v["params"]["requestId"] = json!(gid);
+                out.push(Action::ToServer(v));
+            }
+            return;
+        }
+        out.push(Action::ToServer(msg.value));
+    }
+
+    /// Starts the gate's own listing of `kind`, unless one is running.
+    fn start_listing(&mut self, kind: EntityKind, out: &mut Vec<Action>) {
+        if self.listings.contains_key(&kind) {
+            return;
+        }
+        let meta = self
+            .deferred
+            .iter()
+            .rev()
+            .find(|d| d.kind == kind)
+            .and_then(|d| d.msg.params())
+            .and_then(|p| p.get("_meta"))
+            .and_then(Value::as_object)
+            .map(|m| {
+                let mut m = m.clone();
+                m.remove("progressToken");
+                Value::Object(m)
+            });
+        let listing = Listing {
+            generation: self.live.generation(kind),
+            keys: BTreeSet::new(),
+            cursors: HashSet::new(),
+            pages: 0,
+            relists: 0,
+            meta,
+        };
+        self.listings.insert(kind, listing);
+        out.push(audit(
+            "gate-list",
+            "recheck",
+            json!({"kind": kind, "reason": "request-before-list"}),
+        ));
+        self.request_page(kind, None, out);
+    }
+
+    fn request_page(&mut self, kind: EntityKind, cursor: Option<String>, out: &mut Vec<Action>) {
+        let mut params = serde_json::Map::new();
+        if let Some(l) = self.listings.get_mut(&kind) {
+            l.pages += 1;
+            if let Some(m) = &l.meta {
+                params.insert("_meta".into(), m.clone());
+            }
+        }
+        if let Some(c) = cursor {
+            params.insert("cursor".into(), json!(c));
+        }
+        let gid = self.issue(Origin::Gate { kind });
+        out.push(Action::ToServer(framing::request(
+            gid,
+            kind.list_method(),
+            Value::Object(params),
+        )));
+    }
+
+    /// One message from the server.
+    pub fn on_server(&mut self, msg: Message) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.ended {
+            return out;
+        }
+        match msg.kind {
+            Kind::Response => self.server_response(msg, &mut out),
+            Kind::Notification => {
+                let kind = match msg.method() {
+                    Some("notifications/tools/list_changed") => Some(EntityKind::Tools),
+                    Some("notifications/prompts/list_changed") => Some(EntityKind::Prompts),
+                    Some("notifications/resources/list_changed") => Some(EntityKind::Resources),
+                    _ => None,
+                };
+                if let Some(k) = kind {
+                    self.live.stale(k);
+                    if k == EntityKind::Resources {
+                        self.live.stale(EntityKind::ResourceTemplates);
+                    }
+                    out.push(audit("list-changed", "recheck", json!({"kind": k})));
+                }
+                out.push(Action::ToClient(msg.value));
+            }
+            // Server → client requests (sampling, roots, elicitation, ping) pass: the client
+            // answers them, and the server chose their ids.
+            Kind::Request => out.push(Action::ToClient(msg.value)),
+        }
+        out
+    }
+
+    /// A server message that is JSON but not a valid JSON-RPC message (say, both `result` and
+    /// `error`): dropped, never forwarded.
+    pub fn on_server_malformed(&mut self, why: &str) -> Vec<Action> {
+        if self.ended {
+            return Vec::new();
+        }
+        vec![audit(
+            "response-dropped",
+            "block",
+            json!({"reason": "malformed-response", "message": why}),
+        )]
+    }
+
+    fn server_response(&mut self, msg: Message, out: &mut Vec<Action>) {
+        let raw_id = msg.id().cloned().unwrap_or(Value::Null);
+        // Only the exact integers the gate issued: `"2"`, `2.0`, `-2` are other ids.
+        let gid = match &raw_id {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        let origin = gid.and_then(|g| self.pending.remove(&g));
+        let Some(origin) = origin else {
+            let reason = match gid {
+                Some(g) if g >= 1 && g < self.next_id => "already-answered",
+                _ => "id-not-issued",
+            };
+            out.push(audit(
+                "response-dropped",
+                "block",
+                json!({"reason": reason, "id": raw_id}),
+            ));
+            return;
+        };
+        match origin {
+            Origin::Client {
+                id,
+                method,
+                first_page,
+                generation,
+            } => self.answer_client(msg, id, &method, first_page, generation, out),
+            Origin::Gate { kind } => self.gate_page(msg, kind, out),
+        }
+    }
+
+    fn answer_client(
+        &mut self,
+        msg: Message,
+        id: Value,
+        method: &str,
+        first_page: bool,
+        generation: u64,
+        out: &mut Vec<Action>,
+    ) {
+        let mut v = msg.value;
+        v["id"] = id.clone();
+        if v.get("result").is_none() {
+            out.push(Action::ToClient(v)); // an error answer carries nothing to check
+            return;
+        }
+        if let Some(kind) = EntityKind::from_list_method(method) {
+            let Some(items) = v
+                .pointer(&format!("/result/{}", kind.as_str()))
+                .and_then(Value::as_array)
+            else {
+                out.push(audit(
+                    "server-message-rejected",
+                    "block",
+                    json!({"reason": "malformed-list", "method": method}),
+                ));
+                out.push(gate_error(
+                    id,
+                    &format!(
+                        "mcpseal: the server's {method} result has no `{}` array",
+                        kind.as_str()
+                    ),
+                    "malformed-list",
+                ));
+                self.end(
+                    format!(
+                        "the server's {method} result has no `{}` array",
+                        kind.as_str()
+                    ),
+                    out,
+                );
+                return;
+            };
+            let check = filter::check_list(&self.entry, kind, items);
+            audit_removed(kind, &check.removed, "client", out);
+            if !check.removed.is_empty() && self.on_drift == OnDrift::Kill {
+                let why = format!(
+                    "the server's {method} does not match its pins ({} entities changed or unpinned); session ended (--on-drift kill)",
+                    check.removed.len()
+                );
+                out.push(gate_error(id, &format!("mcpseal: {why}"), "drift"));
+                self.end(why, out);
+                return;
+            }
+            let last_page = v.pointer("/result/nextCursor").is_none_or(Value::is_null);
+            self.live
+                .record_page(kind, generation, first_page, &check.kept_keys, last_page);
+            if !check.removed.is_empty()
+                && let Some(arr) = v.pointer_mut(&format!("/result/{}", kind.as_str()))
+            {
+                *arr = Value::Array(check.kept);
+            }
+        } else if method == "initialize" || method == "server/discover" {
+            let live = v.pointer("/result/instructions").cloned();
+            let pinned = self.entry.instructions.as_ref().map(|i| i.text.as_str());
+            if let Some(live) = live
+                && live.as_str() != pinned
+            {
+                if let Some(r) = v.get_mut("result").and_then(Value::as_object_mut) {
+                    r.remove("instructions");
+                }
+                out.push(audit(
+                    "instructions-removed",
+                    "block",
+                    json!({
+                        "reason": "changed-instructions",
+                        "digestPinned": self.entry.instructions.as_ref().map(|i| i.digest),
+                        "digestLive": live.as_str().map(crate::surface::instructions_digest),
+                    }),
+                ));
+            }
+        }
+        out.push(Action::ToClient(v));
+    }
+
+    /// One page of the gate's own listing.
+    fn gate_page(&mut self, msg: Message, kind: EntityKind, out: &mut Vec<Action>) {
+        if !self.listings.contains_key(&kind) {
+            return; // the listing was abandoned
+        }
+        let fail = |p: &mut Proxy, why: String, out: &mut Vec<Action>| {
+            p.listings.remove(&kind);
+            p.refuse_deferred(kind, &why, out);
+        };
+        if let Some(e) = msg.error() {
+            let m = e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message");
+            fail(self, format!("the server refused to list {kind}: {m}"), out);
+            return;
+        }
+        let Some(items) = msg
+            .value
+            .pointer(&format!("/result/{}", kind.as_str()))
+            .and_then(Value::as_array)
+        else {
+            out.push(audit(
+                "server-message-rejected",
+                "block",
+                json!({"reason": "malformed-list", "method": kind.list_method()}),
+            ));
+            fail(
+                self,
+                format!(
+                    "the server's {} result has no `{kind}` array",
+                    kind.list_method()
+                ),
+                out,
+            );
+            return;
+        };
+        let check = filter::check_list(&self.entry, kind, items);
+        audit_removed(kind, &check.removed, "gate", out);
+        if !check.removed.is_empty() && self.on_drift == OnDrift::Kill {
+            let why = format!(
+                "the server's {} does not match its pins ({} entities changed or unpinned); session ended (--on-drift kill)",
+                kind.list_method(),
+                check.removed.len()
+            );
+            self.refuse_deferred(kind, &why, out);
+            self.end(why, out);
+            return;
+        }
+        let next = msg
+            .value
+            .pointer("/result/nextCursor")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let generation = self.live.generation(kind);
+        let Some(l) = self.listings.get_mut(&kind) else {
+            return;
+        };
+        l.keys.extend(check.kept_keys);
+        enum Step {
+            Next(String),
+            Endless,
+            Relist,
+            Unsettled,
+            Done,
+        }
+        let step = match next {
+            Some(c) if l.pages >= MAX_GATE_PAGES || !l.cursors.insert(c.clone()) => Step::Endless,
+            Some(c) => Step::Next(c),
+            // Every page seen. A list_changed that crossed the listing makes it stale.
+            None if l.generation != generation && l.relists >= MAX_RELISTS => Step::Unsettled,
+            None if l.generation != generation => {
+                l.relists += 1;
+                l.generation = generation;
+                l.keys.clear();
+                l.cursors.clear();
+                l.pages = 0;
+                Step::Relist
+            }
+            None => Step::Done,
+        };
+        match step {
+            Step::Next(c) => return self.request_page(kind, Some(c), out),
+            Step::Relist => return self.request_page(kind, None, out),
+            Step::Endless => {
+                let why = format!(
+                    "the server's {} did not end (a repeated cursor, or more than {MAX_GATE_PAGES} pages)",
+                    kind.list_method()
+                );
+                return fail(self, why, out);
+            }
+            Step::Unsettled => {
+                let why = format!("the server's {kind} kept changing while the gate listed them");
+                return fail(self, why, out);
+            }
+            Step::Done => {}
+        }
+        let Some(l) = self.listings.remove(&kind) else {
+            return;
+        };
+        let keys = l.keys;
+        self.live.record_all(kind, generation, keys);
+        // Decide again every request that waited for this kind (a resource may now wait for
+        // the templates).
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|d| d.kind == kind);
+        self.deferred = waiting;
+        for d in ready {
+            self.client_request_after_listing(d.msg, kind, out);
+        }
+    }
+
+    /// Decides a deferred request once its kind is listed; it never waits twice for one kind.
+    fn client_request_after_listing(
+        &mut self,
+        msg: Message,
+        listed: EntityKind,
+        out: &mut Vec<Action>,
+    ) {
+        let method = msg.method().unwrap_or_default().to_owned();
+        let decision = match target_of(&method, msg.params()) {
+            None => Decision::Allow,
+            Some(Err(why)) => Decision::Refuse(why),
+            Some(Ok(t)) => self.live.decide(&self.entry, t),
+        };
+        match decision {
+            Decision::Allow => self.forward(msg, out),
+            Decision::Refuse(why) => refuse(&msg, &why, out),
+            Decision::NeedsList(k) if k == listed => {
+                refuse(
+                    &msg,
+                    &format!("the gate's listing of {k} did not complete"),
+                    out,
+                );
+            }
+            Decision::NeedsList(k) => {
+                self.deferred.push(Deferred { msg, kind: k });
+                self.start_listing(k, out);
+            }
+        }
+    }
+
+    fn refuse_deferred(&mut self, kind: EntityKind, why: &str, out: &mut Vec<Action>) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|d| d.kind == kind);
+        self.deferred = waiting;
+        for d in ready {
+            refuse(&d.msg, why, out);
+        }
+    }
+}
+
+/// Answers a client request with the gate's error, and audits it.
+fn refuse(msg: &Message, why: &str, out: &mut Vec<Action>) {
+    let method = msg.method().unwrap_or_default();
+    let entity = msg
+        .params()
+        .and_then(|p| {
+            p.get("name")
+                .or_else(|| p.get("uri"))
+                .or_else(|| p.get("ref"))
+        })
+        .cloned();
+    out.push(audit(
+        "call-refused",
+        "block",
+        json!({"method": method, "entity": entity, "reason": why}),
+    ));
+    out.push(gate_error(
+        msg.id().cloned().unwrap_or(Value::Null),
+        &format!("mcpseal blocked this request: {why}"),
+        "not-approved",
+    ));
+}
+
+fn audit_removed(kind: EntityKind, removed: &[filter::Removed], by: &str, out: &mut Vec<Action>) {
+    for r in removed {
+        out.push(audit(
+            "entity-removed",
+            "block",
+            json!({"kind": kind, "entity": r.key, "reason": r.reason, "digestPinned": r.pinned, "digestLive": r.live, "listedBy": by}),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,395 @@
+//! The shell around the [`Proxy`] core: it reads lines from both sides, parses them, hands
+//! each message to the core, and carries out the returned [`Action`]s.
+//!
+//! Two reader threads (client → gate, server → gate) share the core behind one mutex; the core
+//! does bounded work per message (list checks are linear in the message, template matching
+//! linear in the URI) and never blocks, so neither direction can stall the other. Writes
+//! happen outside the core's lock, each line whole under its sink's own lock.
+//!
+//! What the shell decides by itself, before the core sees a message: a line from the server
+//! that is oversized, not UTF-8, not JSON or has a duplicate key ends the session
+//! (`server-message-rejected`: the stream can no longer be trusted to be in step); a JSON
+//! object that is not a valid JSON-RPC message is dropped ([`Proxy::on_server_malformed`]).
+//! From the client, an oversized line ends the session; an unparseable one is answered with a
+//! parse error. The process side (spawning, signals, the only `unsafe`) is in
+//! [`super::child`].
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::audit::{Audit, Event};
+use super::child::{self, Child};
+use super::prelaunch::{Cleared, Launch};
+use super::proxy::{Action, AuditRecord, GATE_ERROR, Proxy};
+use super::{Ended, Refusal};
+use crate::mcp::framing::{self, FrameError, Kind, LineReader, Message};
+
+/// Called for every audit record as it happens (the CLI prints blocks on stderr with it).
+pub type Observer = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
+
+/// How one session runs.
+pub struct Options {
+    pub max_message: usize,
+    pub audit: Arc<Audit>,
+    pub observer: Option<Observer>,
+}
+
+type Sink = Arc<Mutex<Option<Box<dyn Write + Send>>>>;
+
+/// Why the shell stops.
+enum Stop {
+    /// A side closed its pipe.
+    Closed,
+    /// The gate ended the session.
+    Blocked(String),
+}
+
+fn write_line(sink: &Sink, v: &Value) -> std::io::Result<()> {
+    let mut buf = serde_json::to_vec(v).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    let mut g = sink
+        .lock()
+        .map_err(|_| std::io::Error::other("a sink's lock was poisoned"))?;
+    let w = g
+        .as_mut()
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+    w.write_all(&buf)?;
+    w.flush()
+}
+
+/// Everything the actions act on.
+struct Shell {
+    core: Mutex<Proxy>,
+    to_client: Sink,
+    to_server: Sink,
+    audit: Arc<Audit>,
+    observer: Option<Observer>,
+}
+
+impl Shell {
+    fn record(&self, r: &AuditRecord) {
+        let verdict = r.decision == "block";
+        self.audit.record(
+            Event {
+                event: r.event,
+                decision: r.decision,
+                fields: r.fields.clone(),
+            },
+            verdict,
+        );
+        if let Some(o) = &self.observer {
+            o(r);
+        }
+    }
+
+    /// Carries out actions in order; returns why the session is over, if it is.
+    fn act(&self, actions: Vec<Action>) -> Option<Stop> {
+        for a in actions {
+            match a {
+                // A side that closed (the client left, so the server's input was closed too) is
+                // the end of the session, not a block.
+                Action::ToServer(v) => {
+                    if write_line(&self.to_server, &v).is_err() {
+                        return Some(Stop::Closed);
+                    }
+                }
+                Action::ToClient(v) => {
+                    if write_line(&self.to_client, &v).is_err() {
+                        return Some(Stop::Closed);
+                    }
+                }
+                Action::Audit(r) => self.record(&r),
+                Action::End(why) => return Some(Stop::Blocked(why)),
+            }
+        }
+        None
+    }
+
+    fn with_core<T>(&self, f: impl FnOnce(&mut Proxy) -> T) -> Option<T> {
+        self.core.lock().ok().map(|mut p| f(&mut p))
+    }
+}
+
+/// Runs a gated session over a spawned server: the child's pipes toward it, the client's
+/// stdio toward the client. Returns when the server exits or the gate ends the session.
+pub fn serve(
+    cleared: &Cleared,
+    opts: Options,
+    client_in: impl BufRead + Send + 'static,
+    client_out: Box<dyn Write + Send>,
+) -> std::io::Result<Ended> {
+    let Launch::Command { command, args } = cleared.launch() else {
+        return Err(std::io::Error::other(
+            "serve needs a command; use serve_remote for --url",
+        ));
+    };
+    let mut child = child::spawn(command, args)?;
+    opts.audit.record(
+        Event {
+            event: "server-start",
+            decision: "allow",
+            fields: json!({"childPid": child.id(), "command": command}),
+        },
+        false,
+    );
+    let server_in = child.take_stdin()?;
+    let server_out = child.take_stdout()?;
+    run(
+        cleared,
+        opts,
+        server_in,
+        server_out,
+        Some(child),
+        client_in,
+        client_out,
+    )
+}
+
+/// The gate toward a remote Streamable HTTP server (`run --url`): stdio toward the client,
+/// one POST per message toward the server. The server's replies (JSON or an SSE stream per
+/// POST) are fed through the same core as a stdio server's output.
+pub fn serve_remote(
+    cleared: &Cleared,
+    opts: Options,
+    headers: &std::collections::BTreeMap<String, String>,
+    client_in: impl BufRead + Send + 'static,
+    client_out: Box<dyn Write + Send>,
+) -> std::io::Result<Ended> {
+    use crate::mcp::transport::HttpTransport;
+    let Launch::Url(url) = cleared.launch() else {
+        return Err(std::io::Error::other("serve_remote needs a URL"));
+    };
+    let (to_server_r, to_server_w) = std::io::pipe()?;
+    let (from_server_r, mut from_server_w) = std::io::pipe()?;
+    let mut http = HttpTransport::new(url, headers, Duration::from_secs(300), opts.max_message);
+    let max = opts.max_message;
+    let audit = opts.audit.clone();
+    std::thread::spawn(move || {
+        let mut r = LineReader::new(BufReader::new(to_server_r), max);
+        while let Ok(Some(line)) = r.next_line() {
+            // The gate wrote this line itself; parse it again to POST it.
+            let Ok(msg) = Message::parse(&line) else {
+                break;
+            };
+            match http.post(&msg.value) {
+                Ok(replies) => {
+                    for m in replies {
+                        if let Some(v) = m
+                            .result()
+                            .and_then(|r| r.get("protocolVersion"))
+                            .and_then(Value::as_str)
+                        {
+                            http.set_protocol_version(v);
+                        }
+                        let mut bytes = serde_json::to_vec(&m.value).unwrap_or_default();
+                        bytes.push(b'\n');
+                        if from_server_w.write_all(&bytes).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    audit.block(
+                        "server-message-rejected",
+                        json!({"reason": e.code(), "message": e.to_string()}),
+                    );
+                    // Ending the stream ends the session: fail closed.
+                    return;
+                }
+            }
+        }
+    });
+    opts.audit.record(
+        Event {
+            event: "server-start",
+            decision: "allow",
+            fields: json!({"url": url}),
+        },
+        false,
+    );
+    run(
+        cleared,
+        opts,
+        Box::new(to_server_w),
+        Box::new(from_server_r),
+        None,
+        client_in,
+        client_out,
+    )
+}
+
+/// Answers the client's first request with the refusal (waiting up to `wait` for it).
+pub fn refuse(
+    refusal: &Refusal,
+    input: impl BufRead + Send + 'static,
+    output: &mut impl Write,
+    wait: Duration,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut r = LineReader::new(input, framing::DEFAULT_MAX_MESSAGE);
+        while let Ok(Some(line)) = r.next_line() {
+            if let Ok(m) = Message::parse(&line)
+                && m.kind == Kind::Request
+            {
+                let _ = tx.send(m.id().cloned().unwrap_or(Value::Null));
+                return;
+            }
+        }
+    });
+    if let Ok(id) = rx.recv_timeout(wait) {
+        let msg = format!(
+            "mcpseal refused to start this server: {} — fix: {}",
+            refusal.message, refusal.fix
+        );
+        let data = json!({"reason": refusal.reason, "fix": refusal.fix});
+        let _ = framing::write_message(
+            output,
+            &framing::error_response(id, GATE_ERROR, &msg, Some(data)),
+        );
+    }
+}
+
+/// Parses one server line: `Err` ends the session, `Ok(Err)` is a JSON value that is not a
+/// JSON-RPC message (dropped), `Ok(Ok)` goes to the core.
+fn parse_server(line: &[u8]) -> Result<Result<Message, String>, FrameError> {
+    std::str::from_utf8(line).map_err(|_| FrameError::NotUtf8)?;
+    let v = crate::json::parse_strict(line)?;
+    Ok(Message::from_value(v).map_err(|e| e.to_string()))
+}
+
+fn run(
+    cleared: &Cleared,
+    opts: Options,
+    server_in: Box<dyn Write + Send>,
+    server_out: Box<dyn Read + Send>,
+    child: Option<Child>,
+    client_in: impl BufRead + Send + 'static,
+    client_out: Box<dyn Write + Send>,
+) -> std::io::Result<Ended> {
+    let shell = Arc::new(Shell {
+        core: Mutex::new(cleared.proxy()),
+        to_client: Arc::new(Mutex::new(Some(client_out))),
+        to_server: Arc::new(Mutex::new(Some(server_in))),
+        audit: opts.audit.clone(),
+        observer: opts.observer.clone(),
+    });
+    let max = opts.max_message;
+    let pid = child.as_ref().map(Child::id);
+
+    // Client → gate.
+    let c2s = {
+        let shell = shell.clone();
+        std::thread::spawn(move || {
+            let mut r = LineReader::new(client_in, max);
+            loop {
+                let line = match r.next_line() {
+                    Ok(Some(l)) => l,
+                    Ok(None) => break,
+                    Err(e) => {
+                        shell.record(&AuditRecord {
+                            event: "client-message-rejected",
+                            decision: "block",
+                            fields: json!({"reason": e.code()}),
+                        });
+                        break;
+                    }
+                };
+                let msg = match Message::parse(&line) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        shell.record(&AuditRecord {
+                            event: "client-message-rejected",
+                            decision: "block",
+                            fields: json!({"reason": e.code()}),
+                        });
+                        let err = framing::error_response(
+                            Value::Null,
+                            -32700,
+                            &format!("mcpseal: {e}"),
+                            None,
+                        );
+                        if write_line(&shell.to_client, &err).is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                let Some(actions) = shell.with_core(|p| p.on_client(msg)) else {
+                    break;
+                };
+                if shell.act(actions).is_some() {
+                    break;
+                }
+            }
+            // EOF to the server: its cue to exit. A server that ignores it is ended.
+            if let Ok(mut g) = shell.to_server.lock() {
+                g.take();
+            }
+            if let Some(pid) = pid {
+                child::end_after_eof(pid);
+            }
+        })
+    };
+
+    // Server → gate (this thread).
+    let mut reader = LineReader::new(BufReader::new(server_out), max);
+    let mut ended: Option<String> = None;
+    loop {
+        let line = match reader.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                ended = Some(reject(&shell, &e));
+                break;
+            }
+        };
+        let actions = match parse_server(&line) {
+            Err(e) => {
+                ended = Some(reject(&shell, &e));
+                break;
+            }
+            Ok(Err(why)) => shell.with_core(|p| p.on_server_malformed(&why)),
+            Ok(Ok(msg)) => shell.with_core(|p| p.on_server(msg)),
+        };
+        let Some(actions) = actions else { break };
+        match shell.act(actions) {
+            None => {}
+            Some(Stop::Closed) => break,
+            Some(Stop::Blocked(why)) => {
+                ended = Some(why);
+                break;
+            }
+        }
+    }
+    let status = child.map(|mut c| c.finish(ended.is_some()));
+    let code = status.flatten().and_then(|s| s.code());
+    opts.audit.record(
+        Event {
+            event: "server-exit",
+            decision: if ended.is_some() { "block" } else { "allow" },
+            fields: json!({"exitCode": code, "reason": ended}),
+        },
+        true,
+    );
+    drop(c2s); // the client thread ends when the client closes stdin; do not wait for it
+    Ok(match ended {
+        Some(why) => Ended::Blocked(why),
+        None => Ended::Normally(code),
+    })
+}
+
+fn reject(shell: &Shell, e: &FrameError) -> String {
+    shell.record(&AuditRecord {
+        event: "server-message-rejected",
+        decision: "block",
+        fields: json!({"reason": e.code()}),
+    });
+    format!(
+        "the server sent a message the gate cannot check ({}: {e})",
+        e.code()
+    )
+}
