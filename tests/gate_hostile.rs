@@ -416,16 +416,15 @@ fn attack_through_the_gate(attack: &str, over: Over) {
         for target in TARGETS {
             let audit = read_audit(&dir.join(format!("audit-{}-{target}.jsonl", c.label())));
             let out = &outs[target];
-            for b in check_session(over, attack, target, out, &audit) {
+            let bad = check_session(over, attack, target, out, &audit);
+            if !bad.is_empty() {
+                let stderr = out["stderr"].as_str().unwrap_or("").trim();
                 failures.push(format!(
-                    "[{} client, {}, {attack}:{target}] {b}\n    gate stderr: {}",
+                    "[{} client, {}, {attack}:{target}]\n  - {}\n  gate stderr: {}",
                     c.label(),
                     over.label(),
-                    out["stderr"]
-                        .as_str()
-                        .unwrap_or("")
-                        .trim()
-                        .replace('\n', "\n      ")
+                    bad.join("\n  - "),
+                    if stderr.is_empty() { "(none)" } else { stderr }.replace('\n', "\n    ")
                 ));
             }
         }
