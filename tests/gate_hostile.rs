@@ -245,8 +245,8 @@ fn expected(attack: &str, target: &str, kind: &str) -> Option<Value> {
 /// The `response-dropped` reasons that name each attack's cause.
 fn reasons(attack: &str) -> &'static [&'static str] {
     match attack {
-        "string-id" | "padded-string-id" | "hex-id" | "negative-id" | "early-id"
-        | "late-string-id" => &["id-not-issued"],
+        "string-id" | "padded-string-id" | "hex-id" | "spelled-ids" | "negative-id"
+        | "early-id" | "late-string-id" => &["id-not-issued"],
         // 2.0 is not a JSON-RPC integer id: malformed, or (compared as a number) not issued.
         "float-id" => &["malformed-response", "id-not-issued"],
         "dup-poison-first" | "dup-benign-first" | "error-then-result" => &["already-answered"],
@@ -461,6 +461,8 @@ attacks! {
     "padded-string-id" => padded_string_id_answer_stdio, padded_string_id_answer_http;
     /// A poisoned answer with id "0xN" (TypeScript's Number() takes it).
     "hex-id" => hex_id_answer_stdio, hex_id_answer_http;
+    /// Poisoned answers with ids "+N", "0N", "Ne0" and "N " (other spellings SDKs coerce).
+    "spelled-ids" => spelled_string_ids_answer_stdio, spelled_string_ids_answer_http;
     /// A poisoned answer with id N.0 (a float; JavaScript cannot tell it from N).
     "float-id" => float_id_answer_stdio, float_id_answer_http;
     /// A poisoned answer with id -N.
@@ -634,11 +636,16 @@ fn control_without_the_gate_the_clients_take_the_poisoned_answer_stdio() {
         "string-id:tools",
         "string-id:instructions",
         "padded-string-id:prompts",
+        "spelled-ids:tools",
         "dup-poison-first:resources",
         "string-id:templates",
     ];
     let mut ts = both.to_vec();
-    ts.extend(["hex-id:tools", "float-id:prompts"]);
+    ts.extend([
+        "hex-id:tools",
+        "float-id:prompts",
+        "spelled-ids:instructions",
+    ]);
     // No launch counter: every launch is hostile.
     let server = |mode: &str| json!([p.python, hostile("server.py"), mode]);
     control(&p, "stdio", &ts, &both, server);

