@@ -310,35 +310,48 @@ fn check_session(
                 _ => {}
             }
         }
-        let calls = &out["calls"];
-        let tools = out["tools"].get("items");
-        let r1 = holds(out["resources"].get("items"), "uri", "test://r/1")
-            || holds(
-                out["templates"].get("items"),
-                "uriTemplate",
-                "test://r/{id}",
-            );
-        for (call, allowed, answer) in [
-            ("tools/call add", holds(tools, "name", "add"), "3"),
-            ("tools/call exfil", false, ""),
-            (
-                "prompts/get greet",
-                holds(out["prompts"].get("items"), "name", "greet"),
-                "Hello, Ada!",
-            ),
-            ("prompts/get exfil", false, ""),
-            ("resources/read test://r/1", r1, "content of test://r/1"),
-            ("resources/read test://exfil", false, ""),
-        ] {
-            let got = &calls[call];
-            let ok = if allowed {
-                got["ok"] == answer
-            } else {
-                got["error"].is_string()
-            };
-            if !ok {
-                let want = if allowed { answer } else { "an error" };
-                bad.push(format!("{call}: got {got}, expected {want}"));
+        // What may be called follows from what the gate let through of each list: the
+        // client's own list, or — for the calls before any list — the gate's own listing,
+        // which the server attacks the same way.
+        let list = |kind: &str| expected(attack, target, kind);
+        let has = |kind: &str, key: &str, v: &str| Some(holds(list(kind).as_ref(), key, v));
+        // A resource is readable if a checked resources list or resource template has it. Before
+        // any list, a failed resources list makes the gate refuse outright (without trying
+        // the templates): fail closed, so either outcome is accepted there (None).
+        let r1 = |before: bool| {
+            let t = holds(list("templates").as_ref(), "uriTemplate", "test://r/{id}");
+            match list("resources") {
+                None if before && t => None,
+                r => Some(holds(r.as_ref(), "uri", "test://r/1") || t),
+            }
+        };
+        for (when, before) in [("callsBeforeList", true), ("calls", false)] {
+            let rules = [
+                ("tools/call add", has("tools", "name", "add"), "3"),
+                ("tools/call exfil", Some(false), ""),
+                (
+                    "prompts/get greet",
+                    has("prompts", "name", "greet"),
+                    "Hello, Ada!",
+                ),
+                ("prompts/get exfil", Some(false), ""),
+                (
+                    "resources/read test://r/1",
+                    r1(before),
+                    "content of test://r/1",
+                ),
+                ("resources/read test://exfil", Some(false), ""),
+            ];
+            for (call, allowed, answer) in rules {
+                let got = &out[when][call];
+                let (ok, want) = match allowed {
+                    Some(true) => (got["ok"] == answer, answer),
+                    Some(false) => (got["error"].is_string(), "an error"),
+                    None => (got["ok"] == answer || got["error"].is_string(), "an answer"),
+                };
+                if !ok {
+                    bad.push(format!("{when}: {call}: got {got}, expected {want}"));
+                }
             }
         }
     }

@@ -7,10 +7,12 @@ Usage: python py_client.py -- COMMAND ARGS...
 A batch entry that is a string instead is a Streamable HTTP URL, connected to directly with
 `streamable_http_client` (for control runs without the gate).
 
-Per session it initializes, lists tools, prompts, resources and resource templates (a list
-that fails is recorded as {"error"}), records the instructions, calls `add` and `exfil`, gets
-the `greet` and `exfil` prompts, reads `test://r/1` and `test://exfil`, and prints ONE JSON
-object of exactly what the client holds (with --batch: one object keyed by label).
+Per session it initializes and records the instructions; calls `add` and `exfil`, gets the
+`greet` and `exfil` prompts and reads `test://r/1` and `test://exfil` before listing anything
+(as a client that cached lists from an earlier session does: `callsBeforeList`); lists tools,
+prompts, resources and resource templates (a list that fails is recorded as {"error"}); makes
+the same calls again (`calls`); and prints ONE JSON object of exactly what the client holds
+(with --batch: one object keyed by label).
 """
 import asyncio
 import json
@@ -53,6 +55,34 @@ async def drive(session, out):
         "serverInfo": init.server_info.model_dump(mode="json", exclude_none=True),
     }
 
+    def text(content):
+        return "".join(getattr(c, "text", "") for c in content)
+
+    async def call(name, args):
+        r = await session.call_tool(name, args)
+        return {"error": "isError: " + text(r.content)} if r.is_error else {"ok": text(r.content)}
+
+    async def prompt(name):
+        r = await session.get_prompt(name, {"who": "Ada"})
+        return {"ok": "".join(getattr(m.content, "text", "") for m in r.messages)}
+
+    async def read(uri):
+        r = await session.read_resource(uri)
+        return {"ok": "".join(getattr(c, "text", "") for c in r.contents)}
+
+    async def calls():
+        return {
+            "tools/call add": await attempt(lambda: call("add", {"a": 1, "b": 2})),
+            "tools/call exfil": await attempt(lambda: call("exfil", {"note": "x"})),
+            "prompts/get greet": await attempt(lambda: prompt("greet")),
+            "prompts/get exfil": await attempt(lambda: prompt("exfil")),
+            "resources/read test://r/1": await attempt(lambda: read("test://r/1")),
+            "resources/read test://exfil": await attempt(lambda: read("test://exfil")),
+        }
+
+    # First as a client that calls what it cached from an earlier session, before any list.
+    out["callsBeforeList"] = await calls()
+
     async def tools():
         return {"items": pick((await session.list_tools()).tools, ["name", "description"])}
 
@@ -74,29 +104,7 @@ async def drive(session, out):
     for item in out["templates"].get("items", []):
         item["uriTemplate"] = item.pop("uri_template")
 
-    def text(content):
-        return "".join(getattr(c, "text", "") for c in content)
-
-    async def call(name, args):
-        r = await session.call_tool(name, args)
-        return {"error": "isError: " + text(r.content)} if r.is_error else {"ok": text(r.content)}
-
-    async def prompt(name):
-        r = await session.get_prompt(name, {"who": "Ada"})
-        return {"ok": "".join(getattr(m.content, "text", "") for m in r.messages)}
-
-    async def read(uri):
-        r = await session.read_resource(uri)
-        return {"ok": "".join(getattr(c, "text", "") for c in r.contents)}
-
-    out["calls"] = {
-        "tools/call add": await attempt(lambda: call("add", {"a": 1, "b": 2})),
-        "tools/call exfil": await attempt(lambda: call("exfil", {"note": "x"})),
-        "prompts/get greet": await attempt(lambda: prompt("greet")),
-        "prompts/get exfil": await attempt(lambda: prompt("exfil")),
-        "resources/read test://r/1": await attempt(lambda: read("test://r/1")),
-        "resources/read test://exfil": await attempt(lambda: read("test://exfil")),
-    }
+    out["calls"] = await calls()
 
 
 async def session(command, args):

@@ -7,10 +7,12 @@
 // `StreamableHTTPClientTransport` (for control runs without the gate).
 // DIR is the installed @modelcontextprotocol/sdk package (the peers' node_modules).
 //
-// Per session it initializes, lists tools, prompts, resources and resource templates (a list
-// that fails is recorded as {"error"}), records the instructions, calls `add` and `exfil`, gets
-// the `greet` and `exfil` prompts, reads `test://r/1` and `test://exfil`, and prints ONE JSON
-// object of exactly what the client holds (with --batch: one object keyed by label).
+// Per session it initializes and records the instructions; calls `add` and `exfil`, gets the
+// `greet` and `exfil` prompts and reads `test://r/1` and `test://exfil` before listing anything
+// (as a client that cached lists from an earlier session does: `callsBeforeList`); lists tools,
+// prompts, resources and resource templates (a list that fails is recorded as {"error"}); makes
+// the same calls again (`calls`); and prints ONE JSON object of exactly what the client holds
+// (with --batch: one object keyed by label).
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
@@ -57,6 +59,31 @@ async function session(command, args) {
     instructions: client.getInstructions() ?? null,
     serverInfo: client.getServerVersion() ?? null,
   };
+  const text = (content) => (content || []).map((c) => c.text ?? "").join("");
+  const callTool = (name, args) => attempt(async () => {
+    const r = await client.callTool({ name, arguments: args }, undefined, TIMEOUT);
+    return r.isError ? { error: "isError: " + text(r.content) } : { ok: text(r.content) };
+  });
+  const calls = async () => {
+    const c = {};
+    c["tools/call add"] = await callTool("add", { a: 1, b: 2 });
+    c["tools/call exfil"] = await callTool("exfil", { note: "x" });
+    for (const name of ["greet", "exfil"]) {
+      c[`prompts/get ${name}`] = await attempt(async () => {
+        const r = await client.getPrompt({ name, arguments: { who: "Ada" } }, TIMEOUT);
+        return { ok: r.messages.map((m) => m.content.text ?? "").join("") };
+      });
+    }
+    for (const uri of ["test://r/1", "test://exfil"]) {
+      c[`resources/read ${uri}`] = await attempt(async () => {
+        const r = await client.readResource({ uri }, TIMEOUT);
+        return { ok: r.contents.map((x) => x.text ?? "").join("") };
+      });
+    }
+    return c;
+  };
+  // First as a client that calls what it cached from an earlier session, before any list.
+  out.callsBeforeList = await calls();
   const pick = (items, keys) =>
     items.map((x) => Object.fromEntries(keys.map((k) => [k, x[k] ?? null])));
   out.tools = await attempt(async () =>
@@ -67,26 +94,7 @@ async function session(command, args) {
     ({ items: pick((await client.listResources({}, TIMEOUT)).resources, ["uri", "name", "description"]) }));
   out.templates = await attempt(async () =>
     ({ items: pick((await client.listResourceTemplates({}, TIMEOUT)).resourceTemplates, ["uriTemplate", "name", "description"]) }));
-  const text = (content) => (content || []).map((c) => c.text ?? "").join("");
-  const callTool = (name, args) => attempt(async () => {
-    const r = await client.callTool({ name, arguments: args }, undefined, TIMEOUT);
-    return r.isError ? { error: "isError: " + text(r.content) } : { ok: text(r.content) };
-  });
-  out.calls = {};
-  out.calls["tools/call add"] = await callTool("add", { a: 1, b: 2 });
-  out.calls["tools/call exfil"] = await callTool("exfil", { note: "x" });
-  for (const name of ["greet", "exfil"]) {
-    out.calls[`prompts/get ${name}`] = await attempt(async () => {
-      const r = await client.getPrompt({ name, arguments: { who: "Ada" } }, TIMEOUT);
-      return { ok: r.messages.map((m) => m.content.text ?? "").join("") };
-    });
-  }
-  for (const uri of ["test://r/1", "test://exfil"]) {
-    out.calls[`resources/read ${uri}`] = await attempt(async () => {
-      const r = await client.readResource({ uri }, TIMEOUT);
-      return { ok: r.contents.map((c) => c.text ?? "").join("") };
-    });
-  }
+  out.calls = await calls();
   await client.close().catch(() => {});
   out.stderr = stderr.slice(-2000);
   return out;
