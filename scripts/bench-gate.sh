@@ -5,6 +5,8 @@
 #  2. gate start -> child spawn with a lock of 100 servers x 20 tools (target <= 5 ms), from the
 #     audit log's own timestamps (gate-start -> server-start)
 #  3. the gate's peak RSS (VmHWM; target <= 15 MiB)
+# With BASELINE=/path/to/an/older/mcpseal, that build's gate is measured in the same runs too
+# (interleaved), so a change to the gate is a same-run ratio, not a comparison across days.
 source "$(dirname "$0")/bench-lib.sh"
 machine
 cd "$work"
@@ -15,7 +17,9 @@ calls=${CALLS:-10000}
 for run in 1 2 3 4 5; do
   d=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "${server[@]}")
   g=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "$MCPSEAL" run --name fx -- "${server[@]}")
-  echo "{\"run\": $run, \"direct\": $d, \"gate\": $g}"
+  b=null
+  [ -n "${BASELINE:-}" ] && b=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "$BASELINE" run --name fx -- "${server[@]}")
+  echo "{\"run\": $run, \"direct\": $d, \"gate\": $g, \"baseline\": $b}"
 done > rtt.jsonl
 python3 - <<'PY'
 import json, statistics
@@ -25,27 +29,36 @@ print(f"round trip median: direct {med('median_us','direct'):.1f} us, gate {med(
 print(f"round trip p99:    direct {med('p99_us','direct'):.1f} us, gate {med('p99_us','gate'):.1f} us, added {med('p99_us','gate') - med('p99_us','direct'):.1f} us (target <= 500)")
 print(f"calls per second:  direct {med('calls_per_s','direct'):.0f}, gate {med('calls_per_s','gate'):.0f}, ratio {med('calls_per_s','gate') / med('calls_per_s','direct'):.3f}")
 print(f"gate peak RSS:     {med('peak_rss_kib','gate') / 1024:.1f} MiB (target <= 15)")
+if rows[0]["baseline"]:
+    print(f"baseline gate:     median {med('median_us','baseline'):.1f} us, p99 {med('p99_us','baseline'):.1f} us, calls/s {med('calls_per_s','baseline'):.0f}; this gate / baseline calls/s = {med('calls_per_s','gate') / med('calls_per_s','baseline'):.3f}")
 PY
 # Gate start -> spawn, with a lock of 100 servers x 20 tools.
 for i in $(seq -w 1 99); do "$MCPSEAL" pin "s$i" -- "${server[@]}" >/dev/null; done
 ls -la mcpseal.lock | awk '{print "lock size: " $5 " bytes"}'
 rm -f audit.jsonl
+rm -f baseline.jsonl
 for run in $(seq 1 20); do
   printf '' | "$MCPSEAL" run --name fx --audit-log audit.jsonl -- "${server[@]}" >/dev/null
+  [ -n "${BASELINE:-}" ] && printf '' | "$BASELINE" run --name fx --audit-log baseline.jsonl -- "${server[@]}" >/dev/null
 done
 python3 - <<'PY'
 import json, statistics
 from datetime import datetime
-ev = [json.loads(l) for l in open("audit.jsonl")]
+import os
 def t(s):  # RFC 3339 with nanoseconds
     base, frac = s.rstrip("Z").split(".")
     return datetime.fromisoformat(base).timestamp() + float("0." + frac)
-starts = {}
-gaps = []
-for e in ev:
-    if e["event"] == "gate-start":
-        starts[e["pid"]] = t(e["time"])
-    elif e["event"] == "server-start" and e["pid"] in starts:
-        gaps.append((t(e["time"]) - starts[e["pid"]]) * 1000)
-print(f"gate start -> child spawn, lock of 100 servers x 20 tools: median {statistics.median(gaps):.2f} ms over {len(gaps)} runs (target <= 5)")
+def gaps(path):
+    starts, out = {}, []
+    for e in (json.loads(l) for l in open(path)):
+        if e["event"] == "gate-start":
+            starts[e["pid"]] = t(e["time"])
+        elif e["event"] == "server-start" and e["pid"] in starts:
+            out.append((t(e["time"]) - starts[e["pid"]]) * 1000)
+    return out
+g = gaps("audit.jsonl")
+print(f"gate start -> child spawn, lock of 100 servers x 20 tools: median {statistics.median(g):.2f} ms over {len(g)} runs (target <= 5)")
+if os.path.exists("baseline.jsonl"):
+    b = gaps("baseline.jsonl")
+    print(f"baseline gate start -> spawn: median {statistics.median(b):.2f} ms; this / baseline = {statistics.median(g) / statistics.median(b):.2f}")
 PY

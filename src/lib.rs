@@ -28,6 +28,7 @@ pub mod keys;
 pub mod lock;
 pub mod mcp;
 pub mod minisign;
+pub mod pin;
 pub mod policy;
 pub mod scan;
 pub mod severity;

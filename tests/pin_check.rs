@@ -159,8 +159,11 @@ fn paginated_lists_are_pinned_whole() {
     );
 }
 
+/// Issue 10, finding 1: re-pinning a rug-pulled server used to rewrite the pin and exit 0.
+/// A pin is an approval: the change is shown, the lock is untouched, exit 1 — until the user
+/// accepts the change (and, for its high findings, the findings).
 #[test]
-fn repin_prints_what_changed() {
+fn attack_re_pinning_a_rug_pull_does_not_approve_it() {
     let t = tempfile::tempdir().unwrap();
     let counter = t.path().join("launches").display().to_string();
     let e = exe();
@@ -173,12 +176,110 @@ fn repin_prints_what_changed() {
         "description",
     ];
     assert_eq!(pin(t.path(), "calc", &server).0, 0);
+    let lock_path = t.path().join("mcpseal.lock");
+    let before = std::fs::read(&lock_path).unwrap();
     let (code, out, _) = pin(t.path(), "calc", &server);
-    assert_eq!(code, 0);
+    assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("re-pinned calc") && out.contains("/description"),
+        out.contains("NOT re-pinned calc")
+            && out.contains("/description")
+            && out.contains("--accept-changes"),
         "{out}"
     );
+    assert_eq!(
+        std::fs::read(&lock_path).unwrap(),
+        before,
+        "the lock is untouched"
+    );
+    assert_eq!(check(t.path()).0, 1, "check still reports the drift");
+    // Accepting the change is not accepting the poisoned description's findings.
+    let (code, out, _) = run(mcpseal()
+        .current_dir(t.path())
+        .args(["--json", "pin", "calc", "--accept-changes", "--"])
+        .args(server));
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "findings-not-accepted");
+    assert_eq!(std::fs::read(&lock_path).unwrap(), before);
+    let (code, out, _) = run(mcpseal()
+        .current_dir(t.path())
+        .args([
+            "--json",
+            "pin",
+            "calc",
+            "--accept-changes",
+            "--accept-findings",
+            "--",
+        ])
+        .args(server));
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict"], "accepted");
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&lock_path).unwrap()).unwrap();
+    let old: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    assert_eq!(
+        lock["servers"]["calc"]["accepted"]["replaced"], old["servers"]["calc"]["surfaceDigest"],
+        "the lock records what the accepted pin replaced"
+    );
+    assert_eq!(check(t.path()).0, 0);
+}
+
+/// Issue 10, finding 1 (bulk): `pin --config` on a timer must not approve every rug pull.
+#[test]
+fn attack_bulk_re_pin_does_not_approve_a_rug_pull() {
+    let t = tempfile::tempdir().unwrap();
+    let counter = t.path().join("launches").display().to_string();
+    let e = exe();
+    let cfg = serde_json::json!({"mcpServers": {
+        "calc": {"command": e, "args": ["fixture-server", "--launch-counter", counter, "--rug-pull", "description"]},
+        "steady": {"command": e, "args": ["fixture-server"]}
+    }});
+    let path = t.path().join(".mcp.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let bulk = |extra: &[&str]| {
+        run(mcpseal()
+            .current_dir(t.path())
+            .args([
+                "pin",
+                "--config",
+                path.to_str().unwrap(),
+                "--home",
+                t.path().to_str().unwrap(),
+            ])
+            .args(extra))
+    };
+    assert_eq!(bulk(&[]).0, 0);
+    let lock_path = t.path().join("mcpseal.lock");
+    let before: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&lock_path).unwrap()).unwrap();
+    let (code, out, _) = bulk(&[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("NOT re-pinned calc") && out.contains("unchanged steady"),
+        "{out}"
+    );
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&lock_path).unwrap()).unwrap();
+    assert_eq!(after["servers"]["calc"], before["servers"]["calc"]);
+    assert_eq!(bulk(&["--accept-changes", "--accept-findings"]).0, 0);
+}
+
+/// Issue 10, finding 2: flags bulk pin cannot honour are refused, not ignored.
+#[test]
+fn bulk_pin_refuses_flags_it_cannot_honour() {
+    let t = tempfile::tempdir().unwrap();
+    for flags in [
+        vec!["--artifact", "/nonexistent"],
+        vec!["--bundle", "/nonexistent", "--key", "/nonexistent"],
+    ] {
+        let (code, _, err) = run(mcpseal()
+            .current_dir(t.path())
+            .args(["pin", "--all"])
+            .args(&flags));
+        assert_eq!(code, 2, "{flags:?}: {err}");
+        assert!(err.contains("cannot be used with"), "{flags:?}: {err}");
+    }
 }
 
 #[test]

@@ -222,3 +222,105 @@ fn attack_tofu_never_starts_or_pins_a_server_that_must_be_signed() {
             .contains("\"calc\"")
     );
 }
+
+/// Issue 10, findings 3 and 4: a signed lock is ordered by its serial and bound to its policy.
+/// An older signed lock put back is refused (`lock-rollback`); deleting the policy and its
+/// bundle (`policy-missing`), swapping in another signed policy or adding one to a lock signed
+/// with none (`policy-mismatch`), and an expired signed lock (`lock-expired`) are refused.
+#[test]
+fn attack_signed_lock_rollback_policy_deletion_and_expiry_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let counter = d.join("launches").display().to_string();
+    let server = setup(d, &counter);
+    let state = d.join("state.json").display().to_string();
+    let gate = |extra: &[&str]| {
+        let mut a = vec!["--lock-key", "acme.pub", "--state-file", state.as_str()];
+        a.extend(extra);
+        first_answer(d, &server, &a)
+    };
+    let copy = |from: &str, to: &str| std::fs::copy(d.join(from), d.join(to)).unwrap();
+    ok(d, &["sign", "server.js", "--key", "acme.key"]);
+    ok(d, &["sign", "mcpseal-policy.toml", "--key", "acme.key"]);
+    ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
+    assert!(gate(&[])["result"].is_object());
+    // Keep the old signed lock, then the fleet moves on (a new pin: serial + 1, re-signed).
+    copy("mcpseal.lock", "old.lock");
+    copy("mcpseal.lock.sigstore.json", "old.lock.sigstore.json");
+    let e = exe();
+    ok(d, &["pin", "extra", "--", &e, "fixture-server"]);
+    ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
+    assert!(
+        gate(&[])["result"].is_object(),
+        "the new signed lock is enforced"
+    );
+    // Rollback: the old lock and its (valid) bundle are put back.
+    copy("old.lock", "mcpseal.lock");
+    copy("old.lock.sigstore.json", "mcpseal.lock.sigstore.json");
+    let r = gate(&[]);
+    assert_eq!(r["error"]["data"]["reason"], "lock-rollback", "{r}");
+    // Back to the current lock; then the policy and its bundle are deleted.
+    ok(d, &["pin", "extra2", "--", &e, "fixture-server"]);
+    ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
+    assert!(gate(&[])["result"].is_object());
+    copy("mcpseal-policy.toml", "policy.bak");
+    copy(
+        "mcpseal-policy.toml.sigstore.json",
+        "policy.bak.sigstore.json",
+    );
+    std::fs::remove_file(d.join("mcpseal-policy.toml")).unwrap();
+    std::fs::remove_file(d.join("mcpseal-policy.toml.sigstore.json")).unwrap();
+    let r = gate(&[]);
+    assert_eq!(r["error"]["data"]["reason"], "policy-missing", "{r}");
+    // Another policy, validly signed by the same key (say one without require-signature).
+    std::fs::write(
+        d.join("mcpseal-policy.toml"),
+        "[[signer]]\nname = \"acme-release\"\npublic-key = \"acme.pub\"\n",
+    )
+    .unwrap();
+    ok(d, &["sign", "mcpseal-policy.toml", "--key", "acme.key"]);
+    let r = gate(&[]);
+    assert_eq!(r["error"]["data"]["reason"], "policy-mismatch", "{r}");
+    // A lock signed with no policy refuses a policy that appears.
+    copy("policy.bak", "mcpseal-policy.toml");
+    copy(
+        "policy.bak.sigstore.json",
+        "mcpseal-policy.toml.sigstore.json",
+    );
+    ok(
+        d,
+        &["sign", "mcpseal.lock", "--key", "acme.key", "--no-policy"],
+    );
+    let r = gate(&[]);
+    assert_eq!(r["error"]["data"]["reason"], "policy-mismatch", "{r}");
+    // An expired signed lock.
+    ok(
+        d,
+        &[
+            "sign",
+            "mcpseal.lock",
+            "--key",
+            "acme.key",
+            "--expires",
+            "2020-01-01T00:00:00Z",
+        ],
+    );
+    let r = gate(&[]);
+    assert_eq!(r["error"]["data"]["reason"], "lock-expired", "{r}");
+    ok(
+        d,
+        &[
+            "sign",
+            "mcpseal.lock",
+            "--key",
+            "acme.key",
+            "--expires",
+            "2999-01-01T00:00:00Z",
+        ],
+    );
+    assert!(gate(&[])["result"].is_object());
+    // The state file is the host's own: 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -135,6 +135,23 @@ pub struct ReleasePredicate {
     pub server: ServerId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surface: Option<SignedSurface>,
+    /// When the signed artifact is a lockfile: what orders and binds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockBinding>,
+}
+
+/// What a signed lockfile's statement binds, besides the file's digest: its serial (hosts
+/// refuse a lower one than they enforced), the trust policy that goes with it (`None`: the
+/// signer said there is none, so a policy that appears is refused), and an optional expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockBinding {
+    pub serial: u64,
+    /// SHA-256 of the policy file's bytes, or `null` for "no policy".
+    pub policy: Option<Digest>,
+    /// RFC 3339: after this instant the signed lock is refused (`lock-expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 /// An in-toto Statement v1 with mcpseal's predicate.

@@ -1,7 +1,8 @@
 //! `mcpseal pin NAME -- CMD ARGS…`: capture a server's surface and pin it in mcpseal.lock.
 //!
-//! Updating an existing pin prints what changed, so a reviewer approves a named diff, not a
-//! silent swap.
+//! A pin is an approval ([`crate::pin`]): a re-pin whose surface changed prints the named diff
+//! and its findings and exits 1, leaving the lock as it was, unless `--accept-changes` (and,
+//! for findings at or above `--fail-on`, `--accept-findings`) says the change is approved.
 
 use std::path::PathBuf;
 
@@ -11,7 +12,8 @@ use super::surface::{ServerArgs, capture_error};
 use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
 use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
 use crate::mcp;
-use crate::surface::diff;
+use crate::pin::{self, Approval, Verdict};
+use crate::severity::Severity;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,18 +40,63 @@ pub struct Args {
     #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
     pub lock: PathBuf,
     /// Also pin the digest of this release artifact (file or directory); `mcpseal run` refuses
-    /// to start the server if it changes on disk. Repeatable.
-    #[arg(long = "artifact", value_name = "PATH")]
+    /// to start the server if it changes on disk. Repeatable. (One server only.)
+    #[arg(long = "artifact", value_name = "PATH", conflicts_with_all = ["config", "client", "all"])]
     pub artifacts: Vec<PathBuf>,
     /// Pin from a signed release: the live surface must equal the surface signed in this
     /// bundle (no trust on first use); the lock records the signer and the bundle digest.
-    #[arg(long, value_name = "BUNDLE", requires = "key")]
+    /// (One server only.)
+    #[arg(long, value_name = "BUNDLE", requires = "key", conflicts_with_all = ["config", "client", "all"])]
     pub bundle: Option<PathBuf>,
     /// With --bundle: the publisher's Ed25519 public key.
     #[arg(long, value_name = "PUB", requires = "bundle")]
     pub key: Option<PathBuf>,
+    /// Approve a changed surface: replace its pin (the lock records what it replaced). Without
+    /// it, a re-pin whose surface changed shows the diff, exits 1 and changes nothing.
+    #[arg(long)]
+    pub accept_changes: bool,
+    /// With --accept-changes: also approve scan findings at or above --fail-on in the changed
+    /// surface (review them first: `mcpseal scan`).
+    #[arg(long, requires = "accept_changes")]
+    pub accept_findings: bool,
+    /// The finding severity from which a changed surface needs --accept-findings.
+    #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: SeverityArg,
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// A finding severity, as a flag value.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+impl Args {
+    /// The approval the flags give.
+    pub fn approval(&self) -> Approval {
+        Approval {
+            accept_changes: self.accept_changes,
+            accept_findings: self.accept_findings,
+            fail_on: self.fail_on.into(),
+        }
+    }
 }
 
 pub(crate) fn lock_error(e: lock::LockError) -> CliError {
@@ -82,7 +129,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     check_name(&name)?;
     let spec = args.server.spec()?;
     let opts = args.server.options()?;
-    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    // Capture first; only then take the folder lock (a long capture must not block `run`).
     let cap = mcp::capture(&spec, &opts).map_err(capture_error)?;
     let mut entry = ServerEntry::from_surface(
         PinnedLaunch::from_spec(&spec),
@@ -124,50 +171,97 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             digest: d.digest,
         });
     }
-    // One engine everywhere: what is pinned is scanned, and the findings are reported.
-    let findings = crate::scan::scan_alone(&crate::scan::ScanInput {
-        name: name.clone(),
-        surface: Some(cap.surface.clone()),
-        launch: Some(spec.clone()),
-    });
-    let previous = store.lock.servers.get(&name).cloned();
-    let changes = previous
-        .as_ref()
-        .map(|p| diff::diff(&p.to_surface(), &cap.surface));
-    let surface_digest = entry.surface_digest;
     let count = cap.surface.len();
-    store.lock.servers.insert(name.clone(), entry);
+    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let plans = pin::plan(
+        vec![pin::Candidate {
+            name: name.clone(),
+            spec: spec.clone(),
+            surface: cap.surface,
+            entry,
+        }],
+        &store.lock,
+        &args.approval(),
+    );
+    let Some(p) = plans.first() else {
+        return Err(CliError::error("internal", "no pin plan"));
+    };
     let path = store.path().display().to_string();
-    store.commit().map_err(lock_error)?;
+    if pin::apply(&mut store, &plans) > 0 {
+        store.commit().map_err(lock_error)?;
+    }
+    let surface_digest = p.entry.surface_digest;
+    let verdict = verdict_name(p.verdict);
+    let refused = match p.verdict {
+        Verdict::Refused(r) => Some(r),
+        _ => None,
+    };
     if g.json {
         emit_json(&json!({
-            "ok": true, "server": name, "lock": path, "surfaceDigest": surface_digest,
-            "entities": count, "updated": previous.is_some(), "changes": changes,
-            "findings": findings,
+            "ok": refused.is_none(), "reason": refused, "server": name, "lock": path,
+            "surfaceDigest": surface_digest, "entities": count, "verdict": verdict,
+            "updated": p.previous.is_some() && refused.is_none(), "changes": p.diff,
+            "findings": p.findings,
         }));
     } else {
-        match (&previous, &changes) {
-            (None, _) => emit(&format!(
-                "pinned {} ({count} entities, surface {surface_digest}) in {path}",
-                name
+        match p.verdict {
+            Verdict::New => emit(&format!(
+                "pinned {name} ({count} entities, surface {surface_digest}) in {path}"
             )),
-            (Some(_), Some(d)) if d.is_empty() => {
-                emit(&format!("{}: unchanged (surface {surface_digest})", name))
-            }
-            (Some(_), Some(d)) => {
-                emit(&format!(
-                    "re-pinned {} in {path}; what changed since the last pin:",
-                    name
-                ));
-                for l in super::render_diff::lines(d, "  ") {
-                    emit(&l);
-                }
-            }
-            _ => {}
+            Verdict::Unchanged => emit(&format!("{name}: unchanged (surface {surface_digest})")),
+            Verdict::Accepted => emit(&format!(
+                "re-pinned {name} in {path} (changes accepted); what changed since the last pin:"
+            )),
+            Verdict::Refused(_) => emit(&format!(
+                "NOT re-pinned {name}: its surface changed since the last pin, and a pin is an approval; {path} is unchanged. What changed:"
+            )),
         }
-        if let Some(summary) = super::scan::pin_summary(&findings, &path) {
+        if let Some(d) = p.diff.as_ref().filter(|d| !d.is_empty()) {
+            for l in super::render_diff::lines(d, "  ") {
+                emit(&l);
+            }
+        }
+        if let Some(summary) = super::scan::pin_summary(&p.findings, &path) {
             emit(&summary);
         }
+        match refused {
+            Some("changes-not-accepted") => emit(&format!(
+                "review the diff above; if the change is intended: mcpseal pin {name} --lock {path} --accept-changes {}",
+                spec_line(&spec)
+            )),
+            Some(_) => emit(&format!(
+                "{} finding(s) at or above --fail-on; review them (mcpseal scan), then add --accept-findings if they are intended",
+                p.failing
+            )),
+            None => {}
+        }
     }
-    Ok(Exit::Ok)
+    Ok(if refused.is_some() {
+        Exit::Fail
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The verdict's name in JSON output.
+pub(crate) fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::New => "new",
+        Verdict::Unchanged => "unchanged",
+        Verdict::Accepted => "accepted",
+        Verdict::Refused(_) => "refused",
+    }
+}
+
+/// A launch spec as the arguments that pin it (`-- CMD ARGS`, `--url URL`, `--url URL --sse`).
+pub(crate) fn spec_line(spec: &mcp::LaunchSpec) -> String {
+    match spec {
+        mcp::LaunchSpec::Stdio { command, args, .. } => {
+            let mut v = vec!["--", command.as_str()];
+            v.extend(args.iter().map(String::as_str));
+            v.join(" ")
+        }
+        mcp::LaunchSpec::Http { url, .. } => format!("--url {url}"),
+        mcp::LaunchSpec::Sse { url, .. } => format!("--url {url} --sse"),
+    }
 }

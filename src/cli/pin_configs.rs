@@ -2,10 +2,11 @@
 //!
 //! Each server's launch spec is read the way its client reads it (variables expanded per
 //! client, docs/clients.md); an entry already wrapped by `mcpseal wrap` is pinned as the
-//! original command it wraps. Servers are captured concurrently and written to the lock in one
-//! transaction. A server that cannot be pinned (unset variable, a remote server, a name two
-//! configs define differently, a server that will not start) is reported, the others are
-//! pinned, and the command exits 2.
+//! original command it wraps. Servers are captured concurrently, then planned and written to the
+//! lock in one transaction ([`crate::pin`]): a server whose surface changed since its pin is not
+//! re-pinned without `--accept-changes` (exit 1, the diff printed). A server that cannot be
+//! pinned (unset variable, a remote server, a name two configs define differently, a server that
+//! will not start) is reported, the others are pinned, and the command exits 2.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
 use crate::clients::{self, Client, Selection};
 use crate::lock::{PinnedLaunch, ServerEntry, Store};
 use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::pin::{self, Verdict};
 
 /// `mcpseal run … -- CMD ARGS` (as `wrap` writes it) → `CMD ARGS`.
 fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
@@ -140,8 +142,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             }
         }
     }
-    let mut store = Store::open(&args.lock).map_err(lock_error)?;
-    let captured: Vec<(String, Result<ServerEntry, CliError>)> = std::thread::scope(|sc| {
+    // Capture first (concurrently); only then take the folder lock.
+    let captured: Vec<(String, Result<pin::Candidate, CliError>)> = std::thread::scope(|sc| {
         let handles: Vec<_> = jobs
             .iter()
             .map(|(name, job)| {
@@ -151,12 +153,18 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     sc.spawn(move || {
                         let cap =
                             mcp::capture(&job.spec, opts).map_err(super::surface::capture_error)?;
-                        ServerEntry::from_surface(
+                        let entry = ServerEntry::from_surface(
                             PinnedLaunch::from_spec(&job.spec),
                             opts.capabilities.clone(),
                             &cap.surface,
                         )
-                        .map_err(lock_error)
+                        .map_err(lock_error)?;
+                        Ok(pin::Candidate {
+                            name: name.clone(),
+                            spec: job.spec.clone(),
+                            surface: cap.surface,
+                            entry,
+                        })
                     }),
                 )
             })
@@ -173,53 +181,78 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             })
             .collect()
     });
-    let mut pinned = Vec::new();
+    let mut candidates = Vec::new();
     for (name, r) in captured {
         match r {
-            Ok(entry) => {
-                let count = entry.tools.len()
-                    + entry.prompts.len()
-                    + entry.resources.len()
-                    + entry.resource_templates.len();
-                let changed = store
-                    .lock
-                    .servers
-                    .get(&name)
-                    .is_some_and(|old| old.surface_digest != entry.surface_digest);
-                pinned.push((
-                    name.clone(),
-                    count,
-                    changed,
-                    jobs.get(&name)
-                        .map(|j| j.file.display().to_string())
-                        .unwrap_or_default(),
-                ));
-                store.lock.servers.insert(name, entry);
-            }
+            Ok(c) => candidates.push(c),
             Err(e) => problems.push((name, e)),
         }
     }
+    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let plans = pin::plan(candidates, &store.lock, &args.approval());
+    let written = pin::apply(&mut store, &plans);
+    let config_of = |name: &str| {
+        jobs.get(name)
+            .map(|j| j.file.display().to_string())
+            .unwrap_or_default()
+    };
     let path = store.path().display().to_string();
-    store.commit().map_err(lock_error)?;
+    if written > 0 {
+        store.commit().map_err(lock_error)?;
+    } else {
+        drop(store);
+    }
+    let refused: Vec<&pin::Plan> = plans.iter().filter(|p| !p.verdict.writes()).collect();
+    let reason = if !problems.is_empty() {
+        Some("some-servers-not-pinned")
+    } else if !refused.is_empty() {
+        Some("changes-not-accepted")
+    } else {
+        None
+    };
     if g.json {
         emit_json(&json!({
-            "ok": problems.is_empty(),
-            "reason": if problems.is_empty() { None } else { Some("some-servers-not-pinned") },
+            "ok": reason.is_none(),
+            "reason": reason,
             "lock": path,
-            "pinned": pinned.iter().map(|(n, c, ch, f)| json!({"server": n, "entities": c, "changed": ch, "config": f})).collect::<Vec<_>>(),
+            "pinned": plans.iter().filter(|p| p.verdict.writes()).map(|p| json!({"server": p.name, "entities": p.entry.to_surface().len(), "verdict": super::pin::verdict_name(p.verdict), "changed": p.verdict == Verdict::Accepted, "config": config_of(&p.name), "findings": p.findings.len()})).collect::<Vec<_>>(),
+            "refused": refused.iter().map(|p| json!({"server": p.name, "reason": match p.verdict { Verdict::Refused(r) => r, _ => "" }, "changes": p.diff, "failing": p.failing, "config": config_of(&p.name)})).collect::<Vec<_>>(),
             "skipped": skipped,
             "errors": problems.iter().map(|(n, e)| json!({"server": n, "reason": e.code, "message": e.message})).collect::<Vec<_>>(),
         }));
     } else {
-        for (n, c, ch, f) in &pinned {
+        for p in plans.iter().filter(|p| p.verdict.writes()) {
+            let what = match p.verdict {
+                Verdict::New => "pinned",
+                Verdict::Unchanged => "unchanged",
+                _ => "re-pinned (changes accepted)",
+            };
             emit(&format!(
-                "pinned {n} ({c} entities{}) from {f}",
-                if *ch {
-                    ", CHANGED since the last pin: run `mcpseal check` before re-pinning to review"
-                } else {
-                    ""
+                "{what} {} ({} entities) from {}",
+                p.name,
+                p.entry.to_surface().len(),
+                config_of(&p.name)
+            ));
+        }
+        for p in &refused {
+            emit(&format!(
+                "NOT re-pinned {}: its surface changed since the last pin ({}); the lock keeps the old pin. What changed:",
+                p.name,
+                match p.verdict {
+                    Verdict::Refused(r) => r,
+                    _ => "",
                 }
             ));
+            if let Some(d) = &p.diff {
+                for l in super::render_diff::lines(d, "    ") {
+                    emit(&l);
+                }
+            }
+        }
+        if !refused.is_empty() {
+            emit(
+                "review each diff (mcpseal check shows them too); if the changes are intended, re-run with --accept-changes (and --accept-findings for findings at or above --fail-on)",
+            );
         }
         for s in &skipped {
             emit(&format!("skipped {s}"));
@@ -228,14 +261,16 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             emit(&format!("NOT pinned {n}: [{}] {}", e.code, e.message));
         }
         emit(&format!(
-            "{} pinned in {path}, {} not pinned",
-            pinned.len(),
+            "{written} pinned in {path}, {} refused (changed), {} not pinned",
+            refused.len(),
             problems.len()
         ));
     }
-    Ok(if problems.is_empty() {
-        Exit::Ok
-    } else {
+    Ok(if !problems.is_empty() {
         Exit::Error
+    } else if !refused.is_empty() {
+        Exit::Fail
+    } else {
+        Exit::Ok
     })
 }

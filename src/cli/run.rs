@@ -38,6 +38,11 @@ pub struct Args {
     /// (`<file>.sigstore.json`, as `mcpseal sign` writes): one signed lock for every host.
     #[arg(long, value_name = "PUB")]
     pub lock_key: Option<PathBuf>,
+    /// With --lock-key: the file that keeps the highest signed-lock serial this host enforced,
+    /// per key [default: $XDG_STATE_HOME/mcpseal/lock-serials.json, else
+    /// ~/.local/state/mcpseal/lock-serials.json]. An older signed lock is refused.
+    #[arg(long, value_name = "FILE", requires = "lock_key")]
+    pub state_file: Option<PathBuf>,
     /// Trust on first use: if NAME is not pinned, capture and pin it now (and say so).
     #[arg(long)]
     pub tofu: bool,
@@ -174,6 +179,7 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         },
         deny_findings,
         capture: CaptureOptions::default(),
+        state_file: args.state_file.as_deref(),
     };
     let cleared = match gate::prepare(request, &audit) {
         Ok(c) => c,

@@ -37,6 +37,19 @@ pub struct Args {
     /// With --surface: client capabilities to declare (roots, sampling, elicitation).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub capabilities: Vec<String>,
+    /// When signing a lockfile: the trust policy it goes with (its digest is signed with the
+    /// lock; `run --lock-key` refuses a missing or different policy) [default: the
+    /// mcpseal-policy.toml beside the lock if there is one, else none].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+    /// When signing a lockfile: sign that it goes with no policy (a policy that appears later
+    /// is refused).
+    #[arg(long)]
+    pub no_policy: bool,
+    /// When signing a lockfile: hosts refuse it after this instant (RFC 3339, e.g.
+    /// 2027-01-31T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub expires: Option<String>,
     /// With --surface: the server command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -123,12 +136,14 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         subjects.push(Subject::new(name, &d.digest));
     }
     let surface = signed_surface(&args)?;
+    let lock = lock_binding(&args)?;
     let predicate = ReleasePredicate {
         server: ServerId {
             name: args.server_name,
             version: args.server_version,
         },
         surface,
+        lock,
     };
     let statement = Statement::new(subjects, predicate);
     let bundle = bundle::sign(&statement, &key)
@@ -154,9 +169,77 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             let n: usize = s.entities.values().map(|m| m.len()).sum();
             emit(&format!("signed surface {} ({n} entities)", s.digest));
         }
+        if let Some(l) = &statement.predicate.lock {
+            emit(&format!(
+                "signed lock serial {}, {}{}",
+                l.serial,
+                l.policy
+                    .map_or("with no policy".to_owned(), |d| format!("with policy {d}")),
+                l.expires
+                    .as_ref()
+                    .map_or(String::new(), |e| format!(", expires {e}"))
+            ));
+        }
         emit(&format!("bundle: {} (key id {key_id})", output.display()));
     }
     Ok(Exit::Ok)
+}
+
+/// For a lockfile: its serial, the policy it goes with, and the expiry, to be signed with it.
+/// `--policy`, `--no-policy` and `--expires` are refused for anything that is not a lockfile.
+fn lock_binding(args: &Args) -> Result<Option<bundle::LockBinding>, CliError> {
+    let lock_flags = args.policy.is_some() || args.no_policy || args.expires.is_some();
+    let lock = match args.artifacts.as_slice() {
+        [one] if one.is_file() => std::fs::read(one)
+            .ok()
+            .and_then(|b| crate::lock::Lockfile::parse(&b, one).ok())
+            .map(|l| (one, l)),
+        _ => None,
+    };
+    let Some((path, lock)) = lock else {
+        if lock_flags {
+            return Err(CliError::error(
+                "usage",
+                "--policy, --no-policy and --expires apply when signing one mcpseal lockfile",
+            ));
+        }
+        return Ok(None);
+    };
+    let policy = match (&args.policy, args.no_policy) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => None,
+        (None, false) => {
+            let beside = path
+                .parent()
+                .unwrap_or(std::path::Path::new(""))
+                .join("mcpseal-policy.toml");
+            beside.is_file().then_some(beside)
+        }
+    };
+    let policy = policy
+        .map(|p| {
+            crate::digest::sha256_file(&p).map_err(|e| {
+                CliError::error(
+                    "io-error",
+                    format!("{}: cannot read the policy: {e}", p.display()),
+                )
+            })
+        })
+        .transpose()?;
+    if let Some(e) = &args.expires {
+        e.parse::<jiff::Timestamp>().map_err(|err| {
+            CliError::error(
+                "usage",
+                format!("--expires {e:?}: not an RFC 3339 time: {err}"),
+            )
+            .help("for example --expires 2027-01-31T00:00:00Z")
+        })?;
+    }
+    Ok(Some(bundle::LockBinding {
+        serial: lock.serial,
+        policy,
+        expires: args.expires.clone(),
+    }))
 }
 
 /// Replaces `path` atomically: temp file in the same folder, fsync, rename.

@@ -58,6 +58,12 @@ pub struct Args {
     /// starts servers from a folder of its choosing).
     #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_PATH)]
     pub lock: PathBuf,
+    /// Trust policy the wrapped entries use, written into each entry as an absolute path
+    /// [default: mcpseal-policy.toml beside the lockfile, if there is one]. Passed explicitly,
+    /// a policy that is deleted later makes the gate refuse instead of silently running
+    /// without it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// Restore the entries `mcpseal wrap` rewrote, byte for byte.
@@ -188,18 +194,35 @@ fn apply_all(
     Ok(Exit::Ok)
 }
 
+fn absolute(p: &std::path::Path) -> Result<PathBuf, CliError> {
+    std::path::absolute(p).map_err(|e| {
+        CliError::error(
+            "usage",
+            format!("cannot make {} absolute: {e}", p.display()),
+        )
+    })
+}
+
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    let lock = Some(
-        std::path::absolute(&args.lock)
-            .map_err(|e| {
-                CliError::error(
-                    "usage",
-                    format!("cannot make {} absolute: {e}", args.lock.display()),
-                )
-            })?
-            .display()
-            .to_string(),
-    );
+    let lock_abs = absolute(&args.lock)?;
+    let policy = match &args.policy {
+        Some(p) if !p.is_file() => {
+            return Err(CliError::error(
+                "policy-invalid",
+                format!("{}: no such policy file", p.display()),
+            )
+            .help("pass the policy the gate should apply, or leave --policy out"));
+        }
+        Some(p) => Some(absolute(p)?),
+        None => {
+            let beside = lock_abs
+                .parent()
+                .unwrap_or(std::path::Path::new("/"))
+                .join("mcpseal-policy.toml");
+            beside.is_file().then_some(beside)
+        }
+    };
+    let lock = Some(lock_abs.display().to_string());
     let req = request(args.common)?;
     let exe = std::env::current_exe()
         .and_then(std::fs::canonicalize)
@@ -212,6 +235,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     let opts = edit::WrapOptions {
         mcpseal: exe.display().to_string(),
         lock,
+        policy: policy.map(|p| p.display().to_string()),
     };
     apply_all(&req, g, "wrapped", &|cf, text| {
         edit::wrap_text(cf.client, &cf.path, text, &opts)

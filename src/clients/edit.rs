@@ -27,6 +27,8 @@ pub struct WrapOptions {
     pub mcpseal: String,
     /// The lockfile, absolute; `None` lets `mcpseal run` use its default.
     pub lock: Option<String>,
+    /// The trust policy, absolute; `None`: no `--policy` is written.
+    pub policy: Option<String>,
 }
 
 /// One entry's fate.
@@ -64,6 +66,10 @@ pub fn wrapped_args(name: &str, opts: &WrapOptions, original: &Target) -> Vec<St
     if let Some(l) = &opts.lock {
         a.push("--lock".into());
         a.push(l.clone());
+    }
+    if let Some(p) = &opts.policy {
+        a.push("--policy".into());
+        a.push(p.clone());
     }
     match original {
         Target::Command { command, args } => {
@@ -652,6 +658,7 @@ mod tests {
         WrapOptions {
             mcpseal: "/opt/bin/mcpseal".into(),
             lock: Some("/l/mcpseal.lock".into()),
+            policy: None,
         }
     }
 
@@ -672,6 +679,23 @@ mod tests {
         assert_eq!(again.text, w.text);
         assert!(!again.changed());
         assert_eq!(unwrap_text(Client::VsCode, p, &w.text).unwrap().text, t);
+    }
+
+    /// Issue 10, finding 4: the policy is written into each entry, so deleting it later makes
+    /// the gate refuse (the file named is missing) instead of running without it.
+    #[test]
+    fn wrap_writes_the_absolute_policy() {
+        let t = "{\"mcpServers\": {\"a\": {\"command\": \"npx\", \"args\": [\"x\"]}}}";
+        let o = WrapOptions {
+            policy: Some("/etc/mcpseal/policy.toml".into()),
+            ..opts()
+        };
+        let w = wrap_text(Client::ClaudeDesktop, Path::new("c.json"), t, &o).unwrap();
+        assert!(
+            w.text.contains(r#""--lock", "/l/mcpseal.lock", "--policy", "/etc/mcpseal/policy.toml", "--", "npx""#),
+            "{}",
+            w.text
+        );
     }
 
     /// Issue 9: a server named `--` (or `-x`) would be written as `run --name -- …`, which

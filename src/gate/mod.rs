@@ -24,6 +24,7 @@ pub mod child;
 pub mod filter;
 pub mod prelaunch;
 pub mod proxy;
+pub mod serials;
 pub mod session;
 pub mod template;
 

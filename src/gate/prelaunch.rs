@@ -65,6 +65,19 @@ pub struct Request<'a> {
     pub deny_findings: Option<DenyFindings>,
     /// For a `--tofu` capture.
     pub capture: CaptureOptions,
+    /// With `lock_key`: the file that keeps, per signing key, the highest lock serial this host
+    /// enforced [`None`: [`default_state_file`]].
+    pub state_file: Option<&'a Path>,
+}
+
+/// Where a host keeps the highest signed-lock serial it enforced, per key id:
+/// `$XDG_STATE_HOME/mcpseal/lock-serials.json`, else `~/.local/state/mcpseal/lock-serials.json`.
+pub fn default_state_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("mcpseal").join("lock-serials.json"))
 }
 
 /// Proof that every pre-launch check passed for one server.
@@ -117,7 +130,8 @@ fn refusal(reason: &'static str, message: String, fix: impl Into<String>) -> Ref
 pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> {
     let lock_s = req.lock.display().to_string();
     if let Some(key) = req.lock_key {
-        check_signed_file(req.lock, key, "lockfile")?;
+        let statement = check_signed_file(req.lock, key, "lockfile")?;
+        check_binding(&req, &statement, key)?;
         if let Some(p) = req.policy {
             check_signed_file(p, key, "policy")?;
         }
@@ -386,8 +400,128 @@ fn sidecar(p: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Verifies that `file` is covered by `<file>.sigstore.json` signed with `key`.
-fn check_signed_file(file: &Path, key: &PublicKey, what: &'static str) -> Result<(), Refusal> {
+/// A signed lock's binding: its serial is the file's and not below the highest this host
+/// enforced for this key (`lock-rollback`), it has not expired (`lock-expired`), and the policy
+/// in use is the one it was signed with (`policy-missing`, `policy-mismatch`). A lock signed
+/// without a binding (`lock-unbound`) cannot be ordered, so it is refused.
+fn check_binding(
+    req: &Request<'_>,
+    st: &bundle::Statement,
+    key: &PublicKey,
+) -> Result<(), Refusal> {
+    let lock_s = req.lock.display();
+    let resign = format!(
+        "re-sign the current lock: mcpseal sign {lock_s} --key KEY [--policy FILE | --no-policy]"
+    );
+    let Some(b) = &st.predicate.lock else {
+        return Err(refusal(
+            "lock-unbound",
+            format!(
+                "the signed lock {lock_s} carries no serial or policy binding (signed by an older mcpseal?)"
+            ),
+            resign,
+        ));
+    };
+    let bytes = std::fs::read(req.lock)
+        .map_err(|e| refusal("lock-signature", format!("{lock_s}: {e}"), &resign))?;
+    let lock = lock::Lockfile::parse_only(&bytes, req.lock, Some(req.name))
+        .map_err(|e| refusal(e.code(), e.to_string(), &resign))?;
+    if lock.serial != b.serial {
+        return Err(refusal(
+            "lock-signature",
+            format!(
+                "the signed statement says serial {}, the lock {lock_s} has {}",
+                b.serial, lock.serial
+            ),
+            resign,
+        ));
+    }
+    if let Some(exp) = &b.expires {
+        let when: jiff::Timestamp = exp.parse().map_err(|e| {
+            refusal(
+                "lock-expired",
+                format!("the signed lock's expiry {exp:?} is not a time: {e}"),
+                &resign,
+            )
+        })?;
+        if jiff::Timestamp::now() > when {
+            return Err(refusal(
+                "lock-expired",
+                format!("the signed lock {lock_s} expired at {exp}"),
+                "get the fleet's current signed lock (and its bundle), or have it re-signed",
+            ));
+        }
+    }
+    match (b.policy, req.policy) {
+        (None, None) => {}
+        (Some(d), None) => {
+            return Err(refusal(
+                "policy-missing",
+                format!(
+                    "the signed lock {lock_s} goes with a policy ({d}), but no policy is in use: it was deleted or not passed"
+                ),
+                "restore the policy the lock was signed with (mcpseal-policy.toml beside the lock, or --policy FILE)",
+            ));
+        }
+        (None, Some(p)) => {
+            return Err(refusal(
+                "policy-mismatch",
+                format!(
+                    "the signed lock {lock_s} was signed with no policy, but {} is in use",
+                    p.display()
+                ),
+                resign,
+            ));
+        }
+        (Some(d), Some(p)) => {
+            let live = crate::digest::sha256_file(p)
+                .map_err(|e| refusal("policy-missing", format!("{}: {e}", p.display()), &resign))?;
+            if live != d {
+                return Err(refusal(
+                    "policy-mismatch",
+                    format!(
+                        "the policy {} ({live}) is not the one the lock {lock_s} was signed with ({d})",
+                        p.display()
+                    ),
+                    "restore the policy the lock was signed with, or re-sign the lock with this policy",
+                ));
+            }
+        }
+    }
+    let state = match req.state_file {
+        Some(p) => p.to_path_buf(),
+        None => default_state_file().ok_or_else(|| {
+            refusal(
+                "state-unavailable",
+                "no state directory for the highest enforced lock serial (neither XDG_STATE_HOME nor HOME is set)".into(),
+                "set XDG_STATE_HOME, or pass --state-file FILE",
+            )
+        })?,
+    };
+    super::serials::advance(&state, &key.key_id(), b.serial).map_err(|e| match e {
+        super::serials::Error::Rollback { highest } => refusal(
+            "lock-rollback",
+            format!(
+                "the signed lock {lock_s} has serial {}, but this host already enforced serial {highest} signed by this key: an older lock was put back",
+                b.serial
+            ),
+            "get the fleet's current signed lock and its bundle",
+        ),
+        other => refusal(
+            "state-unavailable",
+            format!("{}: {other}", state.display()),
+            "check the state file's folder is writable, or pass --state-file FILE",
+        ),
+    })
+}
+
+/// Verifies that `file` is covered by `<file>.sigstore.json` signed with `key`; returns the
+/// signed statement.
+fn check_signed_file(
+    file: &Path,
+    key: &PublicKey,
+    what: &'static str,
+) -> Result<bundle::Statement, Refusal> {
     let reason = if what == "lockfile" {
         "lock-signature"
     } else {
@@ -423,13 +557,16 @@ fn check_signed_file(file: &Path, key: &PublicKey, what: &'static str) -> Result
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_owned();
-    bundle::match_subjects(v.statement(), &[(file.display().to_string(), name, d)]).map_err(|e| {
-        refusal(
-            reason,
-            format!("the {what} {} is not the signed one: {e}", file.display()),
-            &fix,
-        )
-    })
+    bundle::match_subjects(v.statement(), &[(file.display().to_string(), name, d)]).map_err(
+        |e| {
+            refusal(
+                reason,
+                format!("the {what} {} is not the signed one: {e}", file.display()),
+                &fix,
+            )
+        },
+    )?;
+    Ok(v.statement().clone())
 }
 
 /// Loads the policy from `path`.

@@ -423,7 +423,7 @@ impl Proxy {
             out.push(audit(
                 "response-dropped",
                 "block",
-                json!({"reason": reason, "id": raw_id}),
+                json!({"reason": reason, "id": bounded(&raw_id)}),
             ));
             return;
         };
@@ -673,6 +673,21 @@ impl Proxy {
         for d in ready {
             refuse(&d.msg, why, out);
         }
+    }
+}
+
+/// A server-chosen value for the audit log, cut to a bounded length (an id can be any string).
+fn bounded(v: &Value) -> Value {
+    const MAX: usize = 128;
+    match v {
+        Value::String(s) if s.len() > MAX => {
+            let mut end = MAX;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            json!(format!("{}…", &s[..end]))
+        }
+        other => other.clone(),
     }
 }
 

@@ -10,8 +10,8 @@
 //!
 //! | expression | matches |
 //! |---|---|
-//! | `{var}`, `{a,b}` | one or more characters other than `/ , ? #` and whitespace, comma-separated |
-//! | `{+var}` | one or more characters other than whitespace (reserved expansion: `/` allowed) |
+//! | `{var}`, `{a,b}` | one or more characters other than `/ , ? #`, space and control characters, comma-separated |
+//! | `{+var}` | one or more characters other than space and control characters (reserved expansion: `/` allowed) |
 //! | `{#var}` | `#` then as `{+var}` |
 //! | `{/var}`, `{.var}` | `/` (or `.`) then as `{var}`, once per variable (any number with `*`) |
 //! | `{;a,b}` | `;name` or `;name=value` per variable |
@@ -24,7 +24,7 @@
 //!
 //! A template that cannot be compiled (an unclosed brace, a huge literal) matches nothing.
 
-use regex::Regex;
+use regex::bytes::Regex;
 
 /// A pinned resource template, compiled for matching.
 #[derive(Debug, Clone)]
@@ -33,19 +33,23 @@ pub struct Template {
     reserved: bool,
 }
 
-/// Characters a simple (unreserved) variable value never contains unencoded.
-const SIMPLE: &str = r"[^/,?#\s]+";
-/// A reserved-expansion value: anything but whitespace.
-const RESERVED: &str = r"\S+";
+/// A simple (unreserved) variable value: no `/ , ? #`, no ASCII space or control character.
+/// (ASCII classes keep the automaton small: a URI never carries raw Unicode whitespace that
+/// a server would treat as a separator.)
+const SIMPLE: &str = r"[^/,?#\x00-\x20\x7F]+";
+/// A reserved-expansion value: anything but ASCII space and control characters.
+const RESERVED: &str = r"[^\x00-\x20\x7F]+";
 /// A query value.
-const QUERY: &str = r"[^&#\s]*";
+const QUERY: &str = r"[^&#\x00-\x20\x7F]*";
 
 impl Template {
     /// Compiles `template`. Never fails: an invalid template matches nothing.
     pub fn new(template: &str) -> Template {
         let (re, reserved) = match compile(template) {
             Some((pattern, reserved)) => (
-                regex::RegexBuilder::new(&pattern)
+                regex::bytes::RegexBuilder::new(&pattern)
+                    // Byte classes: a small automaton; the URI is checked as bytes.
+                    .unicode(false)
                     .size_limit(1 << 20)
                     .dfa_size_limit(1 << 21)
                     .build()
@@ -60,7 +64,7 @@ impl Template {
     /// Whether `uri` is one this template produces (and not a traversal, see the module docs).
     pub fn matches(&self, uri: &str) -> bool {
         let Some(re) = &self.re else { return false };
-        re.is_match(uri) && (self.reserved || !has_dot_segment(uri))
+        re.is_match(uri.as_bytes()) && (self.reserved || !has_dot_segment(uri))
     }
 }
 
@@ -157,13 +161,10 @@ fn compile(t: &str) -> Option<(String, bool)> {
 fn has_dot_segment(uri: &str) -> bool {
     let mut cur: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(uri.as_bytes());
     for round in 0..=4 {
-        if cur
-            .split(|&b| b == b'/' || b == b'\\')
-            .any(|seg| seg == b"." || seg == b"..")
-        {
+        if dot_segment(&cur) {
             return true;
         }
-        if !cur.contains(&b'%') {
+        if memchr::memchr(b'%', &cur).is_none() {
             return false;
         }
         let next = percent_decode(&cur);
@@ -176,6 +177,29 @@ fn has_dot_segment(uri: &str) -> bool {
         cur = std::borrow::Cow::Owned(next);
     }
     true
+}
+
+/// Whether `s` has a `.` or `..` segment between `/` or `\` separators (or the ends). Jumps
+/// from dot to dot (memchr), so a long URI with few dots is cheap.
+fn dot_segment(s: &[u8]) -> bool {
+    let sep = |i: Option<usize>| i.is_none_or(|i| matches!(s.get(i), None | Some(b'/' | b'\\')));
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'.', &s[from..]) {
+        let i = from + off;
+        let before = i.checked_sub(1);
+        if sep(before) {
+            let end = if s.get(i + 1) == Some(&b'.') {
+                i + 2
+            } else {
+                i + 1
+            };
+            if sep(Some(end)) {
+                return true;
+            }
+        }
+        from = i + 1;
+    }
+    false
 }
 
 fn percent_decode(s: &[u8]) -> Vec<u8> {

@@ -188,6 +188,20 @@ pub struct ServerEntry {
     pub resource_templates: BTreeMap<String, PinnedEntity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<PinnedSignature>,
+    /// Set when this pin replaced a different surface by an explicit decision
+    /// (`pin --accept-changes`): what it replaced. Kept while later re-pins are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+}
+
+/// An accepted change: a re-pin that replaced another surface because the user said so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Accepted {
+    /// The surface digest of the pin this one replaced.
+    pub replaced: Digest,
+    /// Scan findings at or above `--fail-on` accepted with it (`--accept-findings`).
+    pub findings: usize,
 }
 
 impl ServerEntry {
@@ -216,6 +230,7 @@ impl ServerEntry {
             resources: BTreeMap::new(),
             resource_templates: BTreeMap::new(),
             signed: None,
+            accepted: None,
         };
         for (kind, items) in &s.entities {
             let digests = d.entities.get(kind);
@@ -352,6 +367,10 @@ impl ServerEntry {
 #[serde(deny_unknown_fields)]
 pub struct Lockfile {
     pub version: u64,
+    /// Incremented by every write that changes the lock, so signed locks are ordered: a host
+    /// refuses a signed lock older than one it enforced (`run --lock-key`, docs/lockfile.md).
+    #[serde(default)]
+    pub serial: u64,
     pub servers: BTreeMap<String, ServerEntry>,
 }
 
@@ -359,6 +378,7 @@ impl Lockfile {
     pub fn new() -> Self {
         Lockfile {
             version: VERSION,
+            serial: 0,
             servers: BTreeMap::new(),
         }
     }
@@ -392,8 +412,15 @@ impl Lockfile {
                 entry.validate(name).map_err(|e| e.in_file(&p))?;
                 servers.insert(name.to_owned(), entry);
             }
+            let serial = match top.get("serial") {
+                None => 0,
+                Some(v) => v
+                    .as_u64()
+                    .ok_or_else(|| corrupt(&"`serial` is not a non-negative integer"))?,
+            };
             return Ok(Lockfile {
                 version: VERSION,
+                serial,
                 servers,
             });
         }
@@ -498,6 +525,9 @@ pub struct Store {
     path: PathBuf,
     _guard: File,
     pub lock: Lockfile,
+    /// The lock as loaded: a commit that changes nothing writes nothing, and one that changes
+    /// something writes `serial + 1`.
+    loaded: Lockfile,
 }
 
 fn folder_of(path: &Path) -> PathBuf {
@@ -557,6 +587,7 @@ impl Store {
         Ok(Store {
             path: path.to_path_buf(),
             _guard: guard,
+            loaded: lock.clone(),
             lock,
         })
     }
@@ -584,7 +615,12 @@ impl Store {
     }
 
     /// Writes the lockfile atomically and releases the lock.
-    pub fn commit(self) -> Result<(), LockError> {
+    pub fn commit(mut self) -> Result<(), LockError> {
+        self.lock.serial = self.loaded.serial;
+        if self.lock == self.loaded && self.path.exists() {
+            return Ok(()); // nothing changed: the file (and its signature) stay as they are
+        }
+        self.lock.serial = self.loaded.serial.saturating_add(1);
         let io = |source| LockError::Io {
             path: self.path.display().to_string(),
             source,

@@ -19,7 +19,10 @@ pub fn root() -> PathBuf {
 pub fn mcpseal() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcpseal"));
     c.env_remove("MCPSEAL_PASSWORD")
-        .env_remove("MCPSEAL_PRIVATE_KEY");
+        .env_remove("MCPSEAL_PRIVATE_KEY")
+        // `run --lock-key` records enforced lock serials under the state directory: keep the
+        // tests' records inside the build folder, never in the user's home.
+        .env("XDG_STATE_HOME", root().join("target/test-state"));
     c
 }
 
