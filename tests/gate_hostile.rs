@@ -3,8 +3,9 @@
 //! (`ClientSession` + `stdio_client`, tests/hostile/py_client.py).
 //!
 //! Both SDKs correlate answers loosely: TypeScript takes `Number(response.id)`, so `"2"`,
-//! `" 2"`, `"0x2"` and `2.0` all answer request 2; Python 2.x coerces `"2"` and `" 2"` with
-//! `coerce_request_id`; both keep the first answer to an id. A server that smuggles a poisoned
+//! `" 2"`, `"+2"`, `"02"`, `"2e0"`, `"0x2"` and `2.0` all answer request 2; Python 2.x coerces
+//! `"2"`, `" 2"`, `"+2"` and `"02"` with `coerce_request_id` (`int()`); both keep the first
+//! answer to an id. A server that smuggles a poisoned
 //! list past the gate under such an id, or answers an id twice, gets its poison shown to the
 //! model. The corpus (tests/hostile/attacks.py) is every attack × every place it can ride on:
 //! tools/list, prompts/list, resources/list, resources/templates/list, and `instructions` in
@@ -16,7 +17,8 @@
 //! captures the benign surface with the very command line (URL) the gate later runs. Through
 //! the gate, each client must hold exactly the benign pinned surface (no `exfil`, `add`'s
 //! description benign, instructions benign or absent), calls to `exfil` must fail and calls to
-//! `add` succeed (where `add` was listed), and the audit log must have a `response-dropped`
+//! `add` succeed (where `add` was let through) — both before any list (the gate then lists
+//! upstream itself, under the same attack) and after — and the audit log must have a `response-dropped`
 //! event whose `reason` names the cause (`id-not-issued`, `already-answered`,
 //! `malformed-response`). The control tests run the clients against the server directly and
 //! show that they do take the poison: without the gate the attack is real.
