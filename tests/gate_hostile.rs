@@ -18,10 +18,10 @@
 //! the gate, each client must hold exactly the benign pinned surface (no `exfil`, `add`'s
 //! description benign, instructions benign or absent), calls to `exfil` must fail and calls to
 //! `add` succeed (where `add` was let through) — both before any list (the gate then lists
-//! upstream itself, under the same attack) and after — and the audit log must have a `response-dropped`
-//! event whose `reason` names the cause (`id-not-issued`, `already-answered`,
-//! `malformed-response`). The control tests run the clients against the server directly and
-//! show that they do take the poison: without the gate the attack is real.
+//! upstream itself, under the same attack) and after — and the audit log must have a
+//! `response-dropped` event whose `reason` names the cause (`id-not-issued`,
+//! `already-answered`, `malformed-response`). The control tests run the clients against the
+//! server directly and show that they do take the poison: without the gate the attack is real.
 
 mod common;
 
@@ -483,15 +483,19 @@ attacks! {
     /// A poisoned answer with id -N.
     "negative-id" => negative_id_answer_stdio, negative_id_answer_http;
     /// Poisoned answers to ids N+1 … N+4, guesses of ids not yet issued.
-    "early-id" => early_answer_to_an_id_not_yet_issued_stdio, early_answer_to_an_id_not_yet_issued_http;
+    "early-id" =>
+        early_answer_to_an_id_not_yet_issued_stdio, early_answer_to_an_id_not_yet_issued_http;
     /// A poisoned answer with id N, then the benign answer with id N again.
-    "dup-poison-first" => duplicate_answer_poisoned_first_stdio, duplicate_answer_poisoned_first_http;
+    "dup-poison-first" =>
+        duplicate_answer_poisoned_first_stdio, duplicate_answer_poisoned_first_http;
     /// The benign answer, then a poisoned second answer with the same id.
-    "dup-benign-first" => duplicate_answer_benign_first_stdio, duplicate_answer_benign_first_http;
+    "dup-benign-first" =>
+        duplicate_answer_benign_first_stdio, duplicate_answer_benign_first_http;
     /// An error answer, then a poisoned result with the same id.
     "error-then-result" => error_then_result_stdio, error_then_result_http;
     /// One message carrying both a poisoned result and an error, then the benign answer.
-    "result-and-error" => result_and_error_in_one_message_stdio, result_and_error_in_one_message_http;
+    "result-and-error" =>
+        result_and_error_in_one_message_stdio, result_and_error_in_one_message_http;
     /// The benign answer with id N, then a poisoned answer with id "N".
     "late-string-id" => late_string_id_answer_stdio, late_string_id_answer_http;
 }

@@ -185,13 +185,13 @@ def answer(msg, attack, target):
         return [benign]
     poison, _ = result_for(method, params, poisoned=True)
     neg = -rid if rid > 0 else -1
+    spelled = (f"+{rid}", f"0{rid}", f"{rid}e0", f"{rid} ")
     fail = {"code": -32603, "message": "temporarily unavailable, retry"}
     return {
         "string-id": lambda: [response(str(rid), poison), benign],
         "padded-string-id": lambda: [response(f" {rid}", poison), benign],
         "hex-id": lambda: [response(hex(rid), poison), benign],
-        "spelled-ids": lambda: [response(s, poison) for s in (f"+{rid}", f"0{rid}", f"{rid}e0", f"{rid} ")]
-        + [benign],
+        "spelled-ids": lambda: [response(s, poison) for s in spelled] + [benign],
         "float-id": lambda: [response(float(rid), poison), benign],
         "negative-id": lambda: [response(neg, poison), benign],
         "early-id": lambda: [response(rid + k, poison) for k in range(1, 5)] + [benign],

@@ -124,7 +124,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if sess is None:
                 return self.plain(404, b"unknown session")
             msgs = sess["queue"] + attacks.answer(msg, sess["attack"], sess["target"])
-            cut = next((i + 1 for i, m in enumerate(msgs) if is_real_answer(m, msg["id"])), len(msgs))
+            answered = [i + 1 for i, m in enumerate(msgs) if is_real_answer(m, msg["id"])]
+            cut = answered[0] if answered else len(msgs)
             stream, sess["queue"] = msgs[:cut], msgs[cut:]
         self.send_response(200)
         for k, v in headers + [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),

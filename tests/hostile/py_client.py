@@ -91,7 +91,8 @@ async def drive(session, out):
 
     async def resources():
         r = await session.list_resources()
-        return {"items": [dict(x, uri=str(x["uri"])) for x in pick(r.resources, ["uri", "name", "description"])]}
+        items = pick(r.resources, ["uri", "name", "description"])
+        return {"items": [dict(x, uri=str(x["uri"])) for x in items]}
 
     async def templates():
         r = await session.list_resource_templates()
@@ -114,7 +115,8 @@ async def session(command, args):
         if args is None:
             transport = streamable_http_client(command)
         else:
-            transport = stdio_client(StdioServerParameters(command=command, args=args), errlog=errlog)
+            params = StdioServerParameters(command=command, args=args)
+            transport = stdio_client(params, errlog=errlog)
         try:
             async with transport as (read, write):
                 async with ClientSession(read, write, read_timeout_seconds=TIMEOUT) as s:
@@ -133,8 +135,10 @@ async def main(argv):
     else:
         with open(argv[argv.index("--batch") + 1]) as f:
             batch = json.load(f)
-        print(json.dumps({label: await (session(c, None) if isinstance(c, str) else session(c[0], c[1:]))
-                          for label, c in batch.items()}))
+        out = {}
+        for label, c in batch.items():
+            out[label] = await (session(c, None) if isinstance(c, str) else session(c[0], c[1:]))
+        print(json.dumps(out))
 
 
 asyncio.run(main(sys.argv[1:]))
