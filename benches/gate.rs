@@ -7,21 +7,10 @@
 //! 2. The old split-trying matcher on small inputs, to show the growth it had (n = 100, 200,
 //!    400 characters; it is cubic in the three-variable case).
 
-use std::time::Instant;
+mod common;
+use common::median_ms;
 
 use mcpseal::gate::template::Template;
-
-fn median_ms(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..21)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[10]
-}
 
 /// The matcher the gate had before issue 9 (kept here only as the baseline).
 fn old_matches(template: &str, uri: &str) -> bool {

@@ -1,7 +1,8 @@
 //! Digest and diff of a 1,000-tool surface (issue 3 target: <= 10 ms each).
 //! Run: `cargo bench --bench surface`. Median of 21 runs; plain std timing, no harness.
 
-use std::time::Instant;
+mod common;
+use common::median_ms;
 
 use mcpseal::surface::{EntityKind, Surface, diff::diff, keyed};
 use serde_json::json;
@@ -27,18 +28,6 @@ fn surface(n: usize, changed_every: usize) -> Surface {
     s.entities
         .insert(EntityKind::Tools, keyed(EntityKind::Tools, tools).unwrap());
     s
-}
-
-fn median_ms(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..21)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[10]
 }
 
 fn main() {

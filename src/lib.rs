@@ -16,6 +16,7 @@
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
+pub mod atomic;
 pub mod bundle;
 pub mod cli;
 pub mod clients;

@@ -2,7 +2,7 @@
 //! signing commands share (`MCPSEAL_PASSWORD`, `--password-file`, a terminal prompt;
 //! `MCPSEAL_PRIVATE_KEY` for CI secrets).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -156,28 +156,20 @@ pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, CliError> {
 /// Writes `contents` to `path` with `mode` via a temp file in the same folder; refuses to
 /// replace an existing file unless `force`.
 fn write_key_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<(), CliError> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let io = |e: std::io::Error| {
         CliError::error("io-error", format!("{}: cannot write: {e}", path.display()))
     };
-    // tempfile creates the file 0600 before any byte is written.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    let persisted = if force {
-        tmp.persist(path).map(|_| ())
-    } else {
-        tmp.persist_noclobber(path).map(|_| ())
-    };
+    let persisted = crate::atomic::write_atomic(
+        path,
+        contents,
+        crate::atomic::Options {
+            mode,
+            no_clobber: !force,
+            prefix: ".mcpseal-key-",
+        },
+    );
     persisted.map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
             CliError::error(
                 "key-exists",
                 format!(
@@ -187,7 +179,7 @@ fn write_key_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> Resul
             )
             .help("choose another --name or --out-dir, or pass --force to replace it")
         } else {
-            io(e.error)
+            io(e)
         }
     })
 }

@@ -242,25 +242,8 @@ fn lock_binding(args: &Args) -> Result<Option<bundle::LockBinding>, CliError> {
     }))
 }
 
-/// Replaces `path` atomically: temp file in the same folder, fsync, rename.
+/// Replaces `path` atomically ([`crate::atomic::write_atomic`]), world-readable.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let io = |e: std::io::Error| {
-        CliError::error("io-error", format!("{}: cannot write: {e}", path.display()))
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::atomic::write_atomic(path, bytes, crate::atomic::Options::PUBLIC)
+        .map_err(|e| CliError::error("io-error", format!("{}: cannot write: {e}", path.display())))
 }

@@ -13,7 +13,6 @@
 //! unwrapping it must give back the input exactly.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -636,18 +635,15 @@ pub fn write_with_backup(path: &Path, old: &[u8], new: &[u8]) -> std::io::Result
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], perms: &std::fs::Permissions) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".mcpseal-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().set_permissions(perms.clone())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    use std::os::unix::fs::PermissionsExt;
+    crate::atomic::write_atomic(
+        path,
+        bytes,
+        crate::atomic::Options {
+            mode: perms.mode() & 0o7777,
+            ..crate::atomic::Options::PUBLIC
+        },
+    )
 }
 
 #[cfg(test)]

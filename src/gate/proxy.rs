@@ -454,43 +454,18 @@ impl Proxy {
             return;
         }
         if let Some(kind) = EntityKind::from_list_method(method) {
-            let Some(items) = v
-                .pointer(&format!("/result/{}", kind.as_str()))
-                .and_then(Value::as_array)
-            else {
-                out.push(audit(
-                    "server-message-rejected",
-                    "block",
-                    json!({"reason": "malformed-list", "method": method}),
-                ));
-                out.push(gate_error(
-                    id,
-                    &format!(
-                        "mcpseal: the server's {method} result has no `{}` array",
-                        kind.as_str()
-                    ),
-                    "malformed-list",
-                ));
-                self.end(
-                    format!(
-                        "the server's {method} result has no `{}` array",
-                        kind.as_str()
-                    ),
-                    out,
-                );
-                return;
+            let Some(items) = list_items(&v, kind) else {
+                let why = malformed_list(kind, out);
+                out.push(gate_error(id, &format!("mcpseal: {why}"), "malformed-list"));
+                return self.end(why, out);
             };
-            let check = filter::check_list(&self.entry, kind, items);
-            audit_removed(kind, &check.removed, "client", out);
-            if !check.removed.is_empty() && self.on_drift == OnDrift::Kill {
-                let why = format!(
-                    "the server's {method} does not match its pins ({} entities changed or unpinned); session ended (--on-drift kill)",
-                    check.removed.len()
-                );
-                out.push(gate_error(id, &format!("mcpseal: {why}"), "drift"));
-                self.end(why, out);
-                return;
-            }
+            let check = match self.check_page(kind, items, "client", out) {
+                Ok(c) => c,
+                Err(why) => {
+                    out.push(gate_error(id, &format!("mcpseal: {why}"), "drift"));
+                    return self.end(why, out);
+                }
+            };
             let last_page = v.pointer("/result/nextCursor").is_none_or(Value::is_null);
             self.live
                 .record_page(kind, generation, first_page, &check.kept_keys, last_page);
@@ -539,38 +514,21 @@ impl Proxy {
             fail(self, format!("the server refused to list {kind}: {m}"), out);
             return;
         }
-        let Some(items) = msg
-            .value
-            .pointer(&format!("/result/{}", kind.as_str()))
-            .and_then(Value::as_array)
-        else {
-            out.push(audit(
-                "server-message-rejected",
-                "block",
-                json!({"reason": "malformed-list", "method": kind.list_method()}),
-            ));
-            fail(
-                self,
-                format!(
-                    "the server's {} result has no `{kind}` array",
-                    kind.list_method()
-                ),
-                out,
-            );
-            return;
+        let checked = match list_items(&msg.value, kind) {
+            None => {
+                let why = malformed_list(kind, out);
+                return fail(self, why, out);
+            }
+            Some(items) => self.check_page(kind, items, "gate", out),
         };
-        let check = filter::check_list(&self.entry, kind, items);
-        audit_removed(kind, &check.removed, "gate", out);
-        if !check.removed.is_empty() && self.on_drift == OnDrift::Kill {
-            let why = format!(
-                "the server's {} does not match its pins ({} entities changed or unpinned); session ended (--on-drift kill)",
-                kind.list_method(),
-                check.removed.len()
-            );
-            self.refuse_deferred(kind, &why, out);
-            self.end(why, out);
-            return;
-        }
+        let check = match checked {
+            Ok(c) => c,
+            Err(why) => {
+                self.refuse_deferred(kind, &why, out);
+                self.end(why, out);
+                return;
+            }
+        };
         let next = msg
             .value
             .pointer("/result/nextCursor")
@@ -665,6 +623,27 @@ impl Proxy {
         }
     }
 
+    /// Checks one list page against the pins and audits each removal. Under `--on-drift kill`
+    /// a removal ends the session: `Err(why)`.
+    fn check_page(
+        &self,
+        kind: EntityKind,
+        items: &[Value],
+        by: &str,
+        out: &mut Vec<Action>,
+    ) -> Result<filter::ListCheck, String> {
+        let check = filter::check_list(&self.entry, kind, items);
+        audit_removed(kind, &check.removed, by, out);
+        if !check.removed.is_empty() && self.on_drift == OnDrift::Kill {
+            return Err(format!(
+                "the server's {} does not match its pins ({} entities changed or unpinned); session ended (--on-drift kill)",
+                kind.list_method(),
+                check.removed.len()
+            ));
+        }
+        Ok(check)
+    }
+
     fn refuse_deferred(&mut self, kind: EntityKind, why: &str, out: &mut Vec<Action>) {
         let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
             .into_iter()
@@ -674,6 +653,25 @@ impl Proxy {
             refuse(&d.msg, why, out);
         }
     }
+}
+
+/// A list result's entity array.
+fn list_items(v: &Value, kind: EntityKind) -> Option<&Vec<Value>> {
+    v.get("result")?.get(kind.as_str())?.as_array()
+}
+
+/// Audits a list result without its array; returns why, for the refusal or the end.
+fn malformed_list(kind: EntityKind, out: &mut Vec<Action>) -> String {
+    out.push(audit(
+        "server-message-rejected",
+        "block",
+        json!({"reason": "malformed-list", "method": kind.list_method()}),
+    ));
+    format!(
+        "the server's {} result has no `{}` array",
+        kind.list_method(),
+        kind.as_str()
+    )
 }
 
 /// A server-chosen value for the audit log, cut to a bounded length (an id can be any string).

@@ -7,7 +7,6 @@
 //! starting at once never lose an update.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +31,7 @@ struct State {
 /// Records that `serial` (signed by `key_id`) is being enforced; refuses a serial below the
 /// highest one recorded for that key.
 pub fn advance(path: &Path, key_id: &str, serial: u64) -> Result<(), Error> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -70,15 +69,7 @@ pub fn advance(path: &Path, key_id: &str, serial: u64) -> Result<(), Error> {
     }
     state.serials.insert(key_id.to_owned(), serial);
     let text = serde_json::to_string_pretty(&state).map_err(std::io::Error::other)? + "\n";
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    crate::atomic::write_atomic(path, text.as_bytes(), crate::atomic::Options::PRIVATE)?;
     Ok(())
 }
 

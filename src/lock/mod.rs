@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -582,6 +581,16 @@ fn folder_lock(path: &Path, exclusive: bool) -> Result<File, LockError> {
 impl Store {
     /// Locks the folder exclusively and loads the lockfile (an empty one if there is none).
     pub fn open(path: &Path) -> Result<Store, LockError> {
+        // A symlinked lock would be written wherever the link points (into a folder the user
+        // does not own, say); refuse rather than guess.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(LockError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::other(
+                    "the lockfile is a symbolic link; mcpseal does not write through links: pass --lock with the real file's path",
+                ),
+            });
+        }
         let guard = folder_lock(path, true)?;
         let lock = read_lock(path)?.unwrap_or_else(Lockfile::new);
         Ok(Store {
@@ -625,23 +634,15 @@ impl Store {
             path: self.path.display().to_string(),
             source,
         };
-        let dir = folder_of(&self.path);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".mcpseal.lock.")
-            .tempfile_in(&dir)
-            .map_err(io)?;
-        tmp.write_all(self.lock.to_text().as_bytes()).map_err(io)?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(io)?;
-        }
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&self.path).map_err(|e| io(e.error))?;
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
+        crate::atomic::write_atomic(
+            &self.path,
+            self.lock.to_text().as_bytes(),
+            crate::atomic::Options {
+                prefix: ".mcpseal.lock.",
+                ..crate::atomic::Options::PUBLIC
+            },
+        )
+        .map_err(io)?;
         Ok(())
     }
 }
