@@ -423,7 +423,14 @@ fn hostile_names_and_args_survive_listing_wrap_and_unwrap() {
     let original = std::fs::read(&f).unwrap();
     let (code, out, err) = common::run(
         common::mcpseal()
-            .args(["wrap", "--json", "--as", "cursor", "--config"])
+            .args([
+                "wrap",
+                "--allow-unpinned",
+                "--json",
+                "--as",
+                "cursor",
+                "--config",
+            ])
             .arg(&f),
     );
     assert_eq!(code, 0, "{err}");
@@ -467,7 +474,7 @@ fn wrap_refuses_a_broken_file_and_leaves_it_untouched() {
     let before = std::fs::read(&f).unwrap();
     let (code, out, _) = common::run(
         common::mcpseal()
-            .args(["wrap", "--json", "--config"])
+            .args(["wrap", "--allow-unpinned", "--json", "--config"])
             .arg(&f),
     );
     assert_eq!(code, 2);
@@ -489,7 +496,7 @@ fn wrap_refuses_a_broken_file_and_leaves_it_untouched() {
     let desktop = home.join(FIXTURES[0].2);
     let (code, _, _) = common::run(
         common::mcpseal()
-            .args(["wrap", "--all", "--home"])
+            .args(["wrap", "--allow-unpinned", "--all", "--home"])
             .arg(&home)
             .arg("--project")
             .arg(&project),
@@ -505,7 +512,7 @@ fn wrap_refuses_a_broken_file_and_leaves_it_untouched() {
 fn wrap_config(client: Client, f: &Path, lock: &Path) {
     let (code, _, err) = common::run(
         common::mcpseal()
-            .args(["wrap", "--as", client.id(), "--lock"])
+            .args(["wrap", "--allow-unpinned", "--as", client.id(), "--lock"])
             .arg(lock)
             .arg("--config")
             .arg(f),
@@ -586,7 +593,14 @@ fn wrap_is_idempotent_backed_up_and_unwrap_restores_every_byte() {
         // Wrapping again changes nothing.
         let (code, out, _) = common::run(
             common::mcpseal()
-                .args(["wrap", "--json", "--as", client.id(), "--config"])
+                .args([
+                    "wrap",
+                    "--allow-unpinned",
+                    "--json",
+                    "--as",
+                    client.id(),
+                    "--config",
+                ])
                 .arg(f),
         );
         assert_eq!(code, 0);
@@ -747,4 +761,67 @@ fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_w
         let (v, _) = initialize(&command, &refused, &env, false);
         assert!(v["error"]["message"].is_string(), "{client:?}: {v}");
     }
+}
+
+/// Issue 11, finding 1: `wrap --all` from a folder without a lock wrote that missing lock into
+/// every entry and exited 0; servers never pinned were wrapped without a word and refused at
+/// launch. Now wrap refuses a missing lock, and lists (exit 1, nothing written) the servers
+/// the lock does not pin, unless --allow-unpinned.
+#[test]
+fn wrap_refuses_a_missing_lock_and_unpinned_servers() {
+    let t = tempfile::tempdir().unwrap();
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let f = t.path().join("claude_desktop_config.json");
+    let cfg = serde_json::json!({"mcpServers": {
+        "fx": {"command": e, "args": ["fixture-server"]},
+        "ghost": {"command": e, "args": ["fixture-server", "--extra-tools", "1"]}
+    }});
+    std::fs::write(&f, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let before = std::fs::read(&f).unwrap();
+    let lock = t.path().join("mcpseal.lock");
+    let wrap = || {
+        common::run(
+            common::mcpseal()
+                .args(["wrap", "--as", "claude-desktop", "--lock"])
+                .arg(&lock)
+                .arg("--config")
+                .arg(&f),
+        )
+    };
+    let (code, _, err) = wrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("lock-missing") && err.contains("mcpseal pin --all"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    let (code, _, err) = common::run(
+        common::mcpseal()
+            .args(["pin", "fx", "--lock"])
+            .arg(&lock)
+            .args(["--", e, "fixture-server"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = wrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("unpinned-servers") && err.contains("ghost") && !err.contains("fx,"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before, "nothing written");
+    let (code, _, err) = common::run(
+        common::mcpseal()
+            .args([
+                "wrap",
+                "--allow-unpinned",
+                "--as",
+                "claude-desktop",
+                "--lock",
+            ])
+            .arg(&lock)
+            .arg("--config")
+            .arg(&f),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(std::fs::read(&f).unwrap(), before);
 }

@@ -915,3 +915,60 @@ fn scan_of_a_client_config_finds_launch_spec_problems_without_leaking_secrets() 
         "a secret leaked: {out}"
     );
 }
+
+/// Issue 11, finding 3: `scan` expanded `${VAR}` from the scanning user's environment — set,
+/// a reference became a high `literal-secret` (its prefix in SARIF); unset, exit 2 even with
+/// `--launch-only`; VS Code's `${input:…}` always exit 2. A reference is judged as written.
+#[test]
+fn env_references_are_never_literal_secrets_and_need_no_value() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir(t.path().join(".vscode")).unwrap();
+    let f = t.path().join(".vscode/mcp.json");
+    std::fs::write(
+        &f,
+        r#"{"servers": {
+  "api": {"type": "stdio", "command": "node", "args": ["/opt/api/server.js", "--token", "${input:api-token}"],
+          "env": {"API_KEY": "${env:MY_API_KEY}", "OTHER_TOKEN": "${OTHER_TOKEN}"}}
+}}"#,
+    )
+    .unwrap();
+    for set in [false, true] {
+        let mut c = common::mcpseal();
+        c.args(["scan", "--config"])
+            .arg(&f)
+            .args(["--launch-only", "--format", "json"]);
+        if set {
+            c.env(
+                "MY_API_KEY",
+                "sk-ant-api03-Zx9fakeFAKEfake0123456789abcdefghij",
+            )
+            .env("OTHER_TOKEN", "ghp_Zx9fakeFAKEfake0123456789abcdefghij");
+        } else {
+            c.env_remove("MY_API_KEY").env_remove("OTHER_TOKEN");
+        }
+        let (code, out, err) = common::run(&mut c);
+        assert_eq!(code, 0, "set={set}: {out}{err}");
+        assert!(out.contains("\"servers\": 1"), "the server was read: {out}");
+        assert!(!out.contains("literal-secret"), "set={set}: {out}");
+        assert!(!out.contains("Zx9fake"), "a value leaked: {out}");
+    }
+    // The control: a literal key written into the file is still found.
+    std::fs::create_dir_all(t.path().join("lit/.vscode")).unwrap();
+    let lit = t.path().join("lit/.vscode/mcp.json");
+    std::fs::write(
+        &lit,
+        r#"{"servers": {"api": {"type": "stdio", "command": "node", "args": ["/opt/api/server.js"], "env": {"API_KEY": "sk-ant-api03-Zx9fakeFAKEfake0123456789abcdefghij"}}}}"#,
+    )
+    .unwrap();
+    let (code, out, _) = common::run(
+        common::mcpseal()
+            .args(["scan", "--config"])
+            .arg(&lit)
+            .args(["--launch-only", "--format", "json"]),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("literal-secret") && !out.contains("Zx9fake"),
+        "{out}"
+    );
+}

@@ -146,3 +146,46 @@ fn gate_in_front_of_a_remote_streamable_http_server() {
     assert_eq!(g.init()["error"]["data"]["reason"], "launch-mismatch");
     assert_eq!(g.finish(), 1);
 }
+
+/// Issue 11, finding 6: bulk pin said only stdio servers are captured, and after `wrap` a
+/// remote entry (`mcpseal run --name … --url URL`) made `pin --all` launch the gate itself.
+/// Remote servers are pinned like local ones, and a wrapped entry is unwrapped in memory.
+#[test]
+fn bulk_pin_captures_remote_servers_and_never_the_gate() {
+    let Some(js) = common::node_module("@modelcontextprotocol/server-everything/dist/index.js")
+    else {
+        return;
+    };
+    let (_http, port) = start(&js, "streamableHttp");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let t = tempfile::tempdir().unwrap();
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let cfg = serde_json::json!({"mcpServers": {
+        "remote": {"type": "http", "url": url},
+        "gated": {"command": e, "args": ["run", "--name", "gated", "--lock", "/x/mcpseal.lock", "--url", url]}
+    }});
+    let f = t.path().join(".mcp.json");
+    std::fs::write(&f, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(t.path())
+            .args(["pin", "--config"])
+            .arg(&f)
+            .args(["--home", t.path().to_str().unwrap()]),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
+    for name in ["remote", "gated"] {
+        let s = &lock["servers"][name];
+        assert_eq!(s["launch"]["transport"], "streamable-http", "{name}: {s}");
+        assert_eq!(s["launch"]["url"], url.as_str(), "{name}");
+        assert!(!s["tools"].as_object().unwrap().is_empty(), "{name}");
+    }
+    assert_eq!(
+        lock["servers"]["remote"]["surfaceDigest"],
+        lock["servers"]["gated"]["surfaceDigest"]
+    );
+    let (code, out, err) = common::run(common::mcpseal().current_dir(t.path()).arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+}

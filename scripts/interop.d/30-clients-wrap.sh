@@ -37,7 +37,7 @@ for spec in claude-desktop:claude-desktop/claude_desktop_config.json claude-code
             gemini:gemini/settings.json kiro:kiro/mcp.json; do
   client=${spec%%:*}; rel=${spec#*:}; i=$((i+1))
   mkdir -p "$i"; f=$i/${rel##*/}; cp "$data/$rel" "$f"
-  "$MCPSEAL" wrap --as "$client" --lock "$PWD/mcpseal.lock" --config "$f" >/dev/null
+  "$MCPSEAL" wrap --allow-unpinned --as "$client" --lock "$PWD/mcpseal.lock" --config "$f" >/dev/null
   desc="$client $rel: wrapped file is strict JSON whose entries run mcpseal and keep the original"
   check node check.js "$data/$rel" "$f" "$exe" "$client"
   "$MCPSEAL" unwrap --as "$client" --config "$f" >/dev/null
@@ -46,13 +46,13 @@ done
 
 # The check can fail: a wrapped entry whose stored original was edited is caught.
 mkdir neg; cp "$data/claude-desktop/claude_desktop_config.json" neg/c.json
-"$MCPSEAL" wrap --as claude-desktop --config neg/c.json >/dev/null
+"$MCPSEAL" wrap --allow-unpinned --as claude-desktop --config neg/c.json >/dev/null
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["mcpServers"]["filesystem"]; e["x-mcpseal-original"]=e["x-mcpseal-original"].replace("Desktop","Documents"); json.dump(d,open(sys.argv[1],"w"))' neg/c.json
 desc="negative: an edited stored original is detected by the check"
 check bash -c '! node check.js "$1" "$2" "$3" claude-desktop' _ "$data/claude-desktop/claude_desktop_config.json" neg/c.json "$exe"
 
 mkdir codex; cp "$data/codex/config.toml" codex/config.toml
-"$MCPSEAL" wrap --as codex --lock "$PWD/mcpseal.lock" --config codex/config.toml >/dev/null
+"$MCPSEAL" wrap --allow-unpinned --as codex --lock "$PWD/mcpseal.lock" --config codex/config.toml >/dev/null
 desc="codex: tomllib reads the wrapped config; entries run mcpseal; no key Codex does not know is added"
 check python3 - "$data/codex/config.toml" codex/config.toml "$exe" <<'PY'
 import sys, tomllib

@@ -106,11 +106,15 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     };
     for n in &names {
         if !lockfile.servers.contains_key(n) {
+            let help = match crate::lock::closest_name(lockfile.servers.keys(), n) {
+                Some(near) => format!("did you mean {near:?}? (mcpseal check {near})"),
+                None => format!("mcpseal pin {n} -- CMD ARGS…"),
+            };
             return Err(CliError::error(
                 "not-pinned",
                 format!("{}: no server named {n:?} is pinned", args.lock.display()),
             )
-            .help(format!("mcpseal pin {n} -- CMD ARGS…")));
+            .help(help));
         }
     }
     if names.is_empty() {

@@ -5,8 +5,9 @@
 //! original command it wraps. Servers are captured concurrently, then planned and written to the
 //! lock in one transaction ([`crate::pin`]): a server whose surface changed since its pin is not
 //! re-pinned without `--accept-changes` (exit 1, the diff printed). A server that cannot be
-//! pinned (unset variable, a remote server, a name two configs define differently, a server that
-//! will not start) is reported, the others are pinned, and the command exits 2.
+//! pinned (unset variable, a name two configs define differently, a server that will not start)
+//! is reported, the others are pinned, and the command exits 2. Remote servers (Streamable HTTP,
+//! SSE) are captured like local ones; header values are sent for the capture and never stored.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,7 +21,8 @@ use crate::lock::{PinnedLaunch, ServerEntry, Store};
 use crate::mcp::{self, CaptureOptions, LaunchSpec};
 use crate::pin::{self, Verdict};
 
-/// `mcpseal run … -- CMD ARGS` (as `wrap` writes it) → `CMD ARGS`.
+/// `mcpseal run … -- CMD ARGS` or `mcpseal run … --url URL` (as `wrap` writes them) → the
+/// server they gate: pinning captures the server, never the gate itself.
 fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
     if let LaunchSpec::Stdio {
         command,
@@ -33,9 +35,10 @@ fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with("mcpseal"));
-        if is_mcpseal
-            && args.first().map(String::as_str) == Some("run")
-            && let Some(i) = args.iter().position(|a| a == "--")
+        if !is_mcpseal || args.first().map(String::as_str) != Some("run") {
+            return spec;
+        }
+        if let Some(i) = args.iter().position(|a| a == "--")
             && let Some((c, rest)) = args[i + 1..].split_first()
         {
             return LaunchSpec::Stdio {
@@ -43,6 +46,14 @@ fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
                 args: rest.to_vec(),
                 env: env.clone(),
                 cwd: cwd.clone(),
+            };
+        }
+        if let Some(i) = args.iter().position(|a| a == "--url")
+            && let Some(url) = args.get(i + 1)
+        {
+            return LaunchSpec::Http {
+                url: url.clone(),
+                headers: Default::default(),
             };
         }
     }
@@ -99,20 +110,6 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     continue;
                 }
             };
-            if !matches!(spec, LaunchSpec::Stdio { .. }) {
-                problems.push((
-                    s.name.clone(),
-                    CliError::error(
-                        "unsupported-transport",
-                        format!(
-                            "{}: {} is a remote server; only stdio servers are captured yet",
-                            cf.path.display(),
-                            s.name
-                        ),
-                    ),
-                ));
-                continue;
-            }
             match jobs.get(&s.name) {
                 Some(j) if PinnedLaunch::from_spec(&j.spec) != PinnedLaunch::from_spec(&spec) => {
                     problems.push((

@@ -27,7 +27,7 @@ pub struct Args {
     /// The server's name in the lockfile.
     #[arg(long, value_name = "NAME")]
     pub name: String,
-    /// The lockfile [default: mcpseal.lock in the current folder].
+    /// The lockfile (relative to the current folder).
     #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
     pub lock: PathBuf,
     /// Trust policy (TOML, docs/policy.md) [default: mcpseal-policy.toml beside the lockfile,

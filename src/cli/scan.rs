@@ -282,22 +282,21 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
             )
             .help("run `mcpseal clients` to see what was found, or pass --config FILE"));
         }
-        // Launch specs as written: a variable that does not expand stays literal, so a secret
-        // written into the file is seen and a `${VAR}` reference is not mistaken for one.
-        let raw = |_: &str| None;
+        // Launch specs as written: references (`${VAR}`, `${input:…}`) stay references, so a
+        // secret written into the file is seen, a reference is never mistaken for one, and no
+        // variable needs a value. Only a capture needs the expanded spec.
         for cf in &files {
             let ctx = roots.context(cf);
             for s in clients::load(cf).map_err(super::clients::clients_error)? {
-                let spec = s
-                    .launch_spec(&ctx, &|k| std::env::var(k).ok())
-                    .or_else(|_| s.launch_spec(&ctx, &raw));
-                let spec = match spec {
-                    Ok(spec) => spec,
-                    Err(e) => return Err(super::clients::clients_error(e)),
-                };
+                let spec = s.launch_spec_as_written();
                 let mut i = entry(&mut inputs, &s.name);
-                if !req.launch_only && !s.disabled && matches!(spec, LaunchSpec::Stdio { .. }) {
-                    i.surface = Some(capture(&s.name, &spec)?);
+                if !req.launch_only && !s.disabled {
+                    // Starting the server needs the values the client would pass (local or
+                    // remote alike); they are used for the capture only, never reported.
+                    let live = s
+                        .launch_spec(&ctx, &|k| std::env::var(k).ok())
+                        .map_err(super::clients::clients_error)?;
+                    i.surface = Some(capture(&s.name, &live)?);
                 }
                 i.launch = Some(spec);
                 origins.files.insert(s.name.clone(), cf.path.clone());

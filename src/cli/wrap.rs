@@ -64,6 +64,10 @@ pub struct Args {
     /// without it.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Wrap servers the lock does not pin (the gate refuses them until they are pinned).
+    /// Without it, wrap refuses a missing lock and lists the unpinned servers, writing nothing.
+    #[arg(long)]
+    pub allow_unpinned: bool,
 }
 
 /// Restore the entries `mcpseal wrap` rewrote, byte for byte.
@@ -111,11 +115,14 @@ fn request(c: Common) -> Result<Request, CliError> {
 }
 
 /// Computes every file's new text first; writes only if all of them could be computed.
+/// `before_writing` sees every computed outcome and may stop the command before any file is
+/// written.
 fn apply_all(
     req: &Request,
     g: &Global,
     verb: &str,
     f: &dyn Fn(&ConfigFile, &str) -> Result<edit::Outcome, clients::ClientsError>,
+    before_writing: &dyn Fn(&[edit::Outcome]) -> Result<(), CliError>,
 ) -> CmdResult {
     let mut plans = Vec::new();
     for cf in &req.files {
@@ -136,6 +143,8 @@ fn apply_all(
         let out = f(cf, text).map_err(clients_error)?;
         plans.push((cf, old, out));
     }
+    let outcomes: Vec<edit::Outcome> = plans.iter().map(|(_, _, o)| o.clone()).collect();
+    before_writing(&outcomes)?;
     let mut report = Vec::new();
     for (cf, old, out) in &plans {
         let mut backup = None;
@@ -237,14 +246,57 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         lock,
         policy: policy.map(|p| p.display().to_string()),
     };
-    apply_all(&req, g, "wrapped", &|cf, text| {
-        edit::wrap_text(cf.client, &cf.path, text, &opts)
-    })
+    let allow_unpinned = args.allow_unpinned;
+    let lock_shown = lock_abs.display().to_string();
+    let pinned_check = |outcomes: &[edit::Outcome]| -> Result<(), CliError> {
+        if allow_unpinned {
+            return Ok(());
+        }
+        let lockfile = crate::lock::Store::load(&lock_abs).map_err(|e| {
+            CliError::error(
+                e.code(),
+                format!("{e}: wrap writes this lock into every entry, and the gate refuses every server it does not pin"),
+            )
+            .help(format!(
+                "pin first: mcpseal pin --all --lock {lock_shown} (or pass --lock FILE; --allow-unpinned wraps anyway)"
+            ))
+        })?;
+        let unpinned: Vec<&str> = outcomes
+            .iter()
+            .flat_map(|o| &o.entries)
+            .filter(|e| e.action == "wrapped" && !lockfile.servers.contains_key(&e.name))
+            .map(|e| e.name.as_str())
+            .collect();
+        if unpinned.is_empty() {
+            return Ok(());
+        }
+        Err(CliError::fail(
+            "unpinned-servers",
+            format!(
+                "not pinned in {lock_shown}: {}; wrapped, the gate would refuse to start them. Nothing was written",
+                unpinned.join(", ")
+            ),
+        )
+        .help(format!(
+            "pin them first: mcpseal pin --all --lock {lock_shown}; or pass --allow-unpinned to wrap them anyway"
+        )))
+    };
+    apply_all(
+        &req,
+        g,
+        "wrapped",
+        &|cf, text| edit::wrap_text(cf.client, &cf.path, text, &opts),
+        &pinned_check,
+    )
 }
 
 pub fn run_unwrap(args: UnwrapArgs, g: &Global) -> CmdResult {
     let req = request(args.common)?;
-    apply_all(&req, g, "unwrapped", &|cf, text| {
-        edit::unwrap_text(cf.client, &cf.path, text)
-    })
+    apply_all(
+        &req,
+        g,
+        "unwrapped",
+        &|cf, text| edit::unwrap_text(cf.client, &cf.path, text),
+        &|_| Ok(()),
+    )
 }

@@ -353,8 +353,36 @@ impl Server {
         ctx: &expand::Context,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<LaunchSpec, ClientsError> {
-        let x = |field: &str, s: &str| {
-            expand::expand(self.client, s, ctx, env).map_err(|e| self.var_error(field, e))
+        self.spec(Some((ctx, env)))
+    }
+
+    /// The launch spec exactly as written: no variable is expanded, so `${VAR}`,
+    /// `${env:VAR}` and `${input:…}` stay references (what `scan` judges, with no value
+    /// needed), and a variable the client passes through appears as `${VAR}`.
+    pub fn launch_spec_as_written(&self) -> LaunchSpec {
+        // Without expansion nothing can fail.
+        self.spec(None).unwrap_or_else(|_| LaunchSpec::Stdio {
+            command: String::new(),
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            cwd: None,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn spec(
+        &self,
+        expanding: Option<(&expand::Context, &dyn Fn(&str) -> Option<String>)>,
+    ) -> Result<LaunchSpec, ClientsError> {
+        let x = |field: &str, s: &str| match expanding {
+            Some((ctx, env)) => {
+                expand::expand(self.client, s, ctx, env).map_err(|e| self.var_error(field, e))
+            }
+            None => Ok(s.to_owned()),
+        };
+        let env = |k: &str| match expanding {
+            Some((_, env)) => env(k),
+            None => Some(format!("${{{k}}}")),
         };
         let mut envs = BTreeMap::new();
         for (k, v) in &self.env {

@@ -49,6 +49,31 @@ pub fn check_server_name(name: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The pinned name closest to `name` (edit distance at most a third of its length, and at
+/// least 1), for "did you mean" hints.
+pub fn closest_name<'a>(names: impl Iterator<Item = &'a String>, name: &str) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    let limit = (name.chars().count() / 3).max(1);
+    names
+        .map(|n| (distance(n, name), n))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n.as_str())
+}
+
 /// How a pinned server is launched: names only, never values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "transport", rename_all = "kebab-case", deny_unknown_fields)]
@@ -484,7 +509,9 @@ pub enum LockError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: no lockfile here")]
+    #[error(
+        "no lockfile at {path} (pass --lock FILE to use another, or pin a server to create it)"
+    )]
     Missing { path: String },
     #[error("cannot pin the surface: {0}")]
     Surface(String),
@@ -651,6 +678,18 @@ impl Store {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn closest_name_suggests_near_typos_only() {
+        let names = [
+            "filesystem".to_owned(),
+            "memory".to_owned(),
+            "git".to_owned(),
+        ];
+        assert_eq!(closest_name(names.iter(), "filesytem"), Some("filesystem"));
+        assert_eq!(closest_name(names.iter(), "memroy"), Some("memory"));
+        assert_eq!(closest_name(names.iter(), "fetch"), None);
+    }
 
     fn entry() -> ServerEntry {
         let mut s = Surface {
