@@ -30,6 +30,9 @@ pub struct Args {
     /// Pin every server of every MCP client config found (see `mcpseal clients`).
     #[arg(long, conflicts_with = "name")]
     pub all: bool,
+    /// With --config: read the file as this client's format (when its path does not say).
+    #[arg(long = "as", value_name = "CLIENT", requires = "config")]
+    pub as_client: Option<String>,
     /// With --config/--client/--all: the home folder to look in (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,

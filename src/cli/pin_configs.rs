@@ -67,7 +67,19 @@ struct Job {
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let sel = match (&args.config, &args.client, args.all) {
-        (Some(p), None, false) => Selection::Config(p.clone(), None),
+        (Some(p), None, false) => Selection::Config(
+            p.clone(),
+            args.as_client
+                .as_deref()
+                .map(|c| {
+                    Client::from_id(c).ok_or_else(|| {
+                        super::clients::clients_error(clients::ClientsError::UnknownClient(
+                            c.to_owned(),
+                        ))
+                    })
+                })
+                .transpose()?,
+        ),
         (None, Some(c), false) => Selection::Client(Client::from_id(c).ok_or_else(|| {
             super::clients::clients_error(clients::ClientsError::UnknownClient(c.clone()))
         })?),
@@ -88,9 +100,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         );
     }
     let opts = args.server.options()?;
-    let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
     let mut problems: Vec<(String, CliError)> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
+    // Every server of the selection, grouped by name: one name, one launch → one lock key;
+    // one name, several launches (Claude Desktop's `memory` and Claude Code's) → each keyed
+    // `client/name`, the key `wrap` then writes into that client's entry (docs/clients.md).
+    let mut by_name: BTreeMap<String, Vec<(Client, LaunchSpec, PathBuf)>> = BTreeMap::new();
     for cf in &files {
         let servers = clients::load(cf).map_err(super::clients::clients_error)?;
         let ctx = roots.context(cf);
@@ -110,16 +125,32 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     continue;
                 }
             };
-            match jobs.get(&s.name) {
+            by_name
+                .entry(s.name.clone())
+                .or_default()
+                .push((cf.client, spec, cf.path.clone()));
+        }
+    }
+    let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
+    for (name, defs) in by_name {
+        let same = defs
+            .windows(2)
+            .all(|w| PinnedLaunch::from_spec(&w[0].1) == PinnedLaunch::from_spec(&w[1].1));
+        for (client, spec, file) in defs {
+            let key = if same {
+                name.clone()
+            } else {
+                crate::lock::qualified_name(client.id(), &name)
+            };
+            match jobs.get(&key) {
                 Some(j) if PinnedLaunch::from_spec(&j.spec) != PinnedLaunch::from_spec(&spec) => {
                     problems.push((
-                        s.name.clone(),
+                        key.clone(),
                         CliError::error(
                             "name-conflict",
                             format!(
-                                "{} defines {:?} differently from {}: one lock name, two servers",
-                                cf.path.display(),
-                                s.name,
+                                "{} defines {name:?} differently from {}, in the same client: one lock name, two servers",
+                                file.display(),
                                 j.file.display()
                             ),
                         )
@@ -128,13 +159,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 }
                 Some(_) => {}
                 None => {
-                    jobs.insert(
-                        s.name.clone(),
-                        Job {
-                            spec,
-                            file: cf.path.clone(),
-                        },
-                    );
+                    jobs.insert(key, Job { spec, file });
                 }
             }
         }

@@ -49,6 +49,13 @@ pub fn check_server_name(name: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The lock key of a server whose bare name is ambiguous across clients: `client/name`
+/// (`claude-code/memory`). Bulk pin uses it when two clients define one name differently, and
+/// `wrap` writes it into that client's entry when the lock has it.
+pub fn qualified_name(client: &str, name: &str) -> String {
+    format!("{client}/{name}")
+}
+
 /// The pinned name closest to `name` (edit distance at most a third of its length, and at
 /// least 1), for "did you mean" hints.
 pub fn closest_name<'a>(names: impl Iterator<Item = &'a String>, name: &str) -> Option<&'a str> {
