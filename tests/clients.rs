@@ -913,7 +913,13 @@ fn one_name_in_two_clients_gets_two_lock_keys_end_to_end() {
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = common::run(
         common::mcpseal()
-            .args(["unwrap", "--all", "--home", home.to_str().unwrap(), "--project"])
+            .args([
+                "unwrap",
+                "--all",
+                "--home",
+                home.to_str().unwrap(),
+                "--project",
+            ])
             .arg(t.path()),
     );
     assert_eq!(code, 0, "{out}{err}");

@@ -31,22 +31,75 @@ pub struct Args {
     pub jobs: usize,
 }
 
-/// The runtime spec of a pinned launch: env values come from this process's environment.
-pub(crate) fn runtime_spec(name: &str, launch: &PinnedLaunch) -> Result<LaunchSpec, CliError> {
-    match launch {
+/// The env values the client config a server was pinned from gives it (expanded the way that
+/// client expands them), or none if that config or entry is gone.
+fn origin_env(origin: Option<&lock::Origin>) -> BTreeMap<String, String> {
+    let Some(o) = origin else {
+        return BTreeMap::new();
+    };
+    let Some(client) = crate::clients::Client::from_id(&o.client) else {
+        return BTreeMap::new();
+    };
+    let Ok(roots) = super::clients::roots(None, None) else {
+        return BTreeMap::new();
+    };
+    let path = PathBuf::from(&o.config);
+    let cf = crate::clients::select(
+        &roots,
+        &crate::clients::Selection::Config(path, Some(client)),
+    );
+    let Some(cf) = cf.first() else {
+        return BTreeMap::new();
+    };
+    let ctx = roots.context(cf);
+    crate::clients::load(cf)
+        .ok()
+        .and_then(|servers| servers.into_iter().find(|s| s.name == o.name))
+        .and_then(|s| s.launch_spec(&ctx, &|k| std::env::var(k).ok()).ok())
+        .map(|spec| match spec {
+            LaunchSpec::Stdio { env, .. } => env,
+            _ => BTreeMap::new(),
+        })
+        .unwrap_or_default()
+}
+
+/// The runtime spec of a pinned launch: env values come from this process's environment, or
+/// else from the client config the server was pinned from.
+pub(crate) fn runtime_spec(name: &str, entry: &ServerEntry) -> Result<LaunchSpec, CliError> {
+    match &entry.launch {
         PinnedLaunch::Stdio { command, args, env } => {
             let mut values = BTreeMap::new();
+            let mut from_config: Option<BTreeMap<String, String>> = None;
             for var in env {
+                if let Ok(v) = std::env::var(var) {
+                    values.insert(var.clone(), v);
+                    continue;
+                }
+                let cfg = from_config.get_or_insert_with(|| origin_env(entry.origin.as_ref()));
+                if let Some(v) = cfg.get(var) {
+                    values.insert(var.clone(), v.clone());
+                    continue;
+                }
                 let v = std::env::var(var).map_err(|_| {
                     CliError::error(
                         "env-unset",
-                        format!(
-                            "server {name:?} needs the environment variable {var}, which is not set"
-                        ),
+                        match &entry.origin {
+                            Some(o) => format!(
+                                "server {name:?} needs the environment variable {var}, which is not set, and {} no longer gives it",
+                                o.config
+                            ),
+                            None => format!(
+                                "server {name:?} needs the environment variable {var}, which is not set"
+                            ),
+                        },
                     )
-                    .help(format!(
-                        "export {var}=… before running, as your MCP client would"
-                    ))
+                    .help(match &entry.origin {
+                        Some(o) => format!(
+                            "{} no longer gives {var} to {:?}: export {var}=… before running, or fix that config",
+                            o.config, o.name
+                        ),
+                        None => format!("export {var}=… before running, as your MCP client would"),
+                    })
                 })?;
                 values.insert(var.clone(), v);
             }
@@ -74,7 +127,7 @@ enum Outcome {
 }
 
 fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
-    let spec = match runtime_spec(name, &entry.launch) {
+    let spec = match runtime_spec(name, entry) {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };

@@ -63,6 +63,9 @@ fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
 struct Job {
     spec: LaunchSpec,
     file: PathBuf,
+    client: Client,
+    /// The server's name in its config.
+    name: String,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
@@ -159,7 +162,15 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 }
                 Some(_) => {}
                 None => {
-                    jobs.insert(key, Job { spec, file });
+                    jobs.insert(
+                        key,
+                        Job {
+                            spec,
+                            file,
+                            client,
+                            name: name.clone(),
+                        },
+                    );
                 }
             }
         }
@@ -175,12 +186,20 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     sc.spawn(move || {
                         let cap =
                             mcp::capture(&job.spec, opts).map_err(super::surface::capture_error)?;
-                        let entry = ServerEntry::from_surface(
+                        let mut entry = ServerEntry::from_surface(
                             PinnedLaunch::from_spec(&job.spec),
                             opts.capabilities.clone(),
                             &cap.surface,
                         )
                         .map_err(lock_error)?;
+                        entry.origin = Some(crate::lock::Origin {
+                            client: job.client.id().to_owned(),
+                            config: std::path::absolute(&job.file)
+                                .unwrap_or_else(|_| job.file.clone())
+                                .display()
+                                .to_string(),
+                            name: job.name.clone(),
+                        });
                         Ok(pin::Candidate {
                             name: name.clone(),
                             spec: job.spec.clone(),

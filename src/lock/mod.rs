@@ -223,6 +223,22 @@ pub struct ServerEntry {
     /// (`pin --accept-changes`): what it replaced. Kept while later re-pins are unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted: Option<Accepted>,
+    /// The client config the server was pinned from (bulk pin): where `check` finds the env
+    /// values the client passes (never stored here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// A client config a server was pinned from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Origin {
+    /// The client's id (`claude-desktop`, `vscode`, …).
+    pub client: String,
+    /// The config file's absolute path.
+    pub config: String,
+    /// The server's name in that file.
+    pub name: String,
 }
 
 /// An accepted change: a re-pin that replaced another surface because the user said so.
@@ -262,6 +278,7 @@ impl ServerEntry {
             resource_templates: BTreeMap::new(),
             signed: None,
             accepted: None,
+            origin: None,
         };
         for (kind, items) in &s.entities {
             let digests = d.entities.get(kind);
