@@ -179,24 +179,36 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
     let jobs = args.jobs.max(1);
-    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
-    for chunk in names.chunks(jobs) {
-        std::thread::scope(|sc| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|n| {
-                    let entry = &lockfile.servers[n];
-                    (n.clone(), sc.spawn(move || check_one(n, entry, timeout)))
-                })
-                .collect();
-            for (n, h) in handles {
-                let o = h.join().unwrap_or_else(|_| {
-                    Outcome::Error(CliError::error("internal", "the check thread panicked"))
-                });
-                outcomes.push((n, o));
-            }
-        });
-    }
+    let started = std::time::Instant::now();
+    let total = names.len();
+    let mut finished = 0;
+    let results = mcp::pool::map(
+        &names,
+        jobs,
+        |n| check_one(n, &lockfile.servers[n], timeout),
+        |i, o| {
+            finished += 1;
+            let state = match o {
+                Some(Outcome::Same) => "ok",
+                Some(Outcome::Drift(_)) => "DRIFT",
+                Some(Outcome::Error(_)) | None => "not checked",
+            };
+            super::progress(&format!(
+                "check [{finished}/{total}] {}: {state} ({:.1} s)",
+                names[i],
+                started.elapsed().as_secs_f64()
+            ));
+        },
+    );
+    let outcomes: Vec<(String, Outcome)> = names
+        .iter()
+        .cloned()
+        .zip(results.into_iter().map(|r| {
+            r.unwrap_or_else(|| {
+                Outcome::Error(CliError::error("internal", "the check thread panicked"))
+            })
+        }))
+        .collect();
     let drift = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Drift(_)));
     let errors = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Error(_)));
     if g.json {

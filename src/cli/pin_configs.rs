@@ -18,7 +18,7 @@ use super::pin::{Args, check_name, lock_error};
 use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
 use crate::clients::{self, Client, Selection};
 use crate::lock::{PinnedLaunch, ServerEntry, Store};
-use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::mcp::{self, LaunchSpec};
 use crate::pin::{self, Verdict};
 
 /// `mcpseal run … -- CMD ARGS` or `mcpseal run … --url URL` (as `wrap` writes them) → the
@@ -176,52 +176,60 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         }
     }
     // Capture first (concurrently); only then take the folder lock.
-    let captured: Vec<(String, Result<pin::Candidate, CliError>)> = std::thread::scope(|sc| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .map(|(name, job)| {
-                let opts: &CaptureOptions = &opts;
-                (
-                    name.clone(),
-                    sc.spawn(move || {
-                        let cap =
-                            mcp::capture(&job.spec, opts).map_err(super::surface::capture_error)?;
-                        let mut entry = ServerEntry::from_surface(
-                            PinnedLaunch::from_spec(&job.spec),
-                            opts.capabilities.clone(),
-                            &cap.surface,
-                        )
-                        .map_err(lock_error)?;
-                        entry.origin = Some(crate::lock::Origin {
-                            client: job.client.id().to_owned(),
-                            config: std::path::absolute(&job.file)
-                                .unwrap_or_else(|_| job.file.clone())
-                                .display()
-                                .to_string(),
-                            name: job.name.clone(),
-                        });
-                        Ok(pin::Candidate {
-                            name: name.clone(),
-                            spec: job.spec.clone(),
-                            surface: cap.surface,
-                            entry,
-                        })
-                    }),
-                )
+    let job_list: Vec<(&String, &Job)> = jobs.iter().collect();
+    let started = std::time::Instant::now();
+    let total = job_list.len();
+    let mut finished = 0;
+    let results = mcp::pool::map(
+        &job_list,
+        8,
+        |(name, job)| -> Result<pin::Candidate, CliError> {
+            let cap = mcp::capture(&job.spec, &opts).map_err(super::surface::capture_error)?;
+            let mut entry = ServerEntry::from_surface(
+                PinnedLaunch::from_spec(&job.spec),
+                opts.capabilities.clone(),
+                &cap.surface,
+            )
+            .map_err(lock_error)?;
+            entry.origin = Some(crate::lock::Origin {
+                client: job.client.id().to_owned(),
+                config: std::path::absolute(&job.file)
+                    .unwrap_or_else(|_| job.file.clone())
+                    .display()
+                    .to_string(),
+                name: job.name.clone(),
+            });
+            Ok(pin::Candidate {
+                name: (*name).clone(),
+                spec: job.spec.clone(),
+                surface: cap.surface,
+                entry,
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(n, h)| {
-                (
-                    n,
-                    h.join().unwrap_or_else(|_| {
-                        Err(CliError::error("internal", "a capture thread panicked"))
-                    }),
-                )
-            })
-            .collect()
-    });
+        },
+        |i, r| {
+            finished += 1;
+            let state = match r {
+                Some(Ok(c)) => format!("captured ({} entities)", c.surface.len()),
+                Some(Err(e)) => format!("not captured [{}]", e.code),
+                None => "not captured [internal]".to_owned(),
+            };
+            super::progress(&format!(
+                "pin [{finished}/{total}] {}: {state} ({:.1} s)",
+                job_list[i].0,
+                started.elapsed().as_secs_f64()
+            ));
+        },
+    );
+    let captured: Vec<(String, Result<pin::Candidate, CliError>)> = job_list
+        .iter()
+        .zip(results)
+        .map(|((name, _), r)| {
+            (
+                (*name).clone(),
+                r.unwrap_or_else(|| Err(CliError::error("internal", "a capture thread panicked"))),
+            )
+        })
+        .collect();
     let mut candidates = Vec::new();
     for (name, r) in captured {
         match r {
