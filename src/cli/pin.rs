@@ -108,6 +108,7 @@ pub(crate) fn lock_error(e: lock::LockError) -> CliError {
         "lock-tampered" => {
             "restore the file from version control, or re-pin the server: mcpseal pin NAME -- CMD ARGS…"
         }
+        "io-error" => "check --lock names a lockfile (a file, not a folder) you can read and write",
         _ => "check the lockfile path; `git diff mcpseal.lock` shows what changed",
     };
     CliError::error(e.code(), e.to_string()).help(help)
