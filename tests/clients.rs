@@ -926,3 +926,42 @@ fn one_name_in_two_clients_gets_two_lock_keys_end_to_end() {
     assert_eq!(std::fs::read(&desktop).unwrap(), originals.0);
     assert_eq!(std::fs::read(&code_cfg).unwrap(), originals.1);
 }
+
+/// Issue 11, finding 8: one broken config of an unrelated client blocked `pin --all`. It is
+/// reported (exit 2, naming the file) and the other configs' servers are pinned.
+#[test]
+fn pin_all_skips_a_broken_config_and_pins_the_rest() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let cfg = serde_json::json!({"mcpServers": {"fx": {"command": e, "args": ["fixture-server"]}}});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    std::fs::create_dir_all(home.join(".cursor")).unwrap();
+    std::fs::copy(
+        fixture("broken/trailing.json"),
+        home.join(".cursor/mcp.json"),
+    )
+    .unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(t.path())
+            .args([
+                "pin",
+                "--all",
+                "--home",
+                home.to_str().unwrap(),
+                "--project",
+            ])
+            .arg(t.path()),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("pinned fx") && out.contains(".cursor/mcp.json"),
+        "{out}"
+    );
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
+    assert!(lock["servers"]["fx"].is_object());
+}

@@ -109,8 +109,21 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     // one name, several launches (Claude Desktop's `memory` and Claude Code's) → each keyed
     // `client/name`, the key `wrap` then writes into that client's entry (docs/clients.md).
     let mut by_name: BTreeMap<String, Vec<(Client, LaunchSpec, PathBuf)>> = BTreeMap::new();
+    let explicit = args.config.is_some();
     for cf in &files {
-        let servers = clients::load(cf).map_err(super::clients::clients_error)?;
+        // An explicitly named file that cannot be read is an error; among discovered configs,
+        // one broken file (another client's, say) is reported and skipped.
+        let servers = match clients::load(cf) {
+            Ok(s) => s,
+            Err(e) if !explicit => {
+                problems.push((
+                    format!("({})", cf.path.display()),
+                    super::clients::clients_error(e),
+                ));
+                continue;
+            }
+            Err(e) => return Err(super::clients::clients_error(e)),
+        };
         let ctx = roots.context(cf);
         for s in servers {
             if s.disabled {
