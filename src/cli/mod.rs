@@ -141,6 +141,12 @@ impl CliError {
 
 pub type CmdResult = Result<Exit, CliError>;
 
+/// A progress line for a bulk command, on stderr (stdout stays the report, `--json` or not).
+pub(crate) fn progress(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Runs a parsed command line and renders any error.
 pub fn run(cli: Cli) -> Exit {
     let g = Global { json: cli.json };

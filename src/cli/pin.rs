@@ -30,6 +30,9 @@ pub struct Args {
     /// Pin every server of every MCP client config found (see `mcpseal clients`).
     #[arg(long, conflicts_with = "name")]
     pub all: bool,
+    /// With --config: read the file as this client's format (when its path does not say).
+    #[arg(long = "as", value_name = "CLIENT", requires = "config")]
+    pub as_client: Option<String>,
     /// With --config/--client/--all: the home folder to look in (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
@@ -105,6 +108,7 @@ pub(crate) fn lock_error(e: lock::LockError) -> CliError {
         "lock-tampered" => {
             "restore the file from version control, or re-pin the server: mcpseal pin NAME -- CMD ARGS…"
         }
+        "io-error" => "check --lock names a lockfile (a file, not a folder) you can read and write",
         _ => "check the lockfile path; `git diff mcpseal.lock` shows what changed",
     };
     CliError::error(e.code(), e.to_string()).help(help)

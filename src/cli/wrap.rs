@@ -166,7 +166,7 @@ fn apply_all(
                 "changed": out.changed(),
                 "backup": backup.as_ref().map(|b| b.display().to_string()),
                 "entries": out.entries.iter().map(|e| json!({
-                    "name": e.name, "project": e.project, "action": e.action, "note": e.note,
+                    "name": e.name, "key": e.key, "project": e.project, "action": e.action, "note": e.note,
                 })).collect::<Vec<_>>(),
             }));
         } else {
@@ -241,31 +241,46 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 format!("cannot find mcpseal's own path: {e}"),
             )
         })?;
-    let opts = edit::WrapOptions {
-        mcpseal: exe.display().to_string(),
-        lock,
-        policy: policy.map(|p| p.display().to_string()),
-    };
-    let allow_unpinned = args.allow_unpinned;
+    // The lock the entries will run under: it must exist (unless --allow-unpinned), and its
+    // `client/name` keys decide the name each entry is wrapped under.
     let lock_shown = lock_abs.display().to_string();
-    let pinned_check = |outcomes: &[edit::Outcome]| -> Result<(), CliError> {
-        if allow_unpinned {
-            return Ok(());
+    let lockfile = match crate::lock::Store::load(&lock_abs) {
+        Ok(l) => l,
+        Err(crate::lock::LockError::Missing { .. }) if args.allow_unpinned => {
+            crate::lock::Lockfile::new()
         }
-        let lockfile = crate::lock::Store::load(&lock_abs).map_err(|e| {
-            CliError::error(
+        Err(e) => {
+            return Err(CliError::error(
                 e.code(),
                 format!("{e}: wrap writes this lock into every entry, and the gate refuses every server it does not pin"),
             )
             .help(format!(
                 "pin first: mcpseal pin --all --lock {lock_shown} (or pass --lock FILE; --allow-unpinned wraps anyway)"
-            ))
-        })?;
+            )));
+        }
+    };
+    let opts = edit::WrapOptions {
+        mcpseal: exe.display().to_string(),
+        lock,
+        policy: policy.map(|p| p.display().to_string()),
+        qualified: lockfile
+            .servers
+            .keys()
+            .filter(|k| k.contains('/'))
+            .cloned()
+            .collect(),
+    };
+    let allow_unpinned = args.allow_unpinned;
+    let pinned_check = |outcomes: &[edit::Outcome]| -> Result<(), CliError> {
+        if allow_unpinned {
+            return Ok(());
+        }
         let unpinned: Vec<&str> = outcomes
             .iter()
             .flat_map(|o| &o.entries)
-            .filter(|e| e.action == "wrapped" && !lockfile.servers.contains_key(&e.name))
-            .map(|e| e.name.as_str())
+            .filter(|e| e.action == "wrapped")
+            .filter_map(|e| e.key.as_deref())
+            .filter(|k| !lockfile.servers.contains_key(*k))
             .collect();
         if unpinned.is_empty() {
             return Ok(());
