@@ -950,6 +950,8 @@ fn pin_all_skips_a_broken_config_and_pins_the_rest() {
             .args([
                 "pin",
                 "--all",
+                "--lock",
+                "mcpseal.lock",
                 "--home",
                 home.to_str().unwrap(),
                 "--project",
@@ -964,4 +966,47 @@ fn pin_all_skips_a_broken_config_and_pins_the_rest() {
     let lock: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
     assert!(lock["servers"]["fx"].is_object());
+}
+
+/// Issue 11, finding 1: host-wide commands use one per-user lock unless --lock is given, and
+/// say which; a repository's `--config` keeps its lock in the current folder.
+#[test]
+fn host_wide_pin_and_wrap_use_the_per_user_lock() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let xdg = t.path().join("xdg");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let cfg = serde_json::json!({"mcpServers": {"fx": {"command": e, "args": ["fixture-server"]}}});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let run = |args: &[&str]| {
+        common::run(
+            common::mcpseal()
+                .current_dir(t.path())
+                .env("XDG_CONFIG_HOME", &xdg)
+                .args(args)
+                .args(["--home", home.to_str().unwrap(), "--project"])
+                .arg(t.path()),
+        )
+    };
+    let (code, out, err) = run(&["pin", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let user_lock = xdg.join("mcpseal/mcpseal.lock");
+    assert!(user_lock.is_file(), "{err}");
+    assert!(
+        err.contains(&user_lock.display().to_string()),
+        "says which lock: {err}"
+    );
+    assert!(
+        !t.path().join("mcpseal.lock").exists(),
+        "not the current folder's"
+    );
+    let (code, out, err) = run(&["wrap", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let wrapped = std::fs::read_to_string(&desktop).unwrap();
+    assert!(
+        wrapped.contains(&user_lock.display().to_string()),
+        "{wrapped}"
+    );
 }

@@ -20,9 +20,10 @@ pub struct Args {
     /// Servers to check [default: every pinned server].
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// The lockfile to check against.
-    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
-    pub lock: PathBuf,
+    /// The lockfile to check against [default: mcpseal.lock in the current folder if there is
+    /// one, else the per-user lock that `pin --all` writes].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Give up on a server that has not answered within this many seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
@@ -150,8 +151,23 @@ fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
     }
 }
 
-pub fn run(args: Args, g: &Global) -> CmdResult {
-    let lockfile = Store::load(&args.lock).map_err(super::pin::lock_error)?;
+pub fn run(mut args: Args, g: &Global) -> CmdResult {
+    let here = PathBuf::from(lock::DEFAULT_PATH);
+    let lock_path = match args.lock.take() {
+        Some(p) => p,
+        None if here.exists() => here,
+        None => match lock::user_lock_path().filter(|p| p.exists()) {
+            Some(user) => {
+                super::progress(&format!(
+                    "check: using the per-user lock {}",
+                    user.display()
+                ));
+                user
+            }
+            None => here,
+        },
+    };
+    let lockfile = Store::load(&lock_path).map_err(super::pin::lock_error)?;
     let names: Vec<String> = if args.names.is_empty() {
         lockfile.servers.keys().cloned().collect()
     } else {
@@ -165,7 +181,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             };
             return Err(CliError::error(
                 "not-pinned",
-                format!("{}: no server named {n:?} is pinned", args.lock.display()),
+                format!("{}: no server named {n:?} is pinned", lock_path.display()),
             )
             .help(help));
         }
@@ -173,7 +189,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     if names.is_empty() {
         return Err(CliError::error(
             "nothing-pinned",
-            format!("{}: no servers are pinned", args.lock.display()),
+            format!("{}: no servers are pinned", lock_path.display()),
         )
         .help("mcpseal pin NAME -- CMD ARGS…"));
     }

@@ -39,9 +39,10 @@ pub struct Args {
     /// With --config/--client/--all: the project folder (default: the current folder).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// The lockfile to update.
-    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
-    pub lock: PathBuf,
+    /// The lockfile to update [default: mcpseal.lock in the current folder; with --client or
+    /// --all, the per-user lock (~/.config/mcpseal/mcpseal.lock, docs/clients.md)].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Also pin the digest of this release artifact (file or directory); `mcpseal run` refuses
     /// to start the server if it changes on disk. Repeatable. (One server only.)
     #[arg(long = "artifact", value_name = "PATH", conflicts_with_all = ["config", "client", "all"])]
@@ -92,6 +93,12 @@ impl From<SeverityArg> for Severity {
 }
 
 impl Args {
+    /// The lock this pin writes: `--lock`, else the per-user lock for host-wide selections
+    /// (`--client`, `--all`), else `mcpseal.lock` here.
+    pub fn lock_path(&self) -> Result<PathBuf, CliError> {
+        resolve_lock(self.lock.as_ref(), self.client.is_some() || self.all)
+    }
+
     /// The approval the flags give.
     pub fn approval(&self) -> Approval {
         Approval {
@@ -99,6 +106,21 @@ impl Args {
             accept_findings: self.accept_findings,
             fail_on: self.fail_on.into(),
         }
+    }
+}
+
+/// `--lock`, or the per-user lock for host-wide commands, or `mcpseal.lock` here.
+pub(crate) fn resolve_lock(given: Option<&PathBuf>, host_wide: bool) -> Result<PathBuf, CliError> {
+    match given {
+        Some(p) => Ok(p.clone()),
+        None if host_wide => lock::user_lock_path().ok_or_else(|| {
+            CliError::error(
+                "no-home",
+                "cannot tell where the per-user lock lives (no home folder)",
+            )
+            .help("pass --lock FILE")
+        }),
+        None => Ok(PathBuf::from(lock::DEFAULT_PATH)),
     }
 }
 
@@ -176,7 +198,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         });
     }
     let count = cap.surface.len();
-    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let lock_path = args.lock_path()?;
+    let mut store = Store::open(&lock_path).map_err(lock_error)?;
     let plans = pin::plan(
         vec![pin::Candidate {
             name: name.clone(),

@@ -250,7 +250,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             Err(e) => problems.push((name, e)),
         }
     }
-    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let lock_path = args.lock_path()?;
+    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| super::io_error(dir, "the lock's folder", e))?;
+    }
+    super::progress(&format!("pin: using the lock {}", lock_path.display()));
+    let mut store = Store::open(&lock_path).map_err(lock_error)?;
     let plans = pin::plan(candidates, &store.lock, &args.approval());
     let written = pin::apply(&mut store, &plans);
     let config_of = |name: &str| {

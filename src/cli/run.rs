@@ -102,9 +102,31 @@ fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
     Ok(Exit::Fail)
 }
 
-/// Human lines on stderr for the gate's blocks (the audit log has every event).
-fn observer() -> session::Observer {
-    std::sync::Arc::new(|r: &AuditRecord| {
+/// Human lines on stderr for the gate's blocks (the audit log has every event). `repin` is
+/// the command that pins this server again (`mcpseal pin NAME --lock L`, launch after it).
+fn observer(repin: (String, String)) -> session::Observer {
+    std::sync::Arc::new(move |r: &AuditRecord| {
+        if r.event == "capabilities-differ" {
+            let list = |k: &str| {
+                r.fields[k]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            };
+            let caps = list("clientCapabilities");
+            eprintln!(
+                "mcpseal: this client declares capabilities [{caps}], but the server was pinned with [{}]: tools it shows only to such clients are not pinned and will be removed; to pin them: {} --capabilities {caps} {}",
+                list("pinnedCapabilities"),
+                repin.0,
+                repin.1
+            );
+            return;
+        }
         if r.decision != "block" {
             return;
         }
@@ -204,7 +226,13 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     let opts = session::Options {
         max_message: args.max_message,
         audit: audit.clone(),
-        observer: Some(observer()),
+        observer: Some(observer((
+            format!("mcpseal pin {} --lock {}", args.name, args.lock.display()),
+            match cleared.launch() {
+                Launch::Url(u) => format!("--url {u}"),
+                l @ Launch::Command { .. } => format!("-- {}", l.display()),
+            },
+        ))),
     };
     let stdin = std::io::BufReader::new(std::io::stdin());
     let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());

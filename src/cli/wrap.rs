@@ -55,9 +55,10 @@ pub struct Args {
     #[command(flatten)]
     pub common: Common,
     /// Lockfile the wrapped entries use, written into each entry as an absolute path (a client
-    /// starts servers from a folder of its choosing).
-    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_PATH)]
-    pub lock: PathBuf,
+    /// starts servers from a folder of its choosing) [default: mcpseal.lock in the current
+    /// folder; with --client or --all, the per-user lock, as `pin --all` writes it].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Trust policy the wrapped entries use, written into each entry as an absolute path
     /// [default: mcpseal-policy.toml beside the lockfile, if there is one]. Passed explicitly,
     /// a policy that is deleted later makes the gate refuse instead of silently running
@@ -213,7 +214,12 @@ fn absolute(p: &std::path::Path) -> Result<PathBuf, CliError> {
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    let lock_abs = absolute(&args.lock)?;
+    let host_wide = args.common.which.client.is_some() || args.common.which.all;
+    let lock_abs = absolute(&super::pin::resolve_lock(args.lock.as_ref(), host_wide)?)?;
+    super::progress(&format!(
+        "wrap: entries will use the lock {}",
+        lock_abs.display()
+    ));
     let policy = match &args.policy {
         Some(p) if !p.is_file() => {
             return Err(CliError::error(

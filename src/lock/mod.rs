@@ -49,6 +49,24 @@ pub fn check_server_name(name: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The per-user lock that host-wide commands (`pin --client|--all`, `wrap --client|--all`)
+/// use unless `--lock` is given: `$XDG_CONFIG_HOME/mcpseal/mcpseal.lock` (else
+/// `~/.config/mcpseal/mcpseal.lock`) on Linux, `~/Library/Application Support/mcpseal/` on
+/// macOS, `%APPDATA%\mcpseal\` on Windows. `None` when no home folder is known.
+pub fn user_lock_path() -> Option<PathBuf> {
+    let dir = if cfg!(target_os = "macos") {
+        std::env::home_dir().map(|h| h.join("Library/Application Support"))
+    } else if cfg!(windows) {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else {
+        std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::home_dir().map(|h| h.join(".config")))
+    }?;
+    Some(dir.join("mcpseal").join(DEFAULT_PATH))
+}
+
 /// The lock key of a server whose bare name is ambiguous across clients: `client/name`
 /// (`claude-code/memory`). Bulk pin uses it when two clients define one name differently, and
 /// `wrap` writes it into that client's entry when the lock has it.
