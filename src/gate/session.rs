@@ -174,17 +174,15 @@ pub fn serve_remote(
             let Ok(msg) = Message::parse(&line) else {
                 break;
             };
-            match http.post(&msg.value) {
+            match http.post_values(&msg.value) {
                 Ok(replies) => {
                     for m in replies {
-                        if let Some(v) = m
-                            .result()
-                            .and_then(|r| r.get("protocolVersion"))
-                            .and_then(Value::as_str)
+                        if let Some(v) =
+                            m.pointer("/result/protocolVersion").and_then(Value::as_str)
                         {
                             http.set_protocol_version(v);
                         }
-                        let mut bytes = serde_json::to_vec(&m.value).unwrap_or_default();
+                        let mut bytes = serde_json::to_vec(&m).unwrap_or_default();
                         bytes.push(b'\n');
                         if from_server_w.write_all(&bytes).is_err() {
                             return;
