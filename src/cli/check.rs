@@ -167,7 +167,7 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
             None => here,
         },
     };
-    let lockfile = Store::load(&lock_path).map_err(super::pin::lock_error)?;
+    let lockfile = Store::load(&lock_path).map_err(super::lock_error)?;
     let names: Vec<String> = if args.names.is_empty() {
         lockfile.servers.keys().cloned().collect()
     } else {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::surface::{ServerArgs, capture_error};
-use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use super::{CliError, CmdResult, Exit, Global, check_name, emit, emit_json, lock_error};
 use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
 use crate::mcp;
 use crate::pin::{self, Approval, Verdict};
@@ -93,10 +93,15 @@ impl From<SeverityArg> for Severity {
 }
 
 impl Args {
+    /// Whether this is a bulk pin of client configs (`--config`, `--client`, `--all`).
+    pub fn is_bulk(&self) -> bool {
+        self.config.is_some() || self.client.is_some() || self.all
+    }
+
     /// The lock this pin writes: `--lock`, else the per-user lock for host-wide selections
     /// (`--client`, `--all`), else `mcpseal.lock` here.
     pub fn lock_path(&self) -> Result<PathBuf, CliError> {
-        resolve_lock(self.lock.as_ref(), self.client.is_some() || self.all)
+        super::resolve_lock(self.lock.as_ref(), self.client.is_some() || self.all)
     }
 
     /// The approval the flags give.
@@ -109,45 +114,7 @@ impl Args {
     }
 }
 
-/// `--lock`, or the per-user lock for host-wide commands, or `mcpseal.lock` here.
-pub(crate) fn resolve_lock(given: Option<&PathBuf>, host_wide: bool) -> Result<PathBuf, CliError> {
-    match given {
-        Some(p) => Ok(p.clone()),
-        None if host_wide => lock::user_lock_path().ok_or_else(|| {
-            CliError::error(
-                "no-home",
-                "cannot tell where the per-user lock lives (no home folder)",
-            )
-            .help("pass --lock FILE")
-        }),
-        None => Ok(PathBuf::from(lock::DEFAULT_PATH)),
-    }
-}
-
-pub(crate) fn lock_error(e: lock::LockError) -> CliError {
-    let help = match e.code() {
-        "lock-missing" => "pin a server first: mcpseal pin NAME -- CMD ARGS…",
-        "lock-tampered" => {
-            "restore the file from version control, or re-pin the server: mcpseal pin NAME -- CMD ARGS…"
-        }
-        "io-error" => "check --lock names a lockfile (a file, not a folder) you can read and write",
-        _ => "check the lockfile path; `git diff mcpseal.lock` shows what changed",
-    };
-    CliError::error(e.code(), e.to_string()).help(help)
-}
-
-/// A server name is a key in files and configs: printable, no control characters.
-pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
-    lock::check_server_name(name).map_err(|why| {
-        CliError::error("bad-server-name", format!("{name:?}: {why}"))
-            .help("pick another name for the server (the lockfile's key and `run --name`)")
-    })
-}
-
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    if args.config.is_some() || args.client.is_some() || args.all {
-        return super::pin_configs::run(args, g);
-    }
     let name = args
         .name
         .clone()

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::pin::{Args, check_name, lock_error};
-use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use super::pin::Args;
+use super::{CliError, CmdResult, Exit, Global, check_name, emit, emit_json, lock_error};
 use crate::clients::{self, Client, Selection};
 use crate::lock::{PinnedLaunch, ServerEntry, Store};
 use crate::mcp::{self, LaunchSpec};

@@ -274,7 +274,7 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
     let mut origins = Origins::default();
     let entry = entry_for;
     if let Some(path) = &req.lock {
-        let lockfile = crate::lock::Store::load(path).map_err(super::pin::lock_error)?;
+        let lockfile = crate::lock::Store::load(path).map_err(super::lock_error)?;
         for (name, entry) in &lockfile.servers {
             let mut i = entry_for(&mut inputs, name);
             i.surface = Some(entry.to_surface());

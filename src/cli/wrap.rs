@@ -215,7 +215,7 @@ fn absolute(p: &std::path::Path) -> Result<PathBuf, CliError> {
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let host_wide = args.common.which.client.is_some() || args.common.which.all;
-    let lock_abs = absolute(&super::pin::resolve_lock(args.lock.as_ref(), host_wide)?)?;
+    let lock_abs = absolute(&super::resolve_lock(args.lock.as_ref(), host_wide)?)?;
     super::progress(&format!(
         "wrap: entries will use the lock {}",
         lock_abs.display()
