@@ -137,6 +137,15 @@ fn observer(repin: (String, String)) -> session::Observer {
             "response-dropped" => format!("dropped a server message: {}", f("reason")),
             "request-dropped" => format!("dropped {} sent as a notification", f("method")),
             "instructions-removed" => "removed changed server instructions".to_owned(),
+            "server-message-rejected" => format!(
+                "the server sent what the gate cannot check ({}{}); ending the session",
+                f("reason"),
+                r.fields
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
             other => format!("{other}: {}", f("reason")),
         };
         eprintln!("mcpseal: {line}");
@@ -144,7 +153,7 @@ fn observer(repin: (String, String)) -> session::Observer {
 }
 
 pub fn run(args: Args, _g: &Global) -> CmdResult {
-    super::pin::check_name(&args.name)?;
+    super::check_name(&args.name)?;
     let deny_findings =
         super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
     let launch = match (&args.url, args.command.split_first()) {

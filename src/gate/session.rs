@@ -167,6 +167,7 @@ pub fn serve_remote(
     let mut http = HttpTransport::new(url, headers, Duration::from_secs(300), opts.max_message);
     let max = opts.max_message;
     let audit = opts.audit.clone();
+    let observer = opts.observer.clone();
     std::thread::spawn(move || {
         let mut r = LineReader::new(BufReader::new(to_server_r), max);
         while let Ok(Some(line)) = r.next_line() {
@@ -190,10 +191,15 @@ pub fn serve_remote(
                     }
                 }
                 Err(e) => {
-                    audit.block(
-                        "server-message-rejected",
-                        json!({"reason": e.code(), "message": e.to_string()}),
-                    );
+                    let fields = json!({"reason": e.code(), "message": e.to_string()});
+                    audit.block("server-message-rejected", fields.clone());
+                    if let Some(o) = &observer {
+                        o(&AuditRecord {
+                            event: "server-message-rejected",
+                            decision: "block",
+                            fields,
+                        });
+                    }
                     // Ending the stream ends the session: fail closed.
                     return;
                 }
