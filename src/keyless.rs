@@ -167,10 +167,9 @@ pub fn verify(
                 .map_err(classify)?;
             if let IdentityMatch::Regex(re) = identity {
                 let san = r.identity().map(|s| s.as_str().to_owned());
-                let whole = san.as_deref().is_some_and(|s| {
-                    re.find(s)
-                        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
-                });
+                let whole = san
+                    .as_deref()
+                    .is_some_and(|s| crate::policy::whole_match(re, s));
                 if !whole {
                     return Err(KeylessError::Identity {
                         expected: format!("/{}/", re.as_str()),

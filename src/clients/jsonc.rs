@@ -256,9 +256,11 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
+        // Four hex digits exactly: `from_str_radix` alone also takes a sign (`\u+041`).
         let h = self
             .s
             .get(self.i..self.i + 4)
+            .filter(|b| b.iter().all(u8::is_ascii_hexdigit))
             .and_then(|b| std::str::from_utf8(b).ok())
             .and_then(|h| u32::from_str_radix(h, 16).ok())
             .ok_or_else(|| self.err("invalid \\u escape"))?;
@@ -424,6 +426,25 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// The `client_config_jsonc` fuzz target's differential oracle (docs/fuzzing.md) fails on
+    /// this, on an input written after reading the code: `\u+041` was read as `A`, because the
+    /// four "hex digits" went to `u32::from_str_radix`, which accepts a leading `+`. JSON (and
+    /// the clients' own parsers) refuse it: a config that means one thing to mcpseal and
+    /// another, or nothing, to the client is a parser differential.
+    #[test]
+    fn a_unicode_escape_is_four_hex_digits_and_no_sign() {
+        for bad in [
+            r#""\u+041""#,
+            r#""\u+0041""#,
+            r#""\u-041""#,
+            r#""\ud83d\u+e00""#,
+            r#""\u 041""#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse(r#""\u0041\u00e9""#).unwrap().as_str(), Some("Aé"));
     }
 
     #[test]

@@ -85,9 +85,7 @@ impl Matcher {
                 };
                 let id_ok = match (exact, regex) {
                     (Some(x), _) => x == id,
-                    (None, Some(re)) => re
-                        .find(id)
-                        .is_some_and(|m| m.start() == 0 && m.end() == id.len()),
+                    (None, Some(re)) => whole_match(re, id),
                     (None, None) => false,
                 };
                 id_ok && e.issuer.as_deref() == Some(issuer.as_str())
@@ -96,6 +94,22 @@ impl Matcher {
             Matcher::AnyOf(ms) => ms.iter().any(|m| m.matches(e)),
         }
     }
+}
+
+/// Whether `re` matches the whole of `s`, as `identity-regexp` and
+/// `--certificate-identity-regexp` require.
+///
+/// Checking that one search's match spans `s` is not enough: the search reports the
+/// leftmost-*first* match, which can stop short of a longer one (`a|ab` finds `a` in `ab`), and
+/// so refuses identities the expression does match. An anchored `\A(?:re)\z` decides it. An
+/// expression that cannot be anchored (a `(?x)` comment that would swallow the closing
+/// parenthesis) matches nothing; [`Policy::parse`] refuses such an expression up front.
+pub fn whole_match(re: &regex::Regex, s: &str) -> bool {
+    anchored(re.as_str()).is_ok_and(|w| w.is_match(s))
+}
+
+fn anchored(re: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&format!(r"\A(?:{re})\z"))
 }
 
 /// One named signer from the policy file.
@@ -264,9 +278,18 @@ impl Policy {
                 (Some(k), None, None, None) => Matcher::KeyId(k),
                 (None, exact, regexp, Some(issuer)) if exact.is_some() != regexp.is_some() => {
                     let regex = match regexp {
-                        Some(r) => Some(regex::Regex::new(r).map_err(|e| {
-                            invalid(format!("signer {:?}: identity-regexp: {e}", s.name))
-                        })?),
+                        Some(r) => {
+                            let re = regex::Regex::new(r).map_err(|e| {
+                                invalid(format!("signer {:?}: identity-regexp: {e}", s.name))
+                            })?;
+                            anchored(r).map_err(|e| {
+                                invalid(format!(
+                                    "signer {:?}: identity-regexp cannot be matched against a whole identity: {e}",
+                                    s.name
+                                ))
+                            })?;
+                            Some(re)
+                        }
                         None => None,
                     };
                     Matcher::Identity {
@@ -410,6 +433,42 @@ mod tests {
             issuer: GH.into(),
         };
         assert!(!loose.matches(&ident("https://github.com/acme/x", GH)));
+    }
+
+    /// The `policy` fuzz target's whole-match oracle (docs/fuzzing.md) fails on this, on an
+    /// input written after reading the code (its first 10-minute campaign had not reached it):
+    /// the match was checked by comparing one leftmost-first search's span with the identity,
+    /// so an alternative that is a prefix of a later one (`a|ab`) refused an identity the
+    /// expression matches in full. Fail-closed, but it refused a legitimate signer.
+    #[test]
+    fn identity_regexp_with_a_prefix_alternative_matches_the_whole_identity() {
+        let m = |re: &str| Matcher::Identity {
+            exact: None,
+            regex: Some(regex::Regex::new(re).unwrap()),
+            issuer: GH.into(),
+        };
+        assert!(m("a|ab").matches(&ident("ab", GH)));
+        assert!(m("a|ab").matches(&ident("a", GH)));
+        assert!(!m("a|ab").matches(&ident("abc", GH)));
+        let tags = m(
+            "https://github\\.com/acme/calc/\\.github/workflows/release\\.yml@refs/tags/(v1|v1\\.2\\.0)",
+        );
+        let id = "https://github.com/acme/calc/.github/workflows/release.yml@refs/tags/v1.2.0";
+        assert!(tags.matches(&ident(id, GH)));
+        assert!(!tags.matches(&ident(&format!("{id}-evil"), GH)));
+        assert!(!tags.matches(&ident(id, "https://accounts.google.com")));
+        assert!(whole_match(&regex::Regex::new("a|ab").unwrap(), "ab"));
+        assert!(!whole_match(&regex::Regex::new("b").unwrap(), "ab"));
+    }
+
+    #[test]
+    fn identity_regexp_that_cannot_be_anchored_is_refused() {
+        // Under (?x) a `#` comment runs to the end of the line: wrapped in `\A(?:…)\z` it would
+        // swallow the closing parenthesis. Refused with a message rather than never matching.
+        let t = "[[signer]]\nname = \"ci\"\nidentity-regexp = \"(?x)a#\"\nissuer = \"i\"\n";
+        let e = Policy::parse(t, Path::new("p.toml")).unwrap_err();
+        assert_eq!(e.code(), "policy-invalid");
+        assert!(e.to_string().contains("whole identity"), "{e}");
     }
 
     #[test]
