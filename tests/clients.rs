@@ -825,3 +825,188 @@ fn wrap_refuses_a_missing_lock_and_unpinned_servers() {
     assert_eq!(code, 0, "{err}");
     assert_ne!(std::fs::read(&f).unwrap(), before);
 }
+
+/// Issue 11, finding 2: Claude Desktop's `memory` and Claude Code's `memory` are two servers
+/// with one bare name. Bulk pin keys them `claude-desktop/memory` and `claude-code/memory`,
+/// wrap writes each entry's own key, each gated launch starts its own server, and re-pinning
+/// one never touches the other.
+#[test]
+fn one_name_in_two_clients_gets_two_lock_keys_end_to_end() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let d_cfg =
+        serde_json::json!({"mcpServers": {"memory": {"command": e, "args": ["fixture-server"]}}});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&d_cfg).unwrap()).unwrap();
+    let code_cfg = home.join(".claude.json");
+    let c_cfg = serde_json::json!({"mcpServers": {"memory": {"command": e, "args": ["fixture-server", "--extra-tools", "2"]}}});
+    std::fs::write(&code_cfg, serde_json::to_string_pretty(&c_cfg).unwrap()).unwrap();
+    let originals = (
+        std::fs::read(&desktop).unwrap(),
+        std::fs::read(&code_cfg).unwrap(),
+    );
+    let lock = t.path().join("mcpseal.lock");
+    let run = |args: &[&str]| {
+        common::run(
+            common::mcpseal()
+                .current_dir(t.path())
+                .args(args)
+                .arg("--lock")
+                .arg(&lock)
+                .args([
+                    "--home",
+                    home.to_str().unwrap(),
+                    "--project",
+                    t.path().to_str().unwrap(),
+                ]),
+        )
+    };
+    let (code, out, err) = run(&["pin", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let l: serde_json::Value = serde_json::from_slice(&std::fs::read(&lock).unwrap()).unwrap();
+    let keys: Vec<&String> = l["servers"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["claude-code/memory", "claude-desktop/memory"], "{l}");
+    assert_eq!(
+        l["servers"]["claude-code/memory"]["tools"]
+            .as_object()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        l["servers"]["claude-desktop/memory"]["tools"]
+            .as_object()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (code, out, err) = run(&["wrap", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (file, key, tools) in [
+        (&desktop, "claude-desktop/memory", 2),
+        (&code_cfg, "claude-code/memory", 4),
+    ] {
+        let w: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        let entry = &w["mcpServers"]["memory"];
+        let args: Vec<String> = entry["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(&args[..3], ["run", "--name", key], "{args:?}");
+        // The wrapped entry starts the gate, which starts that client's server.
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut c = common::client::Client::spawn({
+            let mut cmd = std::process::Command::new(entry["command"].as_str().unwrap());
+            cmd.current_dir(t.path()).args(&argv);
+            cmd
+        });
+        assert!(c.init()["result"].is_object(), "{key}");
+        assert_eq!(c.tools().len(), tools, "{key}");
+        c.finish();
+    }
+    // Re-pinning after wrap reads each entry as the server it gates: nothing changed.
+    let (code, out, err) = run(&["pin", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .args([
+                "unwrap",
+                "--all",
+                "--home",
+                home.to_str().unwrap(),
+                "--project",
+            ])
+            .arg(t.path()),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read(&desktop).unwrap(), originals.0);
+    assert_eq!(std::fs::read(&code_cfg).unwrap(), originals.1);
+}
+
+/// Issue 11, finding 8: one broken config of an unrelated client blocked `pin --all`. It is
+/// reported (exit 2, naming the file) and the other configs' servers are pinned.
+#[test]
+fn pin_all_skips_a_broken_config_and_pins_the_rest() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let cfg = serde_json::json!({"mcpServers": {"fx": {"command": e, "args": ["fixture-server"]}}});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    std::fs::create_dir_all(home.join(".cursor")).unwrap();
+    std::fs::copy(
+        fixture("broken/trailing.json"),
+        home.join(".cursor/mcp.json"),
+    )
+    .unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(t.path())
+            .args([
+                "pin",
+                "--all",
+                "--lock",
+                "mcpseal.lock",
+                "--home",
+                home.to_str().unwrap(),
+                "--project",
+            ])
+            .arg(t.path()),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("pinned fx") && out.contains(".cursor/mcp.json"),
+        "{out}"
+    );
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
+    assert!(lock["servers"]["fx"].is_object());
+}
+
+/// Issue 11, finding 1: host-wide commands use one per-user lock unless --lock is given, and
+/// say which; a repository's `--config` keeps its lock in the current folder.
+#[test]
+fn host_wide_pin_and_wrap_use_the_per_user_lock() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let xdg = t.path().join("xdg");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let cfg = serde_json::json!({"mcpServers": {"fx": {"command": e, "args": ["fixture-server"]}}});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let run = |args: &[&str]| {
+        common::run(
+            common::mcpseal()
+                .current_dir(t.path())
+                .env("XDG_CONFIG_HOME", &xdg)
+                .args(args)
+                .args(["--home", home.to_str().unwrap(), "--project"])
+                .arg(t.path()),
+        )
+    };
+    let (code, out, err) = run(&["pin", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let user_lock = xdg.join("mcpseal/mcpseal.lock");
+    assert!(user_lock.is_file(), "{err}");
+    assert!(
+        err.contains(&user_lock.display().to_string()),
+        "says which lock: {err}"
+    );
+    assert!(
+        !t.path().join("mcpseal.lock").exists(),
+        "not the current folder's"
+    );
+    let (code, out, err) = run(&["wrap", "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let wrapped = std::fs::read_to_string(&desktop).unwrap();
+    assert!(
+        wrapped.contains(&user_lock.display().to_string()),
+        "{wrapped}"
+    );
+}

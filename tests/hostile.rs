@@ -457,6 +457,14 @@ fn cases() -> Vec<Case> {
             reason: "not-found",
             names: "gone.txt",
         },
+        Case {
+            // Issue 11: `verify missing.tgz --key` blamed `missing.tgz.sigstore.json`.
+            name: "artifact and its default bundle both missing: the artifact is named",
+            setup: |_| s(&["verify", "missing.tgz", "--key", "k.pub"]),
+            exit: 2,
+            reason: "not-found",
+            names: "missing.tgz: no such artifact",
+        },
     ]
 }
 

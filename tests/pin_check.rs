@@ -523,3 +523,52 @@ fn discover_flow_with_fallback_to_initialize() {
     let (code, out, err) = check(t.path());
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// Issue 11, finding 4: `check` could not re-launch a server whose env values live in the
+/// client config (exit 2, `env-unset`) though `pin --config` could. The lock records which
+/// config a server came from (never a value), and check reads the values from there.
+#[test]
+fn check_reads_env_values_from_the_config_a_server_was_pinned_from() {
+    let t = tempfile::tempdir().unwrap();
+    let e = exe();
+    let cfg = serde_json::json!({"mcpServers": {
+        "fx": {"command": e, "args": ["fixture-server"], "env": {"FX_TOKEN": "value-only-in-the-config"}}
+    }});
+    let path = t.path().join(".mcp.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let (code, out, err) = run(mcpseal()
+        .current_dir(t.path())
+        .env_remove("FX_TOKEN")
+        .args([
+            "pin",
+            "--config",
+            path.to_str().unwrap(),
+            "--home",
+            t.path().to_str().unwrap(),
+        ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let lock = std::fs::read_to_string(t.path().join("mcpseal.lock")).unwrap();
+    assert!(
+        !lock.contains("value-only-in-the-config"),
+        "a value was stored: {lock}"
+    );
+    assert!(lock.contains("\"origin\""), "{lock}");
+    let (code, out, err) = run(mcpseal()
+        .current_dir(t.path())
+        .env_remove("FX_TOKEN")
+        .arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    // The config no longer gives the value: undecided, and the hint names the config.
+    let cfg = serde_json::json!({"mcpServers": {"fx": {"command": e, "args": ["fixture-server"]}}});
+    std::fs::write(&path, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let (code, out, err) = run(mcpseal()
+        .current_dir(t.path())
+        .env_remove("FX_TOKEN")
+        .arg("check"));
+    assert_eq!(code, 2, "{out}{err}");
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("env-unset") && all.contains(".mcp.json"),
+        "{all}"
+    );
+}

@@ -972,3 +972,38 @@ fn env_references_are_never_literal_secrets_and_need_no_value() {
         "{out}"
     );
 }
+
+/// Issue 11, finding 3: a full scan stopped at the first server it could not start (a value
+/// missing). It reports that server as not captured, naming the variable, scans the rest,
+/// and exits 2 (undecided) — the policy pin and check follow.
+#[test]
+fn a_server_that_cannot_be_captured_is_reported_and_the_rest_are_scanned() {
+    let t = tempfile::tempdir().unwrap();
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let f = t.path().join(".mcp.json");
+    let cfg = serde_json::json!({"mcpServers": {
+        "ok": {"command": e, "args": ["fixture-server"]},
+        "needs": {"command": e, "args": ["fixture-server", "--instructions", "${MCPSEAL_TEST_UNSET_SCAN}"]}
+    }});
+    std::fs::write(&f, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let (code, out, err) = common::run(
+        common::mcpseal()
+            .current_dir(t.path())
+            .env_remove("MCPSEAL_TEST_UNSET_SCAN")
+            .args(["scan", "--config"])
+            .arg(&f)
+            .args(["--format", "json"]),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "some-servers-not-captured");
+    assert_eq!(v["servers"], 2);
+    assert_eq!(v["notCaptured"][0]["server"], "needs");
+    assert!(
+        v["notCaptured"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MCPSEAL_TEST_UNSET_SCAN"),
+        "{v}"
+    );
+}

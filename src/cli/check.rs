@@ -20,9 +20,10 @@ pub struct Args {
     /// Servers to check [default: every pinned server].
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// The lockfile to check against.
-    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
-    pub lock: PathBuf,
+    /// The lockfile to check against [default: mcpseal.lock in the current folder if there is
+    /// one, else the per-user lock that `pin --all` writes].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Give up on a server that has not answered within this many seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
@@ -31,22 +32,75 @@ pub struct Args {
     pub jobs: usize,
 }
 
-/// The runtime spec of a pinned launch: env values come from this process's environment.
-pub(crate) fn runtime_spec(name: &str, launch: &PinnedLaunch) -> Result<LaunchSpec, CliError> {
-    match launch {
+/// The env values the client config a server was pinned from gives it (expanded the way that
+/// client expands them), or none if that config or entry is gone.
+fn origin_env(origin: Option<&lock::Origin>) -> BTreeMap<String, String> {
+    let Some(o) = origin else {
+        return BTreeMap::new();
+    };
+    let Some(client) = crate::clients::Client::from_id(&o.client) else {
+        return BTreeMap::new();
+    };
+    let Ok(roots) = super::clients::roots(None, None) else {
+        return BTreeMap::new();
+    };
+    let path = PathBuf::from(&o.config);
+    let cf = crate::clients::select(
+        &roots,
+        &crate::clients::Selection::Config(path, Some(client)),
+    );
+    let Some(cf) = cf.first() else {
+        return BTreeMap::new();
+    };
+    let ctx = roots.context(cf);
+    crate::clients::load(cf)
+        .ok()
+        .and_then(|servers| servers.into_iter().find(|s| s.name == o.name))
+        .and_then(|s| s.launch_spec(&ctx, &|k| std::env::var(k).ok()).ok())
+        .map(|spec| match spec {
+            LaunchSpec::Stdio { env, .. } => env,
+            _ => BTreeMap::new(),
+        })
+        .unwrap_or_default()
+}
+
+/// The runtime spec of a pinned launch: env values come from this process's environment, or
+/// else from the client config the server was pinned from.
+pub(crate) fn runtime_spec(name: &str, entry: &ServerEntry) -> Result<LaunchSpec, CliError> {
+    match &entry.launch {
         PinnedLaunch::Stdio { command, args, env } => {
             let mut values = BTreeMap::new();
+            let mut from_config: Option<BTreeMap<String, String>> = None;
             for var in env {
+                if let Ok(v) = std::env::var(var) {
+                    values.insert(var.clone(), v);
+                    continue;
+                }
+                let cfg = from_config.get_or_insert_with(|| origin_env(entry.origin.as_ref()));
+                if let Some(v) = cfg.get(var) {
+                    values.insert(var.clone(), v.clone());
+                    continue;
+                }
                 let v = std::env::var(var).map_err(|_| {
                     CliError::error(
                         "env-unset",
-                        format!(
-                            "server {name:?} needs the environment variable {var}, which is not set"
-                        ),
+                        match &entry.origin {
+                            Some(o) => format!(
+                                "server {name:?} needs the environment variable {var}, which is not set, and {} no longer gives it",
+                                o.config
+                            ),
+                            None => format!(
+                                "server {name:?} needs the environment variable {var}, which is not set"
+                            ),
+                        },
                     )
-                    .help(format!(
-                        "export {var}=… before running, as your MCP client would"
-                    ))
+                    .help(match &entry.origin {
+                        Some(o) => format!(
+                            "{} no longer gives {var} to {:?}: export {var}=… before running, or fix that config",
+                            o.config, o.name
+                        ),
+                        None => format!("export {var}=… before running, as your MCP client would"),
+                    })
                 })?;
                 values.insert(var.clone(), v);
             }
@@ -74,7 +128,7 @@ enum Outcome {
 }
 
 fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
-    let spec = match runtime_spec(name, &entry.launch) {
+    let spec = match runtime_spec(name, entry) {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
     };
@@ -97,8 +151,23 @@ fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
     }
 }
 
-pub fn run(args: Args, g: &Global) -> CmdResult {
-    let lockfile = Store::load(&args.lock).map_err(super::pin::lock_error)?;
+pub fn run(mut args: Args, g: &Global) -> CmdResult {
+    let here = PathBuf::from(lock::DEFAULT_PATH);
+    let lock_path = match args.lock.take() {
+        Some(p) => p,
+        None if here.exists() => here,
+        None => match lock::user_lock_path().filter(|p| p.exists()) {
+            Some(user) => {
+                super::progress(&format!(
+                    "check: using the per-user lock {}",
+                    user.display()
+                ));
+                user
+            }
+            None => here,
+        },
+    };
+    let lockfile = Store::load(&lock_path).map_err(super::lock_error)?;
     let names: Vec<String> = if args.names.is_empty() {
         lockfile.servers.keys().cloned().collect()
     } else {
@@ -112,7 +181,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             };
             return Err(CliError::error(
                 "not-pinned",
-                format!("{}: no server named {n:?} is pinned", args.lock.display()),
+                format!("{}: no server named {n:?} is pinned", lock_path.display()),
             )
             .help(help));
         }
@@ -120,30 +189,42 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     if names.is_empty() {
         return Err(CliError::error(
             "nothing-pinned",
-            format!("{}: no servers are pinned", args.lock.display()),
+            format!("{}: no servers are pinned", lock_path.display()),
         )
         .help("mcpseal pin NAME -- CMD ARGS…"));
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
     let jobs = args.jobs.max(1);
-    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
-    for chunk in names.chunks(jobs) {
-        std::thread::scope(|sc| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|n| {
-                    let entry = &lockfile.servers[n];
-                    (n.clone(), sc.spawn(move || check_one(n, entry, timeout)))
-                })
-                .collect();
-            for (n, h) in handles {
-                let o = h.join().unwrap_or_else(|_| {
-                    Outcome::Error(CliError::error("internal", "the check thread panicked"))
-                });
-                outcomes.push((n, o));
-            }
-        });
-    }
+    let started = std::time::Instant::now();
+    let total = names.len();
+    let mut finished = 0;
+    let results = mcp::pool::map(
+        &names,
+        jobs,
+        |n| check_one(n, &lockfile.servers[n], timeout),
+        |i, o| {
+            finished += 1;
+            let state = match o {
+                Some(Outcome::Same) => "ok",
+                Some(Outcome::Drift(_)) => "DRIFT",
+                Some(Outcome::Error(_)) | None => "not checked",
+            };
+            super::progress(&format!(
+                "check [{finished}/{total}] {}: {state} ({:.1} s)",
+                names[i],
+                started.elapsed().as_secs_f64()
+            ));
+        },
+    );
+    let outcomes: Vec<(String, Outcome)> = names
+        .iter()
+        .cloned()
+        .zip(results.into_iter().map(|r| {
+            r.unwrap_or_else(|| {
+                Outcome::Error(CliError::error("internal", "the check thread panicked"))
+            })
+        }))
+        .collect();
     let drift = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Drift(_)));
     let errors = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Error(_)));
     if g.json {

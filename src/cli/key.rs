@@ -132,8 +132,12 @@ pub(crate) fn load_secret_key(
         }
     };
     let key_err = |e: keys::KeyError| {
-        CliError::error(e.code(), format!("{origin}: {e}"))
-            .help("signing keys are Ed25519 PKCS#8 PEM, as `mcpseal key generate` writes")
+        let help = if e.code() == "key-wrong-passphrase" {
+            "check MCPSEAL_PASSWORD or --password-file: it must be the passphrase the key was generated with"
+        } else {
+            "signing keys are Ed25519 PKCS#8 PEM, as `mcpseal key generate` writes"
+        };
+        CliError::error(e.code(), format!("{origin}: {e}")).help(help)
     };
     match SecretKey::from_pem(&pem, None) {
         Err(keys::KeyError::PassphraseNeeded) => {

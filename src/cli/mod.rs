@@ -141,6 +141,50 @@ impl CliError {
 
 pub type CmdResult = Result<Exit, CliError>;
 
+/// `--lock`, or the per-user lock for host-wide commands, or `mcpseal.lock` here.
+pub(crate) fn resolve_lock(
+    given: Option<&std::path::PathBuf>,
+    host_wide: bool,
+) -> Result<std::path::PathBuf, CliError> {
+    match given {
+        Some(p) => Ok(p.clone()),
+        None if host_wide => crate::lock::user_lock_path().ok_or_else(|| {
+            CliError::error(
+                "no-home",
+                "cannot tell where the per-user lock lives (no home folder)",
+            )
+            .help("pass --lock FILE")
+        }),
+        None => Ok(std::path::PathBuf::from(crate::lock::DEFAULT_PATH)),
+    }
+}
+
+pub(crate) fn lock_error(e: crate::lock::LockError) -> CliError {
+    let help = match e.code() {
+        "lock-missing" => "pin a server first: mcpseal pin NAME -- CMD ARGS…",
+        "lock-tampered" => {
+            "restore the file from version control, or re-pin the server: mcpseal pin NAME -- CMD ARGS…"
+        }
+        "io-error" => "check --lock names a lockfile (a file, not a folder) you can read and write",
+        _ => "check the lockfile path; `git diff mcpseal.lock` shows what changed",
+    };
+    CliError::error(e.code(), e.to_string()).help(help)
+}
+
+/// A server name is a key in files and configs: printable, no control characters.
+pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
+    crate::lock::check_server_name(name).map_err(|why| {
+        CliError::error("bad-server-name", format!("{name:?}: {why}"))
+            .help("pick another name for the server (the lockfile's key and `run --name`)")
+    })
+}
+
+/// A progress line for a bulk command, on stderr (stdout stays the report, `--json` or not).
+pub(crate) fn progress(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Runs a parsed command line and renders any error.
 pub fn run(cli: Cli) -> Exit {
     let g = Global { json: cli.json };
@@ -151,6 +195,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Sign(a) => sign::run(a, &g),
         Command::Verify(a) => verify::run(a, &g),
         Command::Surface(a) => surface::run(a, &g),
+        Command::Pin(a) if a.is_bulk() => pin_configs::run(a, &g),
         Command::Pin(a) => pin::run(a, &g),
         Command::Check(a) => check::run(a, &g),
         Command::Clients(a) => clients::run(a, &g),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::surface::{ServerArgs, capture_error};
-use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use super::{CliError, CmdResult, Exit, Global, check_name, emit, emit_json, lock_error};
 use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
 use crate::mcp;
 use crate::pin::{self, Approval, Verdict};
@@ -30,15 +30,19 @@ pub struct Args {
     /// Pin every server of every MCP client config found (see `mcpseal clients`).
     #[arg(long, conflicts_with = "name")]
     pub all: bool,
+    /// With --config: read the file as this client's format (when its path does not say).
+    #[arg(long = "as", value_name = "CLIENT", requires = "config")]
+    pub as_client: Option<String>,
     /// With --config/--client/--all: the home folder to look in (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// With --config/--client/--all: the project folder (default: the current folder).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
-    /// The lockfile to update.
-    #[arg(long, default_value = lock::DEFAULT_PATH, value_name = "FILE")]
-    pub lock: PathBuf,
+    /// The lockfile to update [default: mcpseal.lock in the current folder; with --client or
+    /// --all, the per-user lock (~/.config/mcpseal/mcpseal.lock, docs/clients.md)].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Also pin the digest of this release artifact (file or directory); `mcpseal run` refuses
     /// to start the server if it changes on disk. Repeatable. (One server only.)
     #[arg(long = "artifact", value_name = "PATH", conflicts_with_all = ["config", "client", "all"])]
@@ -89,6 +93,17 @@ impl From<SeverityArg> for Severity {
 }
 
 impl Args {
+    /// Whether this is a bulk pin of client configs (`--config`, `--client`, `--all`).
+    pub fn is_bulk(&self) -> bool {
+        self.config.is_some() || self.client.is_some() || self.all
+    }
+
+    /// The lock this pin writes: `--lock`, else the per-user lock for host-wide selections
+    /// (`--client`, `--all`), else `mcpseal.lock` here.
+    pub fn lock_path(&self) -> Result<PathBuf, CliError> {
+        super::resolve_lock(self.lock.as_ref(), self.client.is_some() || self.all)
+    }
+
     /// The approval the flags give.
     pub fn approval(&self) -> Approval {
         Approval {
@@ -99,29 +114,7 @@ impl Args {
     }
 }
 
-pub(crate) fn lock_error(e: lock::LockError) -> CliError {
-    let help = match e.code() {
-        "lock-missing" => "pin a server first: mcpseal pin NAME -- CMD ARGS…",
-        "lock-tampered" => {
-            "restore the file from version control, or re-pin the server: mcpseal pin NAME -- CMD ARGS…"
-        }
-        _ => "check the lockfile path; `git diff mcpseal.lock` shows what changed",
-    };
-    CliError::error(e.code(), e.to_string()).help(help)
-}
-
-/// A server name is a key in files and configs: printable, no control characters.
-pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
-    lock::check_server_name(name).map_err(|why| {
-        CliError::error("bad-server-name", format!("{name:?}: {why}"))
-            .help("pick another name for the server (the lockfile's key and `run --name`)")
-    })
-}
-
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    if args.config.is_some() || args.client.is_some() || args.all {
-        return super::pin_configs::run(args, g);
-    }
     let name = args
         .name
         .clone()
@@ -172,7 +165,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         });
     }
     let count = cap.surface.len();
-    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let lock_path = args.lock_path()?;
+    let mut store = Store::open(&lock_path).map_err(lock_error)?;
     let plans = pin::plan(
         vec![pin::Candidate {
             name: name.clone(),

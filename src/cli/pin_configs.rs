@@ -14,11 +14,11 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::pin::{Args, check_name, lock_error};
-use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
+use super::pin::Args;
+use super::{CliError, CmdResult, Exit, Global, check_name, emit, emit_json, lock_error};
 use crate::clients::{self, Client, Selection};
 use crate::lock::{PinnedLaunch, ServerEntry, Store};
-use crate::mcp::{self, CaptureOptions, LaunchSpec};
+use crate::mcp::{self, LaunchSpec};
 use crate::pin::{self, Verdict};
 
 /// `mcpseal run … -- CMD ARGS` or `mcpseal run … --url URL` (as `wrap` writes them) → the
@@ -63,11 +63,26 @@ fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
 struct Job {
     spec: LaunchSpec,
     file: PathBuf,
+    client: Client,
+    /// The server's name in its config.
+    name: String,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let sel = match (&args.config, &args.client, args.all) {
-        (Some(p), None, false) => Selection::Config(p.clone(), None),
+        (Some(p), None, false) => Selection::Config(
+            p.clone(),
+            args.as_client
+                .as_deref()
+                .map(|c| {
+                    Client::from_id(c).ok_or_else(|| {
+                        super::clients::clients_error(clients::ClientsError::UnknownClient(
+                            c.to_owned(),
+                        ))
+                    })
+                })
+                .transpose()?,
+        ),
         (None, Some(c), false) => Selection::Client(Client::from_id(c).ok_or_else(|| {
             super::clients::clients_error(clients::ClientsError::UnknownClient(c.clone()))
         })?),
@@ -88,11 +103,27 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         );
     }
     let opts = args.server.options()?;
-    let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
     let mut problems: Vec<(String, CliError)> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
+    // Every server of the selection, grouped by name: one name, one launch → one lock key;
+    // one name, several launches (Claude Desktop's `memory` and Claude Code's) → each keyed
+    // `client/name`, the key `wrap` then writes into that client's entry (docs/clients.md).
+    let mut by_name: BTreeMap<String, Vec<(Client, LaunchSpec, PathBuf)>> = BTreeMap::new();
+    let explicit = args.config.is_some();
     for cf in &files {
-        let servers = clients::load(cf).map_err(super::clients::clients_error)?;
+        // An explicitly named file that cannot be read is an error; among discovered configs,
+        // one broken file (another client's, say) is reported and skipped.
+        let servers = match clients::load(cf) {
+            Ok(s) => s,
+            Err(e) if !explicit => {
+                problems.push((
+                    format!("({})", cf.path.display()),
+                    super::clients::clients_error(e),
+                ));
+                continue;
+            }
+            Err(e) => return Err(super::clients::clients_error(e)),
+        };
         let ctx = roots.context(cf);
         for s in servers {
             if s.disabled {
@@ -110,16 +141,32 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     continue;
                 }
             };
-            match jobs.get(&s.name) {
+            by_name
+                .entry(s.name.clone())
+                .or_default()
+                .push((cf.client, spec, cf.path.clone()));
+        }
+    }
+    let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
+    for (name, defs) in by_name {
+        let same = defs
+            .windows(2)
+            .all(|w| PinnedLaunch::from_spec(&w[0].1) == PinnedLaunch::from_spec(&w[1].1));
+        for (client, spec, file) in defs {
+            let key = if same {
+                name.clone()
+            } else {
+                crate::lock::qualified_name(client.id(), &name)
+            };
+            match jobs.get(&key) {
                 Some(j) if PinnedLaunch::from_spec(&j.spec) != PinnedLaunch::from_spec(&spec) => {
                     problems.push((
-                        s.name.clone(),
+                        key.clone(),
                         CliError::error(
                             "name-conflict",
                             format!(
-                                "{} defines {:?} differently from {}: one lock name, two servers",
-                                cf.path.display(),
-                                s.name,
+                                "{} defines {name:?} differently from {}, in the same client: one lock name, two servers",
+                                file.display(),
                                 j.file.display()
                             ),
                         )
@@ -129,10 +176,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 Some(_) => {}
                 None => {
                     jobs.insert(
-                        s.name.clone(),
+                        key,
                         Job {
                             spec,
-                            file: cf.path.clone(),
+                            file,
+                            client,
+                            name: name.clone(),
                         },
                     );
                 }
@@ -140,44 +189,60 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         }
     }
     // Capture first (concurrently); only then take the folder lock.
-    let captured: Vec<(String, Result<pin::Candidate, CliError>)> = std::thread::scope(|sc| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .map(|(name, job)| {
-                let opts: &CaptureOptions = &opts;
-                (
-                    name.clone(),
-                    sc.spawn(move || {
-                        let cap =
-                            mcp::capture(&job.spec, opts).map_err(super::surface::capture_error)?;
-                        let entry = ServerEntry::from_surface(
-                            PinnedLaunch::from_spec(&job.spec),
-                            opts.capabilities.clone(),
-                            &cap.surface,
-                        )
-                        .map_err(lock_error)?;
-                        Ok(pin::Candidate {
-                            name: name.clone(),
-                            spec: job.spec.clone(),
-                            surface: cap.surface,
-                            entry,
-                        })
-                    }),
-                )
+    let job_list: Vec<(&String, &Job)> = jobs.iter().collect();
+    let started = std::time::Instant::now();
+    let total = job_list.len();
+    let mut finished = 0;
+    let results = mcp::pool::map(
+        &job_list,
+        8,
+        |(name, job)| -> Result<pin::Candidate, CliError> {
+            let cap = mcp::capture(&job.spec, &opts).map_err(super::surface::capture_error)?;
+            let mut entry = ServerEntry::from_surface(
+                PinnedLaunch::from_spec(&job.spec),
+                opts.capabilities.clone(),
+                &cap.surface,
+            )
+            .map_err(lock_error)?;
+            entry.origin = Some(crate::lock::Origin {
+                client: job.client.id().to_owned(),
+                config: std::path::absolute(&job.file)
+                    .unwrap_or_else(|_| job.file.clone())
+                    .display()
+                    .to_string(),
+                name: job.name.clone(),
+            });
+            Ok(pin::Candidate {
+                name: (*name).clone(),
+                spec: job.spec.clone(),
+                surface: cap.surface,
+                entry,
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(n, h)| {
-                (
-                    n,
-                    h.join().unwrap_or_else(|_| {
-                        Err(CliError::error("internal", "a capture thread panicked"))
-                    }),
-                )
-            })
-            .collect()
-    });
+        },
+        |i, r| {
+            finished += 1;
+            let state = match r {
+                Some(Ok(c)) => format!("captured ({} entities)", c.surface.len()),
+                Some(Err(e)) => format!("not captured [{}]", e.code),
+                None => "not captured [internal]".to_owned(),
+            };
+            super::progress(&format!(
+                "pin [{finished}/{total}] {}: {state} ({:.1} s)",
+                job_list[i].0,
+                started.elapsed().as_secs_f64()
+            ));
+        },
+    );
+    let captured: Vec<(String, Result<pin::Candidate, CliError>)> = job_list
+        .iter()
+        .zip(results)
+        .map(|((name, _), r)| {
+            (
+                (*name).clone(),
+                r.unwrap_or_else(|| Err(CliError::error("internal", "a capture thread panicked"))),
+            )
+        })
+        .collect();
     let mut candidates = Vec::new();
     for (name, r) in captured {
         match r {
@@ -185,7 +250,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             Err(e) => problems.push((name, e)),
         }
     }
-    let mut store = Store::open(&args.lock).map_err(lock_error)?;
+    let lock_path = args.lock_path()?;
+    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| super::io_error(dir, "the lock's folder", e))?;
+    }
+    super::progress(&format!("pin: using the lock {}", lock_path.display()));
+    let mut store = Store::open(&lock_path).map_err(lock_error)?;
     let plans = pin::plan(candidates, &store.lock, &args.approval());
     let written = pin::apply(&mut store, &plans);
     let config_of = |name: &str| {

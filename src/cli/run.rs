@@ -102,9 +102,31 @@ fn refuse_and_exit(refusal: Refusal, audit: &Audit) -> CmdResult {
     Ok(Exit::Fail)
 }
 
-/// Human lines on stderr for the gate's blocks (the audit log has every event).
-fn observer() -> session::Observer {
-    std::sync::Arc::new(|r: &AuditRecord| {
+/// Human lines on stderr for the gate's blocks (the audit log has every event). `repin` is
+/// the command that pins this server again (`mcpseal pin NAME --lock L`, launch after it).
+fn observer(repin: (String, String)) -> session::Observer {
+    std::sync::Arc::new(move |r: &AuditRecord| {
+        if r.event == "capabilities-differ" {
+            let list = |k: &str| {
+                r.fields[k]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            };
+            let caps = list("clientCapabilities");
+            eprintln!(
+                "mcpseal: this client declares capabilities [{caps}], but the server was pinned with [{}]: tools it shows only to such clients are not pinned and will be removed; to pin them: {} --capabilities {caps} {}",
+                list("pinnedCapabilities"),
+                repin.0,
+                repin.1
+            );
+            return;
+        }
         if r.decision != "block" {
             return;
         }
@@ -115,6 +137,15 @@ fn observer() -> session::Observer {
             "response-dropped" => format!("dropped a server message: {}", f("reason")),
             "request-dropped" => format!("dropped {} sent as a notification", f("method")),
             "instructions-removed" => "removed changed server instructions".to_owned(),
+            "server-message-rejected" => format!(
+                "the server sent what the gate cannot check ({}{}); ending the session",
+                f("reason"),
+                r.fields
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
             other => format!("{other}: {}", f("reason")),
         };
         eprintln!("mcpseal: {line}");
@@ -122,7 +153,7 @@ fn observer() -> session::Observer {
 }
 
 pub fn run(args: Args, _g: &Global) -> CmdResult {
-    super::pin::check_name(&args.name)?;
+    super::check_name(&args.name)?;
     let deny_findings =
         super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
     let launch = match (&args.url, args.command.split_first()) {
@@ -204,7 +235,13 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
     let opts = session::Options {
         max_message: args.max_message,
         audit: audit.clone(),
-        observer: Some(observer()),
+        observer: Some(observer((
+            format!("mcpseal pin {} --lock {}", args.name, args.lock.display()),
+            match cleared.launch() {
+                Launch::Url(u) => format!("--url {u}"),
+                l @ Launch::Command { .. } => format!("-- {}", l.display()),
+            },
+        ))),
     };
     let stdin = std::io::BufReader::new(std::io::stdin());
     let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());

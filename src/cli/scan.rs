@@ -188,6 +188,10 @@ pub struct Origins {
     /// Server name → the file that defines it (lockfile, config, surface file).
     pub files: BTreeMap<String, PathBuf>,
     pub suppressions: Option<PathBuf>,
+    /// Servers of client configs whose surface could not be captured (a value the client
+    /// would pass is unset, the server did not start): (server, reason code, message). Their
+    /// launch specs are still scanned.
+    pub not_captured: Vec<(String, String, String)>,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
@@ -223,12 +227,27 @@ fn run_inner(args: Args, g: &Global) -> CmdResult {
     // add time (about a tenth of a 100-server scan).
     std::mem::forget(inputs);
     let failing = report.failing(req.fail_on).count();
+    let missing = &origins.not_captured;
     match req.format {
-        Format::Human => super::emit(&human(&report, req.fail_on, servers)),
-        Format::Json => super::emit(&json_report(&report, req.fail_on, servers)),
+        Format::Human => {
+            let mut text = human(&report, req.fail_on, servers);
+            for (name, code, message) in missing {
+                text.push_str(&format!("\nNOT captured {name} [{code}]: {message}"));
+            }
+            super::emit(&text)
+        }
+        Format::Json => super::emit(&json_report(&report, req.fail_on, servers, missing)),
         Format::Sarif => super::emit_json(&sarif::log(&report, &origins)),
     }
-    Ok(if failing > 0 { Exit::Fail } else { Exit::Ok })
+    // The same policy as pin and check: not trustworthy (1) wins; else a server that could
+    // not be looked at leaves the scan undecided (2).
+    Ok(if failing > 0 {
+        Exit::Fail
+    } else if !missing.is_empty() {
+        Exit::Error
+    } else {
+        Exit::Ok
+    })
 }
 
 fn read_text(p: &Path) -> Result<String, CliError> {
@@ -255,7 +274,7 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
     let mut origins = Origins::default();
     let entry = entry_for;
     if let Some(path) = &req.lock {
-        let lockfile = crate::lock::Store::load(path).map_err(super::pin::lock_error)?;
+        let lockfile = crate::lock::Store::load(path).map_err(super::lock_error)?;
         for (name, entry) in &lockfile.servers {
             let mut i = entry_for(&mut inputs, name);
             i.surface = Some(entry.to_surface());
@@ -292,11 +311,24 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
                 let mut i = entry(&mut inputs, &s.name);
                 if !req.launch_only && !s.disabled {
                     // Starting the server needs the values the client would pass (local or
-                    // remote alike); they are used for the capture only, never reported.
-                    let live = s
+                    // remote alike); they are used for the capture only, never reported. A
+                    // server that cannot be captured is reported and the rest go on.
+                    let captured = s
                         .launch_spec(&ctx, &|k| std::env::var(k).ok())
-                        .map_err(super::clients::clients_error)?;
-                    i.surface = Some(capture(&s.name, &live)?);
+                        .map_err(super::clients::clients_error)
+                        .and_then(|live| capture(&s.name, &live));
+                    match captured {
+                        Ok(surface) => i.surface = Some(surface),
+                        Err(e) => {
+                            super::progress(&format!(
+                                "scan: {} not captured [{}]: {}",
+                                s.name, e.code, e.message
+                            ));
+                            origins
+                                .not_captured
+                                .push((s.name.clone(), e.code, e.message));
+                        }
+                    }
                 }
                 i.launch = Some(spec);
                 origins.files.insert(s.name.clone(), cf.path.clone());
@@ -437,6 +469,8 @@ struct JsonReport<'a> {
     exit: u8,
     failing: usize,
     findings: &'a [crate::scan::suppress::Reported],
+    #[serde(rename = "notCaptured", skip_serializing_if = "Vec::is_empty")]
+    not_captured: Vec<serde_json::Value>,
     ok: bool,
     reason: Option<&'static str>,
     servers: usize,
@@ -444,18 +478,39 @@ struct JsonReport<'a> {
     threshold: &'static str,
 }
 
-fn json_report(report: &Report, threshold: Severity, servers: usize) -> String {
+fn json_report(
+    report: &Report,
+    threshold: Severity,
+    servers: usize,
+    missing: &[(String, String, String)],
+) -> String {
     let failing = report.failing(threshold).count();
     let r = JsonReport {
+        not_captured: missing
+            .iter()
+            .map(|(s, c, m)| serde_json::json!({"server": s, "reason": c, "message": m}))
+            .collect(),
         by_severity: counts(report)
             .into_iter()
             .map(|(s, n)| (s.as_str(), n))
             .collect(),
-        exit: if failing == 0 { 0 } else { 1 },
+        exit: if failing > 0 {
+            1
+        } else if missing.is_empty() {
+            0
+        } else {
+            2
+        },
         failing,
         findings: &report.findings,
-        ok: failing == 0,
-        reason: (failing > 0).then_some("findings-at-threshold"),
+        ok: failing == 0 && missing.is_empty(),
+        reason: if failing > 0 {
+            Some("findings-at-threshold")
+        } else if !missing.is_empty() {
+            Some("some-servers-not-captured")
+        } else {
+            None
+        },
         servers,
         suppressed: report
             .findings

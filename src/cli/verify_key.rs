@@ -35,6 +35,14 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         .ok_or_else(|| CliError::error("no-verifier", "--key is required"))?;
     let bundle_file = bundle_path(&args)?;
     let key = crate::cli::key::load_public_key(&key_path)?;
+    // A missing artifact is the artifact's problem, not its bundle's: say so first.
+    if let Some(missing) = args.artifacts.iter().find(|p| !p.exists()) {
+        return Err(CliError::error(
+            "not-found",
+            format!("{}: no such artifact", missing.display()),
+        )
+        .help("name the downloaded release file (or folder) to verify"));
+    }
     let bytes = read_input(&bundle_file, MAX_BUNDLE_BYTES as u64, "a bundle")?;
     let mut artifacts = Vec::new();
     for p in &args.artifacts {

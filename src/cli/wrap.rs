@@ -55,9 +55,10 @@ pub struct Args {
     #[command(flatten)]
     pub common: Common,
     /// Lockfile the wrapped entries use, written into each entry as an absolute path (a client
-    /// starts servers from a folder of its choosing).
-    #[arg(long, value_name = "FILE", default_value = crate::lock::DEFAULT_PATH)]
-    pub lock: PathBuf,
+    /// starts servers from a folder of its choosing) [default: mcpseal.lock in the current
+    /// folder; with --client or --all, the per-user lock, as `pin --all` writes it].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Trust policy the wrapped entries use, written into each entry as an absolute path
     /// [default: mcpseal-policy.toml beside the lockfile, if there is one]. Passed explicitly,
     /// a policy that is deleted later makes the gate refuse instead of silently running
@@ -166,7 +167,7 @@ fn apply_all(
                 "changed": out.changed(),
                 "backup": backup.as_ref().map(|b| b.display().to_string()),
                 "entries": out.entries.iter().map(|e| json!({
-                    "name": e.name, "project": e.project, "action": e.action, "note": e.note,
+                    "name": e.name, "key": e.key, "project": e.project, "action": e.action, "note": e.note,
                 })).collect::<Vec<_>>(),
             }));
         } else {
@@ -213,7 +214,12 @@ fn absolute(p: &std::path::Path) -> Result<PathBuf, CliError> {
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    let lock_abs = absolute(&args.lock)?;
+    let host_wide = args.common.which.client.is_some() || args.common.which.all;
+    let lock_abs = absolute(&super::resolve_lock(args.lock.as_ref(), host_wide)?)?;
+    super::progress(&format!(
+        "wrap: entries will use the lock {}",
+        lock_abs.display()
+    ));
     let policy = match &args.policy {
         Some(p) if !p.is_file() => {
             return Err(CliError::error(
@@ -241,31 +247,46 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 format!("cannot find mcpseal's own path: {e}"),
             )
         })?;
-    let opts = edit::WrapOptions {
-        mcpseal: exe.display().to_string(),
-        lock,
-        policy: policy.map(|p| p.display().to_string()),
-    };
-    let allow_unpinned = args.allow_unpinned;
+    // The lock the entries will run under: it must exist (unless --allow-unpinned), and its
+    // `client/name` keys decide the name each entry is wrapped under.
     let lock_shown = lock_abs.display().to_string();
-    let pinned_check = |outcomes: &[edit::Outcome]| -> Result<(), CliError> {
-        if allow_unpinned {
-            return Ok(());
+    let lockfile = match crate::lock::Store::load(&lock_abs) {
+        Ok(l) => l,
+        Err(crate::lock::LockError::Missing { .. }) if args.allow_unpinned => {
+            crate::lock::Lockfile::new()
         }
-        let lockfile = crate::lock::Store::load(&lock_abs).map_err(|e| {
-            CliError::error(
+        Err(e) => {
+            return Err(CliError::error(
                 e.code(),
                 format!("{e}: wrap writes this lock into every entry, and the gate refuses every server it does not pin"),
             )
             .help(format!(
                 "pin first: mcpseal pin --all --lock {lock_shown} (or pass --lock FILE; --allow-unpinned wraps anyway)"
-            ))
-        })?;
+            )));
+        }
+    };
+    let opts = edit::WrapOptions {
+        mcpseal: exe.display().to_string(),
+        lock,
+        policy: policy.map(|p| p.display().to_string()),
+        qualified: lockfile
+            .servers
+            .keys()
+            .filter(|k| k.contains('/'))
+            .cloned()
+            .collect(),
+    };
+    let allow_unpinned = args.allow_unpinned;
+    let pinned_check = |outcomes: &[edit::Outcome]| -> Result<(), CliError> {
+        if allow_unpinned {
+            return Ok(());
+        }
         let unpinned: Vec<&str> = outcomes
             .iter()
             .flat_map(|o| &o.entries)
-            .filter(|e| e.action == "wrapped" && !lockfile.servers.contains_key(&e.name))
-            .map(|e| e.name.as_str())
+            .filter(|e| e.action == "wrapped")
+            .filter_map(|e| e.key.as_deref())
+            .filter(|k| !lockfile.servers.contains_key(*k))
             .collect();
         if unpinned.is_empty() {
             return Ok(());

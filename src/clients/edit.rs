@@ -28,6 +28,21 @@ pub struct WrapOptions {
     pub lock: Option<String>,
     /// The trust policy, absolute; `None`: no `--policy` is written.
     pub policy: Option<String>,
+    /// Lock keys of the form `client/name` ([`crate::lock::qualified_name`]): an entry whose
+    /// qualified key is here is wrapped under that key, not its bare name.
+    pub qualified: std::collections::BTreeSet<String>,
+}
+
+impl WrapOptions {
+    /// The lock key (`run --name`) for `client`'s entry `name`.
+    pub fn gate_name(&self, client: Client, name: &str) -> String {
+        let q = crate::lock::qualified_name(client.id(), name);
+        if self.qualified.contains(&q) {
+            q
+        } else {
+            name.to_owned()
+        }
+    }
 }
 
 /// One entry's fate.
@@ -38,6 +53,8 @@ pub struct EntryChange {
     pub name: String,
     /// `wrapped`, `unwrapped`, `already-wrapped`, `wrapped-by-hand`, `not-wrapped`.
     pub action: &'static str,
+    /// The lock key a wrapped entry runs under (`name`, or `client/name`).
+    pub key: Option<String>,
     /// A note for the user (headers not forwarded, …).
     pub note: Option<String>,
 }
@@ -258,6 +275,7 @@ fn wrap_json(
                 project: project.clone(),
                 name: m.key.clone(),
                 action: "wrapped",
+                key: None,
                 note: None,
             };
             match left_alone(server, &m.key) {
@@ -285,7 +303,9 @@ fn wrap_json(
                         .max_by_key(|m| m.value.span.end)
                         .ok_or_else(|| edit_err(path, format!("server {:?} is empty", m.key)))?;
                     let sep = json_sep(text, last.key_span.start);
-                    let args = json_array(&wrapped_args(&m.key, opts, &target));
+                    let key = opts.gate_name(client, &m.key);
+                    let args = json_array(&wrapped_args(&key, opts, &target));
+                    change.key = Some(key);
                     let cmd = json_str(&opts.mcpseal);
                     match (e.member("command"), url_member) {
                         (Some(c), _) => {
@@ -352,6 +372,7 @@ fn unwrap_json(
                 project: project.clone(),
                 name: m.key.clone(),
                 action: "not-wrapped",
+                key: None,
                 note: None,
             };
             if let Some(orig) = m.value.get(MARKER) {
@@ -508,6 +529,7 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
             project: None,
             name: name.clone(),
             action: "wrapped",
+            key: None,
             note: None,
         };
         match left_alone(server, name) {
@@ -529,7 +551,9 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
                         Target::Url(url.clone())
                     }
                 };
-                let args = toml_array(&wrapped_args(name, opts, &target));
+                let key = opts.gate_name(Client::Codex, name);
+                let args = toml_array(&wrapped_args(&key, opts, &target));
+                change.key = Some(key);
                 let cmd = toml_str(&opts.mcpseal);
                 let kv = |k: &str| seg.kvs.iter().find(|x| x.0 == k);
                 match (kv("command"), kv("url")) {
@@ -589,6 +613,7 @@ fn unwrap_toml(
             project: None,
             name: name.clone(),
             action: "not-wrapped",
+            key: None,
             note: None,
         };
         if let Some((end, orig)) = toml_marker_after(text, &doc, &name) {
@@ -655,6 +680,7 @@ mod tests {
             mcpseal: "/opt/bin/mcpseal".into(),
             lock: Some("/l/mcpseal.lock".into()),
             policy: None,
+            qualified: Default::default(),
         }
     }
 

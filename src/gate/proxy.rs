@@ -239,6 +239,9 @@ impl Proxy {
 
     fn client_request(&mut self, msg: Message, out: &mut Vec<Action>) {
         let method = msg.method().unwrap_or_default().to_owned();
+        if method == "initialize" || method == "server/discover" {
+            self.compare_capabilities(&msg, out);
+        }
         let decision = match target_of(&method, msg.params()) {
             None => Decision::Allow,
             Some(Err(why)) => Decision::Refuse(why),
@@ -251,6 +254,30 @@ impl Proxy {
                 self.deferred.push(Deferred { msg, kind });
                 self.start_listing(kind, out);
             }
+        }
+    }
+
+    /// A client that declares other capabilities than the pin was captured with may be shown
+    /// other tools (servers add tools for roots, sampling, elicitation), which the gate then
+    /// removes as unpinned: say so once, with the capabilities to re-pin with.
+    fn compare_capabilities(&self, msg: &Message, out: &mut Vec<Action>) {
+        let declared = msg.params().and_then(|p| {
+            p.get("capabilities")
+                .or_else(|| p.pointer("/_meta/io.modelcontextprotocol~1clientCapabilities"))
+        });
+        let names = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_object)
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let client = names(declared);
+        let pinned = names(Some(&self.entry.capabilities));
+        if client != pinned {
+            out.push(audit(
+                "capabilities-differ",
+                "recheck",
+                json!({"clientCapabilities": client, "pinnedCapabilities": pinned}),
+            ));
         }
     }
 

@@ -167,6 +167,7 @@ pub fn serve_remote(
     let mut http = HttpTransport::new(url, headers, Duration::from_secs(300), opts.max_message);
     let max = opts.max_message;
     let audit = opts.audit.clone();
+    let observer = opts.observer.clone();
     std::thread::spawn(move || {
         let mut r = LineReader::new(BufReader::new(to_server_r), max);
         while let Ok(Some(line)) = r.next_line() {
@@ -174,17 +175,15 @@ pub fn serve_remote(
             let Ok(msg) = Message::parse(&line) else {
                 break;
             };
-            match http.post(&msg.value) {
+            match http.post_values(&msg.value) {
                 Ok(replies) => {
                     for m in replies {
-                        if let Some(v) = m
-                            .result()
-                            .and_then(|r| r.get("protocolVersion"))
-                            .and_then(Value::as_str)
+                        if let Some(v) =
+                            m.pointer("/result/protocolVersion").and_then(Value::as_str)
                         {
                             http.set_protocol_version(v);
                         }
-                        let mut bytes = serde_json::to_vec(&m.value).unwrap_or_default();
+                        let mut bytes = serde_json::to_vec(&m).unwrap_or_default();
                         bytes.push(b'\n');
                         if from_server_w.write_all(&bytes).is_err() {
                             return;
@@ -192,10 +191,15 @@ pub fn serve_remote(
                     }
                 }
                 Err(e) => {
-                    audit.block(
-                        "server-message-rejected",
-                        json!({"reason": e.code(), "message": e.to_string()}),
-                    );
+                    let fields = json!({"reason": e.code(), "message": e.to_string()});
+                    audit.block("server-message-rejected", fields.clone());
+                    if let Some(o) = &observer {
+                        o(&AuditRecord {
+                            event: "server-message-rejected",
+                            decision: "block",
+                            fields,
+                        });
+                    }
                     // Ending the stream ends the session: fail closed.
                     return;
                 }

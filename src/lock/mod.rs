@@ -49,6 +49,31 @@ pub fn check_server_name(name: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The per-user lock that host-wide commands (`pin --client|--all`, `wrap --client|--all`)
+/// use unless `--lock` is given: `$XDG_CONFIG_HOME/mcpseal/mcpseal.lock` (else
+/// `~/.config/mcpseal/mcpseal.lock`) on Linux, `~/Library/Application Support/mcpseal/` on
+/// macOS, `%APPDATA%\mcpseal\` on Windows. `None` when no home folder is known.
+pub fn user_lock_path() -> Option<PathBuf> {
+    let dir = if cfg!(target_os = "macos") {
+        std::env::home_dir().map(|h| h.join("Library/Application Support"))
+    } else if cfg!(windows) {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else {
+        std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::home_dir().map(|h| h.join(".config")))
+    }?;
+    Some(dir.join("mcpseal").join(DEFAULT_PATH))
+}
+
+/// The lock key of a server whose bare name is ambiguous across clients: `client/name`
+/// (`claude-code/memory`). Bulk pin uses it when two clients define one name differently, and
+/// `wrap` writes it into that client's entry when the lock has it.
+pub fn qualified_name(client: &str, name: &str) -> String {
+    format!("{client}/{name}")
+}
+
 /// The pinned name closest to `name` (edit distance at most a third of its length, and at
 /// least 1), for "did you mean" hints.
 pub fn closest_name<'a>(names: impl Iterator<Item = &'a String>, name: &str) -> Option<&'a str> {
@@ -216,6 +241,22 @@ pub struct ServerEntry {
     /// (`pin --accept-changes`): what it replaced. Kept while later re-pins are unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted: Option<Accepted>,
+    /// The client config the server was pinned from (bulk pin): where `check` finds the env
+    /// values the client passes (never stored here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// A client config a server was pinned from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Origin {
+    /// The client's id (`claude-desktop`, `vscode`, …).
+    pub client: String,
+    /// The config file's absolute path.
+    pub config: String,
+    /// The server's name in that file.
+    pub name: String,
 }
 
 /// An accepted change: a re-pin that replaced another surface because the user said so.
@@ -255,6 +296,7 @@ impl ServerEntry {
             resource_templates: BTreeMap::new(),
             signed: None,
             accepted: None,
+            origin: None,
         };
         for (kind, items) in &s.entities {
             let digests = d.entities.get(kind);

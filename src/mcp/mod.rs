@@ -61,6 +61,7 @@ impl std::fmt::Debug for LaunchSpec {
 
 pub mod capture;
 pub mod framing;
+pub mod pool;
 pub mod stdio;
 pub mod transport;
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::framing::{FrameError, Kind, LineReader, Message};
+use super::framing::{FrameError, LineReader, Message};
 
 /// A transport failed. The capture adds the server's name and stderr tail.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +191,16 @@ impl HttpTransport {
     /// POSTs one client message and returns every server message of the reply (for a
     /// request: up to and including its response; for a notification or response: none).
     pub fn post(&mut self, msg: &Value) -> Result<Vec<Message>, TransportError> {
+        self.post_values(msg)?
+            .into_iter()
+            .map(|v| Message::from_value(v).map_err(TransportError::from))
+            .collect()
+    }
+
+    /// As [`post`](Self::post), but each reply is strictly parsed JSON, not yet classified
+    /// as JSON-RPC: the gate decides itself what to do with a message that is JSON but no
+    /// valid JSON-RPC (it drops it rather than ending the session).
+    pub fn post_values(&mut self, msg: &Value) -> Result<Vec<Value>, TransportError> {
         let body = serde_json::to_vec(msg).map_err(|e| TransportError::Http(e.to_string()))?;
         let mut req = self
             .agent
@@ -249,9 +259,13 @@ impl HttpTransport {
                 if ev.event != "message" || ev.data.trim().is_empty() {
                     continue;
                 }
-                let m = Message::parse(ev.data.as_bytes())?;
-                let done = m.kind == Kind::Response && m.id() == want_id.as_ref();
-                out.push(m);
+                let v = strict(ev.data.as_bytes())?;
+                // The answer to this request: its id, no method, exactly one of a result and an
+                // error (a message with both is no answer: the stream goes on to the real one).
+                let done = v.get("method").is_none()
+                    && v.get("id") == want_id.as_ref()
+                    && (v.get("result").is_some() != v.get("error").is_some());
+                out.push(v);
                 if done {
                     return Ok(out);
                 }
@@ -269,7 +283,7 @@ impl HttpTransport {
                     }
                     e => http_err(e),
                 })?;
-            Ok(vec![Message::parse(&bytes)?])
+            Ok(vec![strict(&bytes)?])
         } else {
             Err(TransportError::Http(format!(
                 "POST {} answered with content type {ctype:?}, not JSON or an event stream",
@@ -436,6 +450,13 @@ impl Transport for SseTransport {
     fn can_push(&self) -> bool {
         true
     }
+}
+
+/// UTF-8 and strict JSON (duplicate keys refused), as [`Message::parse`] checks before it
+/// classifies.
+fn strict(bytes: &[u8]) -> Result<Value, FrameError> {
+    std::str::from_utf8(bytes).map_err(|_| FrameError::NotUtf8)?;
+    Ok(crate::json::parse_strict(bytes)?)
 }
 
 #[cfg(test)]

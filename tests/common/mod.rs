@@ -22,7 +22,13 @@ pub fn mcpseal() -> Command {
         .env_remove("MCPSEAL_PRIVATE_KEY")
         // `run --lock-key` records enforced lock serials under the state directory: keep the
         // tests' records inside the build folder, never in the user's home.
-        .env("XDG_STATE_HOME", root().join("target/test-state"));
+        .env("XDG_STATE_HOME", root().join("target/test-state"))
+        // Host-wide commands default to the per-user lock under XDG_CONFIG_HOME: a test must
+        // name its lock, and one that forgets fails here instead of writing the user's.
+        .env(
+            "XDG_CONFIG_HOME",
+            "/nonexistent/mcpseal-tests-name-your-lock",
+        );
     c
 }
 

@@ -738,3 +738,26 @@ fn interleavings_never_forward_an_unpinned_entity_or_an_unchecked_call() {
         }
     }
 }
+
+/// Issue 11, finding 5: a client declaring roots/sampling while the pin had none silently lost
+/// the tools that depend on them. The gate says so once, naming both capability sets.
+#[test]
+fn a_client_with_other_capabilities_than_the_pin_is_told() {
+    let mut p = proxy();
+    let a = p.on_client(req(
+        0,
+        "initialize",
+        json!({"capabilities": {"roots": {}, "sampling": {}}}),
+    ));
+    let d = audits(&a, "capabilities-differ");
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].fields["clientCapabilities"],
+        json!(["roots", "sampling"])
+    );
+    assert_eq!(d[0].fields["pinnedCapabilities"], json!([]));
+    assert_eq!(to_server(&a).len(), 1, "still forwarded");
+    let mut p = proxy();
+    let a = p.on_client(req(0, "initialize", json!({"capabilities": {}})));
+    assert!(audits(&a, "capabilities-differ").is_empty());
+}
