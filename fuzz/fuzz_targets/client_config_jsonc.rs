@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let client = JSON_CLIENTS[usize::from(sel & 7) % JSON_CLIENTS.len()];
-    let opts = common::options(sel >> 3);
+    let opts = common::options(client, sel >> 3);
 
     if let Ok(text) = std::str::from_utf8(config) {
         let node = jsonc::parse(text);

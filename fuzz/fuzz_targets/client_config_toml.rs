@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
     let [sel, config @ ..] = data else {
         return;
     };
-    common::check(Client::Codex, config, &common::options(*sel));
+    common::check(Client::Codex, config, &common::options(Client::Codex, *sel));
 });

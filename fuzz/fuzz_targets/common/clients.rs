@@ -28,8 +28,21 @@ const MCPSEAL: [&str; 4] = [
 const LOCK: [Option<&str>; 3] = [None, Some("/l/mcpseal.lock"), Some("C:\\a b\\\"q\".lock")];
 const POLICY: [Option<&str>; 2] = [None, Some("/etc/mcpseal/policy #1.toml")];
 
-pub fn options(b: u8) -> WrapOptions {
+/// Names the options may ask to wrap under their qualified lock key (`client/name`).
+const QUALIFIED: [&str; 3] = ["git", "fs", "context7"];
+
+pub fn options(client: Client, b: u8) -> WrapOptions {
+    // Lock choice 3 (no --lock, like choice 0) also qualifies some names.
+    let qualified = if (b >> 2) & 3 == 3 {
+        QUALIFIED
+            .iter()
+            .map(|n| mcpseal::lock::qualified_name(client.id(), n))
+            .collect()
+    } else {
+        Default::default()
+    };
     WrapOptions {
+        qualified,
         mcpseal: MCPSEAL[usize::from(b & 3)].to_owned(),
         lock: LOCK[usize::from((b >> 2) & 3) % 3].map(str::to_owned),
         policy: POLICY[usize::from((b >> 4) & 1)].map(str::to_owned),
@@ -108,7 +121,11 @@ pub fn check(client: Client, bytes: &[u8], opts: &WrapOptions) {
         match &new.transport {
             Transport::Stdio { command, args, .. } => {
                 assert_eq!(command, &opts.mcpseal, "{key:?} does not launch mcpseal");
-                assert_eq!(args, &edit::wrapped_args(&e.name, opts, &target), "{key:?}");
+                assert_eq!(
+                    args,
+                    &edit::wrapped_args(&opts.gate_name(client, &e.name), opts, &target),
+                    "{key:?}"
+                );
             }
             _ => panic!("{key:?} wrapped into a non-stdio entry"),
         }
