@@ -238,22 +238,25 @@ impl Proxy {
     }
 
     fn client_request(&mut self, msg: Message, out: &mut Vec<Action>) {
-        let method = msg.method().unwrap_or_default().to_owned();
-        if method == "initialize" || method == "server/discover" {
+        if matches!(msg.method(), Some("initialize" | "server/discover")) {
             self.compare_capabilities(&msg, out);
         }
-        let decision = match target_of(&method, msg.params()) {
-            None => Decision::Allow,
-            Some(Err(why)) => Decision::Refuse(why),
-            Some(Ok(t)) => self.live.decide(&self.entry, t),
-        };
-        match decision {
+        match self.decide(&msg) {
             Decision::Allow => self.forward(msg, out),
             Decision::Refuse(why) => refuse(&msg, &why, out),
             Decision::NeedsList(kind) => {
                 self.deferred.push(Deferred { msg, kind });
                 self.start_listing(kind, out);
             }
+        }
+    }
+
+    /// The pin check for one client request (a request that names no entity passes).
+    fn decide(&mut self, msg: &Message) -> Decision {
+        match target_of(msg.method().unwrap_or_default(), msg.params()) {
+            None => Decision::Allow,
+            Some(Err(why)) => Decision::Refuse(why),
+            Some(Ok(t)) => self.live.decide(&self.entry, t),
         }
     }
 
@@ -627,13 +630,7 @@ impl Proxy {
         listed: EntityKind,
         out: &mut Vec<Action>,
     ) {
-        let method = msg.method().unwrap_or_default().to_owned();
-        let decision = match target_of(&method, msg.params()) {
-            None => Decision::Allow,
-            Some(Err(why)) => Decision::Refuse(why),
-            Some(Ok(t)) => self.live.decide(&self.entry, t),
-        };
-        match decision {
+        match self.decide(&msg) {
             Decision::Allow => self.forward(msg, out),
             Decision::Refuse(why) => refuse(&msg, &why, out),
             Decision::NeedsList(k) if k == listed => {
