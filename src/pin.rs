@@ -81,6 +81,10 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     /// Findings at or above the approval's threshold.
     pub failing: usize,
+    /// What else changed against the previous pin: `launch` (the command, arguments, env
+    /// names or URL), `artifacts`, `signature`, `capabilities`. A pin approves these too, so
+    /// each needs the same decision as a changed surface.
+    pub other_changes: Vec<&'static str>,
     pub verdict: Verdict,
 }
 
@@ -111,9 +115,25 @@ fn plan_one(
         .as_ref()
         .map(|p| diff::diff(&p.to_surface(), &c.surface));
     let mut entry = c.entry;
+    let other_changes: Vec<&'static str> = match &previous {
+        None => Vec::new(),
+        Some(p) => [
+            ("launch", p.launch != entry.launch),
+            ("artifacts", p.artifacts != entry.artifacts),
+            ("signature", p.signed != entry.signed),
+            ("capabilities", p.capabilities != entry.capabilities),
+        ]
+        .into_iter()
+        .filter_map(|(what, changed)| changed.then_some(what))
+        .collect(),
+    };
     let verdict = match (&previous, &diff) {
         (None, _) => Verdict::New,
-        (Some(p), Some(d)) if d.is_empty() && p.surface_digest == entry.surface_digest => {
+        (Some(p), Some(d))
+            if d.is_empty()
+                && p.surface_digest == entry.surface_digest
+                && other_changes.is_empty() =>
+        {
             entry.accepted = p.accepted.clone();
             Verdict::Unchanged
         }
@@ -136,6 +156,7 @@ fn plan_one(
         diff,
         findings,
         failing,
+        other_changes,
         verdict,
     }
 }
@@ -245,6 +266,36 @@ mod tests {
             &changes,
         );
         assert_eq!(p[0].verdict, Verdict::Accepted);
+    }
+
+    /// A pin approves the launch too: a config edited to start another binary that serves
+    /// the same surface must not be re-pinned by `pin --all` on a timer.
+    #[test]
+    fn attack_a_changed_launch_with_the_same_surface_needs_a_decision() {
+        let mut swapped = candidate("Add.");
+        swapped.entry.launch = PinnedLaunch::Stdio {
+            command: "/tmp/evil".into(),
+            args: vec![],
+            env: vec![],
+        };
+        let p = plan(vec![swapped], &locked("Add."), &Approval::default());
+        assert_eq!(p[0].verdict, Verdict::Refused("changes-not-accepted"));
+        assert_eq!(p[0].other_changes, ["launch"]);
+        assert!(
+            p[0].diff.as_ref().unwrap().is_empty(),
+            "the surface is the same"
+        );
+        // Dropping pinned artifacts is a change too.
+        let mut lock = locked("Add.");
+        if let Some(e) = lock.servers.get_mut("calc") {
+            e.artifacts.push(lock::PinnedArtifact {
+                path: "/opt/calc/server.js".into(),
+                digest: crate::digest::Digest::of(b"release"),
+            });
+        }
+        let p = plan(vec![candidate("Add.")], &lock, &Approval::default());
+        assert_eq!(p[0].other_changes, ["artifacts"]);
+        assert_eq!(p[0].verdict, Verdict::Refused("changes-not-accepted"));
     }
 
     #[test]

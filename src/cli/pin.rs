@@ -195,6 +195,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "ok": refused.is_none(), "reason": refused, "server": name, "lock": path,
             "surfaceDigest": surface_digest, "entities": count, "verdict": verdict,
             "updated": p.previous.is_some() && refused.is_none(), "changes": p.diff,
+            "otherChanges": p.other_changes,
             "findings": p.findings,
         }));
     } else {
@@ -207,12 +208,22 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 "re-pinned {name} in {path} (changes accepted); what changed since the last pin:"
             )),
             Verdict::Refused(_) => emit(&format!(
-                "NOT re-pinned {name}: its surface changed since the last pin, and a pin is an approval; {path} is unchanged. What changed:"
+                "NOT re-pinned {name}: it changed since the last pin, and a pin is an approval; {path} is unchanged. What changed:"
             )),
         }
         if let Some(d) = p.diff.as_ref().filter(|d| !d.is_empty()) {
             for l in super::render_diff::lines(d, "  ") {
                 emit(&l);
+            }
+        }
+        if let Some(prev) = p.previous.as_ref().filter(|_| !p.other_changes.is_empty()) {
+            emit(&format!(
+                "  changed besides the surface: {}",
+                p.other_changes.join(", ")
+            ));
+            if p.other_changes.contains(&"launch") {
+                emit(&format!("    launch was `{}`", prev.launch.display()));
+                emit(&format!("    launch now `{}`", p.entry.launch.display()));
             }
         }
         if let Some(summary) = super::scan::pin_summary(&p.findings, &path) {

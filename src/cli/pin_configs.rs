@@ -283,7 +283,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "reason": reason,
             "lock": path,
             "pinned": plans.iter().filter(|p| p.verdict.writes()).map(|p| json!({"server": p.name, "entities": p.entry.to_surface().len(), "verdict": super::pin::verdict_name(p.verdict), "changed": p.verdict == Verdict::Accepted, "config": config_of(&p.name), "findings": p.findings.len()})).collect::<Vec<_>>(),
-            "refused": refused.iter().map(|p| json!({"server": p.name, "reason": match p.verdict { Verdict::Refused(r) => r, _ => "" }, "changes": p.diff, "failing": p.failing, "config": config_of(&p.name)})).collect::<Vec<_>>(),
+            "refused": refused.iter().map(|p| json!({"server": p.name, "reason": match p.verdict { Verdict::Refused(r) => r, _ => "" }, "changes": p.diff, "otherChanges": p.other_changes, "failing": p.failing, "config": config_of(&p.name)})).collect::<Vec<_>>(),
             "skipped": skipped,
             "errors": problems.iter().map(|(n, e)| json!({"server": n, "reason": e.code, "message": e.message})).collect::<Vec<_>>(),
         }));
@@ -303,7 +303,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         }
         for p in &refused {
             emit(&format!(
-                "NOT re-pinned {}: its surface changed since the last pin ({}); the lock keeps the old pin. What changed:",
+                "NOT re-pinned {}: it changed since the last pin ({}); the lock keeps the old pin. What changed:",
                 p.name,
                 match p.verdict {
                     Verdict::Refused(r) => r,
@@ -313,6 +313,19 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             if let Some(d) = &p.diff {
                 for l in super::render_diff::lines(d, "    ") {
                     emit(&l);
+                }
+            }
+            if let Some(prev) = p.previous.as_ref().filter(|_| !p.other_changes.is_empty()) {
+                emit(&format!(
+                    "    changed besides the surface: {}",
+                    p.other_changes.join(", ")
+                ));
+                if p.other_changes.contains(&"launch") {
+                    emit(&format!(
+                        "      launch was `{}`, now `{}`",
+                        prev.launch.display(),
+                        p.entry.launch.display()
+                    ));
                 }
             }
         }
