@@ -211,20 +211,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 "NOT re-pinned {name}: it changed since the last pin, and a pin is an approval; {path} is unchanged. What changed:"
             )),
         }
-        if let Some(d) = p.diff.as_ref().filter(|d| !d.is_empty()) {
-            for l in super::render_diff::lines(d, "  ") {
-                emit(&l);
-            }
-        }
-        if let Some(prev) = p.previous.as_ref().filter(|_| !p.other_changes.is_empty()) {
-            emit(&format!(
-                "  changed besides the surface: {}",
-                p.other_changes.join(", ")
-            ));
-            if p.other_changes.contains(&"launch") {
-                emit(&format!("    launch was `{}`", prev.launch.display()));
-                emit(&format!("    launch now `{}`", p.entry.launch.display()));
-            }
+        for l in change_lines(p, "  ") {
+            emit(&l);
         }
         if let Some(summary) = super::scan::pin_summary(&p.findings, &path) {
             emit(&summary);
@@ -246,6 +234,30 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     } else {
         Exit::Ok
     })
+}
+
+/// What a plan changes against the previous pin, as indented lines: the surface diff, then
+/// whatever else changed (the launch shown old and new).
+pub(crate) fn change_lines(p: &pin::Plan, indent: &str) -> Vec<String> {
+    let mut out = p
+        .diff
+        .as_ref()
+        .map(|d| super::render_diff::lines(d, indent))
+        .unwrap_or_default();
+    if let Some(prev) = p.previous.as_ref().filter(|_| !p.other_changes.is_empty()) {
+        out.push(format!(
+            "{indent}changed besides the surface: {}",
+            p.other_changes.join(", ")
+        ));
+        if p.other_changes.contains(&"launch") {
+            out.push(format!("{indent}  launch was `{}`", prev.launch.display()));
+            out.push(format!(
+                "{indent}  launch now `{}`",
+                p.entry.launch.display()
+            ));
+        }
+    }
+    out
 }
 
 /// The verdict's name in JSON output.

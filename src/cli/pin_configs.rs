@@ -310,23 +310,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     _ => "",
                 }
             ));
-            if let Some(d) = &p.diff {
-                for l in super::render_diff::lines(d, "    ") {
-                    emit(&l);
-                }
-            }
-            if let Some(prev) = p.previous.as_ref().filter(|_| !p.other_changes.is_empty()) {
-                emit(&format!(
-                    "    changed besides the surface: {}",
-                    p.other_changes.join(", ")
-                ));
-                if p.other_changes.contains(&"launch") {
-                    emit(&format!(
-                        "      launch was `{}`, now `{}`",
-                        prev.launch.display(),
-                        p.entry.launch.display()
-                    ));
-                }
+            for l in super::pin::change_lines(p, "    ") {
+                emit(&l);
             }
         }
         if !refused.is_empty() {
