@@ -19,7 +19,7 @@ use libfuzzer_sys::fuzz_target;
 use mcpseal::clients::Client;
 use mcpseal::clients::jsonc::{self, Kind, Node};
 
-const JSON_CLIENTS: [Client; 7] = [
+const JSON_CLIENTS: [Client; 11] = [
     Client::ClaudeDesktop,
     Client::ClaudeCode,
     Client::Cursor,
@@ -27,6 +27,10 @@ const JSON_CLIENTS: [Client; 7] = [
     Client::Windsurf,
     Client::Gemini,
     Client::Kiro,
+    Client::Cline,
+    Client::RooCode,
+    Client::Zed,
+    Client::Continue,
 ];
 
 fn spans_ok(n: &Node, len: usize) {
@@ -59,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     let [sel, config @ ..] = data else {
         return;
     };
-    let client = JSON_CLIENTS[usize::from(sel & 7) % JSON_CLIENTS.len()];
+    let client = JSON_CLIENTS[usize::from(sel & 15) % JSON_CLIENTS.len()];
     let opts = common::options(client, sel >> 3);
 
     if let Ok(text) = std::str::from_utf8(config) {

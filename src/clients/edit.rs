@@ -144,6 +144,8 @@ fn left_alone(server: &super::Server, name: &str) -> Option<(&'static str, Optio
 
 const HEADERS_NOTE: &str = "not wrapped: this remote server sends HTTP headers, which `mcpseal run --url` does not forward; it stays pinned-but-ungated (check it with `mcpseal check`)";
 
+const ZED_NESTED_NOTE: &str = "not wrapped: Zed's older nested form (`\"command\": {\"path\": …}`); write it as `\"command\": \"…\", \"args\": […], \"env\": {…}` (Zed reads both) and wrap again";
+
 const URL_KEYS: [&str; 3] = ["url", "serverUrl", "httpUrl"];
 
 fn edit_err(path: &Path, message: String) -> ClientsError {
@@ -265,7 +267,11 @@ fn wrap_json(
     let mut entries = Vec::new();
     let mut i = 0;
     for (project, map) in super::json_server_maps(client, &root) {
-        for m in map.members() {
+        for m in map
+            .members()
+            .iter()
+            .filter(|m| !super::provided_by_client(client, &m.value))
+        {
             let server = servers
                 .get(i)
                 .ok_or_else(|| edit_err(path, "entry count mismatch".into()))?;
@@ -278,7 +284,9 @@ fn wrap_json(
                 key: None,
                 note: None,
             };
-            match left_alone(server, &m.key) {
+            let legacy = (client == Client::Zed && e.get("command").is_some_and(|c| c.is_object()))
+                .then_some(("skipped-legacy-form", Some(ZED_NESTED_NOTE)));
+            match legacy.or_else(|| left_alone(server, &m.key)) {
                 Some((action, note)) => {
                     change.action = action;
                     change.note = note.map(Into::into);
@@ -363,7 +371,11 @@ fn unwrap_json(
     let mut edits = Vec::new();
     let mut entries = Vec::new();
     for (project, map) in super::json_server_maps(client, &root) {
-        for m in map.members() {
+        for m in map
+            .members()
+            .iter()
+            .filter(|m| !super::provided_by_client(client, &m.value))
+        {
             let key = (project.clone(), m.key.clone());
             if only.is_some_and(|o| !o.contains(&key)) {
                 continue;
@@ -751,6 +763,8 @@ mod tests {
             (Client::VsCode, "vscode/mcp.json"),
             (Client::Codex, "codex/config.toml"),
             (Client::ClaudeCode, "claude-code/claude.json"),
+            (Client::Zed, "zed/settings.json"),
+            (Client::Cline, "cline/cline_mcp_settings.json"),
         ] {
             let text = std::fs::read_to_string(root.join(rel)).unwrap();
             let mut cases: Vec<String> = (0..text.len())

@@ -8,7 +8,9 @@
 //! | VS Code | as Cursor, plus `${input:ID}` (prompted by VS Code: unresolvable here) |
 //! | Windsurf | `${env:VAR}`, `${file:PATH}` (unresolvable here) |
 //! | Gemini CLI | `$VAR`, `${VAR}` |
-//! | Claude Desktop, Codex | nothing (Codex forwards named variables with `env_vars`) |
+//! | Roo Code | `${env:VAR}` |
+//! | Continue | `${{ secrets.NAME }}`, `${{ inputs.NAME }}` (filled by Continue: unresolvable here) |
+//! | Claude Desktop, Codex, Cline, Zed | nothing (Codex forwards named variables with `env_vars`) |
 //!
 //! Applied to command, args, cwd, env values, url and header values ([`super::Server::launch_spec`]).
 //! An unset variable is an error naming the variable (never a value), although some clients
@@ -47,7 +49,11 @@ pub fn expand(
     ctx: &Context,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, VarError> {
-    if matches!(client, Client::ClaudeDesktop | Client::Codex) || !s.contains('$') {
+    if matches!(
+        client,
+        Client::ClaudeDesktop | Client::Codex | Client::Cline | Client::Zed
+    ) || !s.contains('$')
+    {
         return Ok(s.to_owned());
     }
     let mut out = String::with_capacity(s.len());
@@ -138,7 +144,17 @@ fn braced(
                 }
             }
         }
-        Client::ClaudeDesktop | Client::Codex => None,
+        Client::RooCode => match body.strip_prefix("env:") {
+            Some(name) => Some(get(name)?),
+            None => None,
+        },
+        // `${{ secrets.X }}`: the scan of `${` stops at the first `}`, so the body starts `{`.
+        Client::Continue if body.starts_with('{') => {
+            return Err(VarError::Unresolvable(format!("${{{body}}}}}")));
+        }
+        Client::Continue | Client::ClaudeDesktop | Client::Codex | Client::Cline | Client::Zed => {
+            None
+        }
     })
 }
 
@@ -181,6 +197,17 @@ mod tests {
             x(Client::Windsurf, "${env:TOKEN}${userHome}").unwrap(),
             "t0k${userHome}"
         );
+        assert_eq!(
+            x(Client::RooCode, "${env:TOKEN} ${TOKEN} ${userHome}").unwrap(),
+            "t0k ${TOKEN} ${userHome}"
+        );
+        assert_eq!(x(Client::Cline, "${env:TOKEN}").unwrap(), "${env:TOKEN}");
+        assert_eq!(x(Client::Zed, "${TOKEN}").unwrap(), "${TOKEN}");
+        assert_eq!(x(Client::Continue, "${TOKEN}").unwrap(), "${TOKEN}");
+        assert!(matches!(
+            x(Client::Continue, "Bearer ${{ secrets.TOKEN }}"),
+            Err(VarError::Unresolvable(v)) if v == "${{ secrets.TOKEN }}"
+        ));
     }
 
     #[test]

@@ -32,10 +32,14 @@ pub enum Client {
     Gemini,
     Codex,
     Kiro,
+    Cline,
+    RooCode,
+    Zed,
+    Continue,
 }
 
 impl Client {
-    pub const ALL: [Client; 8] = [
+    pub const ALL: [Client; 12] = [
         Client::ClaudeDesktop,
         Client::ClaudeCode,
         Client::Cursor,
@@ -44,6 +48,10 @@ impl Client {
         Client::Gemini,
         Client::Codex,
         Client::Kiro,
+        Client::Cline,
+        Client::RooCode,
+        Client::Zed,
+        Client::Continue,
     ];
     /// Stable id used on the command line and in JSON.
     pub fn id(self) -> &'static str {
@@ -56,6 +64,22 @@ impl Client {
             Client::Gemini => "gemini",
             Client::Codex => "codex",
             Client::Kiro => "kiro",
+            Client::Cline => "cline",
+            Client::RooCode => "roo-code",
+            Client::Zed => "zed",
+            Client::Continue => "continue",
+        }
+    }
+    /// The client capabilities this client's own documentation says it declares
+    /// (`docs/clients.md` has the table and its sources). Bulk `pin` captures each server with
+    /// its client's set, so a server that announces tools only to clients with roots, sampling
+    /// or elicitation is pinned with the tools that client really sees. A client whose docs do
+    /// not say is captured with none (`--capabilities` overrides for every server).
+    pub fn capabilities(self) -> &'static [&'static str] {
+        match self {
+            Client::ClaudeCode | Client::Cursor => &["roots", "elicitation"],
+            Client::VsCode => &["roots", "sampling", "elicitation"],
+            _ => &[],
         }
     }
     pub fn from_id(s: &str) -> Option<Client> {
@@ -66,6 +90,7 @@ impl Client {
         match self {
             Client::VsCode => "servers",
             Client::Codex => "mcp_servers",
+            Client::Zed => "context_servers",
             _ => "mcpServers",
         }
     }
@@ -75,6 +100,14 @@ impl Client {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.ends_with(".toml") {
             Client::Codex
+        } else if name == "cline_mcp_settings.json" {
+            Client::Cline
+        } else if s.contains("rooveterinaryinc.roo-cline/") || s.contains(".roo/") {
+            Client::RooCode
+        } else if s.contains(".continue/") {
+            Client::Continue
+        } else if s.contains(".zed/") || s.contains("/zed/settings.json") || s.contains("/Zed/") {
+            Client::Zed
         } else if s.contains(".vscode/")
             || s.contains("/Code/User/")
             || s.contains("Code - Insiders/User/")
@@ -141,7 +174,8 @@ pub struct ConfigFile {
     pub path: PathBuf,
 }
 
-/// Every place each client keeps MCP servers, whether or not the file exists.
+/// Every place each client keeps MCP servers, whether or not the file exists (for Continue,
+/// which reads a folder, the JSON files that folder holds now).
 pub fn candidates(r: &Roots) -> Vec<ConfigFile> {
     let h = &r.home;
     let appdata = r
@@ -188,6 +222,44 @@ pub fn candidates(r: &Roots) -> Vec<ConfigFile> {
         Client::Kiro,
         h.join(".kiro").join("settings").join("mcp.json"),
     );
+    // Cline and Roo Code are VS Code extensions: their settings live in the editor's
+    // globalStorage (VS Code's, and Cursor's when installed there); the Cline CLI has its own.
+    for editor in ["Code", "Cursor"] {
+        let storage = user_cfg.join(editor).join("User").join("globalStorage");
+        u(
+            Client::Cline,
+            storage
+                .join("saoudrizwan.claude-dev")
+                .join("settings")
+                .join("cline_mcp_settings.json"),
+        );
+        u(
+            Client::RooCode,
+            storage
+                .join("rooveterinaryinc.roo-cline")
+                .join("settings")
+                .join("mcp_settings.json"),
+        );
+    }
+    u(
+        Client::Cline,
+        h.join(".cline")
+            .join("data")
+            .join("settings")
+            .join("cline_mcp_settings.json"),
+    );
+    // Zed keeps its settings in ~/.config/zed on Linux and macOS alike.
+    u(
+        Client::Zed,
+        match r.os {
+            Os::Windows => user_cfg.join("Zed").join("settings.json"),
+            _ => h.join(".config").join("zed").join("settings.json"),
+        },
+    );
+    // Continue reads every JSON file of a folder (the Claude / Cursor `mcpServers` format).
+    for file in json_files(&h.join(".continue").join("mcpServers")) {
+        u(Client::Continue, file);
+    }
     if let Some(p) = &r.project {
         let mut pr = |client, path: PathBuf| {
             v.push(ConfigFile {
@@ -205,7 +277,25 @@ pub fn candidates(r: &Roots) -> Vec<ConfigFile> {
             Client::Kiro,
             p.join(".kiro").join("settings").join("mcp.json"),
         );
+        pr(Client::RooCode, p.join(".roo").join("mcp.json"));
+        pr(Client::Zed, p.join(".zed").join("settings.json"));
+        for file in json_files(&p.join(".continue").join("mcpServers")) {
+            pr(Client::Continue, file);
+        }
     }
+    v
+}
+
+/// The `*.json` files of a folder, sorted (none when it does not exist).
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    v.sort();
     v
 }
 
@@ -485,7 +575,11 @@ pub fn parse(client: Client, path: &Path, bytes: &[u8]) -> Result<Vec<Server>, C
     })?;
     let mut out = Vec::new();
     for (project, map) in json_server_maps(client, &root) {
-        for m in map.members() {
+        for m in map
+            .members()
+            .iter()
+            .filter(|m| !provided_by_client(client, &m.value))
+        {
             out.push(json_server(
                 client,
                 path,
@@ -496,6 +590,16 @@ pub fn parse(client: Client, path: &Path, bytes: &[u8]) -> Result<Vec<Server>, C
         }
     }
     Ok(out)
+}
+
+/// An entry the client itself provides rather than launches from the config: Zed's
+/// extension-provided context servers (`"source": "extension"`, or only `settings`). They have
+/// no launch spec to pin or wrap and are left out of the config's servers.
+pub(crate) fn provided_by_client(client: Client, e: &jsonc::Node) -> bool {
+    client == Client::Zed
+        && e.is_object()
+        && (e.get("source").and_then(|s| s.as_str()) == Some("extension")
+            || (e.get("command").is_none() && e.get("url").is_none()))
 }
 
 /// The server maps of a JSON config: `(project, map node)`.
@@ -566,7 +670,7 @@ fn json_server(
                 .ok_or_else(|| entry_err(format!("{key} must be a string"))),
         }
     };
-    let ty = s("type")?.or(s("transport")?);
+    let ty = s("type")?.or(s("transport")?).or(s("transportType")?);
     let url = match client {
         Client::Windsurf => s("serverUrl")?.or(s("url")?),
         _ => None.or(s("url")?),
@@ -576,8 +680,22 @@ fn json_server(
     } else {
         None
     };
-    let transport = if let Some(command) = s("command")? {
-        let args = match e.get("args") {
+    // Zed's older form nests the launch: `"command": {"path", "args", "env"}`.
+    let nested = e
+        .get("command")
+        .filter(|c| client == Client::Zed && c.is_object());
+    let e_launch = nested.unwrap_or(e);
+    let command = match nested {
+        Some(n) => Some(
+            n.get("path")
+                .and_then(|p| p.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| entry_err("command.path must be a string".into()))?,
+        ),
+        None => s("command")?,
+    };
+    let transport = if let Some(command) = command {
+        let args = match e_launch.get("args") {
             None => Vec::new(),
             Some(a) => match &a.kind {
                 jsonc::Kind::Array(items) => items
@@ -599,6 +717,8 @@ fn json_server(
         // Gemini: `url` is SSE, `httpUrl` Streamable HTTP. Others: `type` says, default http.
         let sse = match client {
             Client::Gemini => ty.as_deref() != Some("http"),
+            // Cline's schema tries SSE before Streamable HTTP: a `url` with no type is SSE.
+            Client::Cline => !matches!(ty.as_deref(), Some("streamableHttp" | "http")),
             _ => ty.as_deref() == Some("sse"),
         };
         if sse {
@@ -611,7 +731,7 @@ fn json_server(
             "the entry has neither a command nor a url".into(),
         ));
     };
-    let env = str_map(e.get("env"), &entry_err, "env")?;
+    let env = str_map(e_launch.get("env"), &entry_err, "env")?;
     let headers = str_map(e.get("headers"), &entry_err, "headers")?;
     let disabled = matches!(
         e.get("disabled").map(|d| &d.kind),
