@@ -554,25 +554,50 @@ fn wrap_refuses_a_broken_file_and_leaves_it_untouched() {
     );
     assert_eq!(std::fs::read(&f).unwrap(), before);
     assert!(!clients::edit::backup_path(&f).exists());
-    // With --all, one broken file stops every write.
-    let (_t2, home, project) = fake_home();
-    std::fs::copy(
-        fixture("broken/trailing.json"),
-        home.join(".cursor/mcp.json"),
-    )
-    .unwrap();
-    let desktop = home.join(FIXTURES[0].2);
-    let (code, _, _) = common::run(
-        common::mcpseal()
-            .args(["wrap", "--allow-unpinned", "--all", "--home"])
-            .arg(&home)
-            .arg("--project")
-            .arg(&project),
+    // Its help does not offer a backup that does not exist.
+    assert!(
+        !v["help"].as_str().unwrap_or("").contains("mcpseal-backup"),
+        "{v}"
     );
-    assert_eq!(code, 2);
+    // With --all, one broken file (another client's) is reported and left as it is; the
+    // others are wrapped and the command exits 2. --strict stops before any write.
+    let (_t2, home, project) = fake_home();
+    let cursor = home.join(".cursor/mcp.json");
+    std::fs::copy(fixture("broken/trailing.json"), &cursor).unwrap();
+    let desktop = home.join(FIXTURES[0].2);
+    let wrap_all = |extra: &[&str]| {
+        common::run(
+            common::mcpseal()
+                .args(["wrap", "--allow-unpinned", "--json", "--all", "--home"])
+                .arg(&home)
+                .arg("--project")
+                .arg(&project)
+                .args(extra),
+        )
+    };
+    let (code, out, _) = wrap_all(&["--strict"]);
+    assert_eq!(code, 2, "{out}");
     assert_eq!(
         std::fs::read(&desktop).unwrap(),
-        std::fs::read(fixture(FIXTURES[0].1)).unwrap()
+        std::fs::read(fixture(FIXTURES[0].1)).unwrap(),
+        "--strict wrote a file"
+    );
+    let (code, out, _) = wrap_all(&[]);
+    assert_eq!(code, 2, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "some-configs-skipped", "{v}");
+    assert_eq!(v["skipped"][0]["path"], cursor.display().to_string());
+    assert_eq!(v["skipped"][0]["reason"], "config-parse");
+    assert_eq!(
+        std::fs::read(&cursor).unwrap(),
+        before,
+        "the broken file was touched"
+    );
+    assert!(!clients::edit::backup_path(&cursor).exists());
+    assert_ne!(
+        std::fs::read(&desktop).unwrap(),
+        std::fs::read(fixture(FIXTURES[0].1)).unwrap(),
+        "the readable configs were not wrapped"
     );
 }
 

@@ -572,3 +572,26 @@ fn check_reads_env_values_from_the_config_a_server_was_pinned_from() {
         "{all}"
     );
 }
+
+/// Issue 11: the stderr shown when a server fails to start dropped Node's own error line
+/// (`Cannot find package …`), keeping only stack frames. A real Node process that fails
+/// to import a package: the message carries the error line.
+#[test]
+fn a_server_that_cannot_start_shows_its_first_error_line() {
+    let Some(node) = common::system_bin("node") else {
+        return;
+    };
+    let (code, _, err) = common::run(common::mcpseal().args([
+        "surface",
+        "--",
+        node.to_str().unwrap(),
+        "--input-type=module",
+        "-e",
+        "import 'mcpseal-no-such-package-anywhere';",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("Cannot find package 'mcpseal-no-such-package-anywhere'"),
+        "{err}"
+    );
+}

@@ -195,27 +195,22 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
     let jobs = args.jobs.max(1);
-    let started = std::time::Instant::now();
-    let total = names.len();
-    let mut finished = 0;
+    let mut progress = super::progress::Progress::start("check", names.clone());
     let results = mcp::pool::map(
         &names,
         jobs,
         |n| check_one(n, &lockfile.servers[n], timeout),
         |i, o| {
-            finished += 1;
             let state = match o {
-                Some(Outcome::Same) => "ok",
-                Some(Outcome::Drift(_)) => "DRIFT",
-                Some(Outcome::Error(_)) | None => "not checked",
+                Some(Outcome::Same) => "ok".to_owned(),
+                Some(Outcome::Drift(_)) => "DRIFT".to_owned(),
+                Some(Outcome::Error(e)) => format!("not checked [{}]", e.code),
+                None => "not checked [internal]".to_owned(),
             };
-            super::progress(&format!(
-                "check [{finished}/{total}] {}: {state} ({:.1} s)",
-                names[i],
-                started.elapsed().as_secs_f64()
-            ));
+            progress.finished(i, &names[i], &state);
         },
     );
+    drop(progress);
     let outcomes: Vec<(String, Outcome)> = names
         .iter()
         .cloned()

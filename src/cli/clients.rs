@@ -40,10 +40,21 @@ pub(crate) fn roots(home: Option<PathBuf>, project: Option<PathBuf>) -> Result<R
 
 pub(crate) fn clients_error(e: ClientsError) -> CliError {
     let help = match &e {
-        ClientsError::Parse { path, .. } => format!(
-            "fix {} (or restore it from its .mcpseal-backup) and run again",
-            path.display()
-        ),
+        ClientsError::Parse { path, .. } => {
+            let backup = crate::clients::edit::backup_path(path);
+            if backup.is_file() {
+                format!(
+                    "fix {} (or restore it from {}) and run again",
+                    path.display(),
+                    backup.display()
+                )
+            } else {
+                format!(
+                    "fix {} (the line and column above) and run again",
+                    path.display()
+                )
+            }
+        }
         ClientsError::UnknownClient(_) => "run `mcpseal clients` to see what was found".into(),
         _ => "run `mcpseal clients` to see what was found".into(),
     };

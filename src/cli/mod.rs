@@ -17,6 +17,7 @@ pub mod fixture;
 pub mod key;
 pub mod pin;
 pub mod pin_configs;
+mod progress;
 pub mod render_diff;
 pub mod run;
 pub mod scan;

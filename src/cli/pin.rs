@@ -33,6 +33,10 @@ pub struct Args {
     /// With --config: read the file as this client's format (when its path does not say).
     #[arg(long = "as", value_name = "CLIENT", requires = "config")]
     pub as_client: Option<String>,
+    /// With --client/--all: stop at a config file that cannot be read or parsed, pinning
+    /// nothing, instead of reporting it and pinning the other clients' servers (exit 2 either way).
+    #[arg(long)]
+    pub strict: bool,
     /// With --config/--client/--all: the home folder to look in (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,

@@ -21,45 +21,6 @@ use crate::lock::{PinnedLaunch, ServerEntry, Store};
 use crate::mcp::{self, LaunchSpec};
 use crate::pin::{self, Verdict};
 
-/// `mcpseal run … -- CMD ARGS` or `mcpseal run … --url URL` (as `wrap` writes them) → the
-/// server they gate: pinning captures the server, never the gate itself.
-fn unwrap_gate(spec: LaunchSpec) -> LaunchSpec {
-    if let LaunchSpec::Stdio {
-        command,
-        args,
-        env,
-        cwd,
-    } = &spec
-    {
-        let is_mcpseal = std::path::Path::new(command)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("mcpseal"));
-        if !is_mcpseal || args.first().map(String::as_str) != Some("run") {
-            return spec;
-        }
-        if let Some(i) = args.iter().position(|a| a == "--")
-            && let Some((c, rest)) = args[i + 1..].split_first()
-        {
-            return LaunchSpec::Stdio {
-                command: c.clone(),
-                args: rest.to_vec(),
-                env: env.clone(),
-                cwd: cwd.clone(),
-            };
-        }
-        if let Some(i) = args.iter().position(|a| a == "--url")
-            && let Some(url) = args.get(i + 1)
-        {
-            return LaunchSpec::Http {
-                url: url.clone(),
-                headers: Default::default(),
-            };
-        }
-    }
-    spec
-}
-
 struct Job {
     spec: LaunchSpec,
     file: PathBuf,
@@ -115,7 +76,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         // one broken file (another client's, say) is reported and skipped.
         let servers = match clients::load(cf) {
             Ok(s) => s,
-            Err(e) if !explicit => {
+            Err(e) if !explicit && !args.strict => {
                 problems.push((
                     format!("({})", cf.path.display()),
                     super::clients::clients_error(e),
@@ -135,7 +96,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 continue;
             }
             let spec = match s.launch_spec(&ctx, &|k| std::env::var(k).ok()) {
-                Ok(spec) => unwrap_gate(spec),
+                Ok(spec) => clients::gated_server(spec),
                 Err(e) => {
                     problems.push((s.name.clone(), super::clients::clients_error(e)));
                     continue;
@@ -190,13 +151,21 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     }
     // Capture first (concurrently); only then take the folder lock.
     let job_list: Vec<(&String, &Job)> = jobs.iter().collect();
-    let started = std::time::Instant::now();
-    let total = job_list.len();
-    let mut finished = 0;
+    let mut progress = super::progress::Progress::start(
+        "pin",
+        job_list.iter().map(|(n, _)| (*n).clone()).collect(),
+    );
+    // Each server is captured with the capabilities its client declares (docs/clients.md),
+    // unless --capabilities names one set for all.
+    let explicit_caps = !args.server.capabilities.is_empty();
     let results = mcp::pool::map(
         &job_list,
         8,
         |(name, job)| -> Result<pin::Candidate, CliError> {
+            let mut opts = opts.clone();
+            if !explicit_caps {
+                opts.capabilities = job.client.capture_capabilities();
+            }
             let cap = mcp::capture(&job.spec, &opts).map_err(super::surface::capture_error)?;
             let mut entry = ServerEntry::from_surface(
                 PinnedLaunch::from_spec(&job.spec),
@@ -220,19 +189,15 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             })
         },
         |i, r| {
-            finished += 1;
             let state = match r {
                 Some(Ok(c)) => format!("captured ({} entities)", c.surface.len()),
                 Some(Err(e)) => format!("not captured [{}]", e.code),
                 None => "not captured [internal]".to_owned(),
             };
-            super::progress(&format!(
-                "pin [{finished}/{total}] {}: {state} ({:.1} s)",
-                job_list[i].0,
-                started.elapsed().as_secs_f64()
-            ));
+            progress.finished(i, job_list[i].0, &state);
         },
     );
+    drop(progress);
     let captured: Vec<(String, Result<pin::Candidate, CliError>)> = job_list
         .iter()
         .zip(results)
@@ -265,6 +230,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     };
     let path = store.path().display().to_string();
     if written > 0 {
+        let _whole = super::progress::writing();
         store.commit().map_err(lock_error)?;
     } else {
         drop(store);
@@ -282,7 +248,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "ok": reason.is_none(),
             "reason": reason,
             "lock": path,
-            "pinned": plans.iter().filter(|p| p.verdict.writes()).map(|p| json!({"server": p.name, "entities": p.entry.to_surface().len(), "verdict": super::pin::verdict_name(p.verdict), "changed": p.verdict == Verdict::Accepted, "config": config_of(&p.name), "findings": p.findings.len()})).collect::<Vec<_>>(),
+            "pinned": plans.iter().filter(|p| p.verdict.writes()).map(|p| json!({"server": p.name, "entities": p.entry.to_surface().len(), "verdict": super::pin::verdict_name(p.verdict), "changed": p.verdict == Verdict::Accepted, "config": config_of(&p.name), "findings": p.findings.len(), "capabilities": p.entry.capabilities})).collect::<Vec<_>>(),
             "refused": refused.iter().map(|p| json!({"server": p.name, "reason": match p.verdict { Verdict::Refused(r) => r, _ => "" }, "changes": p.diff, "otherChanges": p.other_changes, "failing": p.failing, "config": config_of(&p.name)})).collect::<Vec<_>>(),
             "skipped": skipped,
             "errors": problems.iter().map(|(n, e)| json!({"server": n, "reason": e.code, "message": e.message})).collect::<Vec<_>>(),
@@ -294,10 +260,21 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 Verdict::Unchanged => "unchanged",
                 _ => "re-pinned (changes accepted)",
             };
+            let caps: Vec<&str> = p
+                .entry
+                .capabilities
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
             emit(&format!(
-                "{what} {} ({} entities) from {}",
+                "{what} {} ({} entities{}) from {}",
                 p.name,
                 p.entry.to_surface().len(),
+                if caps.is_empty() {
+                    String::new()
+                } else {
+                    format!(", capabilities {}", caps.join(","))
+                },
                 config_of(&p.name)
             ));
         }

@@ -48,6 +48,10 @@ pub struct Args {
     /// With --config/--client/--all: check launch specs only, start no server.
     #[arg(long)]
     pub launch_only: bool,
+    /// With --client/--all: stop at a config file that cannot be read or parsed, instead of
+    /// reporting it and scanning the other clients' servers (exit 2 either way).
+    #[arg(long)]
+    pub strict: bool,
     /// Name of the server started after `--` (default: the command's file name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -89,6 +93,7 @@ pub struct Request {
     pub surface_files: Vec<(String, PathBuf)>,
     pub command: Option<(String, Vec<String>)>,
     pub launch_only: bool,
+    pub strict: bool,
     pub format: Format,
     pub fail_on: Severity,
     pub suppressions: Option<PathBuf>,
@@ -175,6 +180,7 @@ impl Request {
             surface_files,
             command,
             launch_only: a.launch_only,
+            strict: a.strict,
             format,
             fail_on,
             suppressions: a.suppressions,
@@ -303,36 +309,91 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
         }
         // Launch specs as written: references (`${VAR}`, `${input:…}`) stay references, so a
         // secret written into the file is seen, a reference is never mistaken for one, and no
-        // variable needs a value. Only a capture needs the expanded spec.
+        // variable needs a value. Only a capture needs the expanded spec. A wrapped entry is
+        // judged and captured as the server it gates, never as the gate.
+        let explicit = matches!(c, Configs::File(_));
+        let mut to_capture: Vec<(String, Client, LaunchSpec)> = Vec::new();
         for cf in &files {
             let ctx = roots.context(cf);
-            for s in clients::load(cf).map_err(super::clients::clients_error)? {
-                let spec = s.launch_spec_as_written();
+            let servers = match clients::load(cf) {
+                Ok(s) => s,
+                // Among discovered configs one broken file (another client's) is reported and
+                // skipped: its servers count as not captured and the scan exits 2.
+                Err(e) if !explicit && !req.strict => {
+                    let e = super::clients::clients_error(e);
+                    super::progress(&format!("scan: skipped [{}]: {}", e.code, e.message));
+                    origins.not_captured.push((
+                        format!("({})", cf.path.display()),
+                        e.code.to_owned(),
+                        e.message,
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(super::clients::clients_error(e)),
+            };
+            for s in servers {
+                let spec = clients::gated_server(s.launch_spec_as_written());
                 let mut i = entry(&mut inputs, &s.name);
                 if !req.launch_only && !s.disabled {
                     // Starting the server needs the values the client would pass (local or
                     // remote alike); they are used for the capture only, never reported. A
                     // server that cannot be captured is reported and the rest go on.
-                    let captured = s
-                        .launch_spec(&ctx, &|k| std::env::var(k).ok())
-                        .map_err(super::clients::clients_error)
-                        .and_then(|live| capture(&s.name, &live));
-                    match captured {
-                        Ok(surface) => i.surface = Some(surface),
+                    match s.launch_spec(&ctx, &|k| std::env::var(k).ok()) {
+                        Ok(live) => to_capture.push((
+                            s.name.clone(),
+                            cf.client,
+                            clients::gated_server(live),
+                        )),
                         Err(e) => {
+                            let e = super::clients::clients_error(e);
                             super::progress(&format!(
                                 "scan: {} not captured [{}]: {}",
                                 s.name, e.code, e.message
                             ));
-                            origins
-                                .not_captured
-                                .push((s.name.clone(), e.code, e.message));
+                            origins.not_captured.push((
+                                s.name.clone(),
+                                e.code.to_owned(),
+                                e.message,
+                            ));
                         }
                     }
                 }
                 i.launch = Some(spec);
                 origins.files.insert(s.name.clone(), cf.path.clone());
                 inputs.insert(s.name.clone(), i);
+            }
+        }
+        // Captures run concurrently, each with its client's capabilities, reported as each
+        // finishes.
+        let mut progress = super::progress::Progress::start(
+            "scan",
+            to_capture.iter().map(|(n, _, _)| n.clone()).collect(),
+        );
+        let results = crate::mcp::pool::map(
+            &to_capture,
+            8,
+            |(name, client, live)| capture_as(name, live, client.capture_capabilities()),
+            |i, r| {
+                let state = match r {
+                    Some(Ok(surface)) => format!("captured ({} entities)", surface.len()),
+                    Some(Err(e)) => format!("not captured [{}]", e.code),
+                    None => "not captured [internal]".to_owned(),
+                };
+                progress.finished(i, &to_capture[i].0, &state);
+            },
+        );
+        drop(progress);
+        for ((name, _, _), r) in to_capture.iter().zip(results) {
+            match r.unwrap_or_else(|| Err(CliError::error("internal", "a capture thread panicked")))
+            {
+                Ok(surface) => {
+                    if let Some(i) = inputs.get_mut(name) {
+                        i.surface = Some(surface);
+                    }
+                }
+                Err(e) => origins
+                    .not_captured
+                    .push((name.clone(), e.code.to_owned(), e.message)),
             }
         }
     }
@@ -385,7 +446,20 @@ pub fn launch_from_pin(p: &crate::lock::PinnedLaunch) -> LaunchSpec {
 }
 
 fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, CliError> {
-    crate::mcp::capture(spec, &crate::mcp::CaptureOptions::default())
+    capture_as(name, spec, serde_json::json!({}))
+}
+
+/// Captures `name` declaring `capabilities` (a client's, for servers of client configs).
+fn capture_as(
+    name: &str,
+    spec: &LaunchSpec,
+    capabilities: serde_json::Value,
+) -> Result<crate::surface::Surface, CliError> {
+    let opts = crate::mcp::CaptureOptions {
+        capabilities,
+        ..Default::default()
+    };
+    crate::mcp::capture(spec, &opts)
         .map(|c| c.surface)
         .map_err(|e| {
             CliError::error(e.code(), format!("{name}: {e}"))

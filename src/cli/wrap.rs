@@ -36,6 +36,10 @@ pub struct Common {
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --client/--all: stop at a config file that cannot be read, parsed or edited,
+    /// writing nothing, instead of reporting it and going on with the others (exit 2 either way).
+    #[arg(long)]
+    pub strict: bool,
     /// Home folder to look in (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
@@ -81,6 +85,8 @@ pub struct UnwrapArgs {
 struct Request {
     files: Vec<ConfigFile>,
     dry_run: bool,
+    /// Stop at the first file that cannot be handled (always so for an explicit --config).
+    strict: bool,
 }
 
 fn request(c: Common) -> Result<Request, CliError> {
@@ -88,6 +94,7 @@ fn request(c: Common) -> Result<Request, CliError> {
         Client::from_id(s)
             .ok_or_else(|| clients_error(clients::ClientsError::UnknownClient(s.to_owned())))
     };
+    let strict = c.strict || c.which.config.is_some();
     let sel = match (c.which.client, c.which.config, c.which.all) {
         (Some(n), None, false) => Selection::Client(parse_client(&n)?),
         (None, Some(p), false) => {
@@ -112,6 +119,7 @@ fn request(c: Common) -> Result<Request, CliError> {
     Ok(Request {
         files,
         dry_run: c.dry_run,
+        strict,
     })
 }
 
@@ -126,23 +134,29 @@ fn apply_all(
     before_writing: &dyn Fn(&[edit::Outcome]) -> Result<(), CliError>,
 ) -> CmdResult {
     let mut plans = Vec::new();
+    // Files that could not be handled, reported and left as they are (not with --strict).
+    let mut skipped: Vec<(&ConfigFile, CliError)> = Vec::new();
     for cf in &req.files {
-        let old = std::fs::read(&cf.path).map_err(|source| {
-            clients_error(clients::ClientsError::Io {
+        let planned = std::fs::read(&cf.path)
+            .map_err(|source| clients::ClientsError::Io {
                 path: cf.path.clone(),
                 source,
             })
-        })?;
-        let text = std::str::from_utf8(&old).map_err(|_| {
-            clients_error(clients::ClientsError::Parse {
-                path: cf.path.clone(),
-                line: 1,
-                column: 1,
-                message: "not valid UTF-8".into(),
-            })
-        })?;
-        let out = f(cf, text).map_err(clients_error)?;
-        plans.push((cf, old, out));
+            .and_then(|old| {
+                let text = std::str::from_utf8(&old).map_err(|_| clients::ClientsError::Parse {
+                    path: cf.path.clone(),
+                    line: 1,
+                    column: 1,
+                    message: "not valid UTF-8".into(),
+                })?;
+                let out = f(cf, text)?;
+                Ok((old, out))
+            });
+        match planned {
+            Ok((old, out)) => plans.push((cf, old, out)),
+            Err(e) if !req.strict => skipped.push((cf, clients_error(e))),
+            Err(e) => return Err(clients_error(e)),
+        }
     }
     let outcomes: Vec<edit::Outcome> = plans.iter().map(|(_, _, o)| o.clone()).collect();
     before_writing(&outcomes)?;
@@ -198,10 +212,42 @@ fn apply_all(
             }
         }
     }
-    if g.json {
-        emit_json(&json!({"ok": true, "dryRun": req.dry_run, "files": report}));
+    for (cf, e) in &skipped {
+        if !g.json {
+            emit(&format!(
+                "{}  {}  SKIPPED, left as it is: [{}] {}\n    {}",
+                cf.client.id(),
+                cf.path.display(),
+                e.code,
+                e.message,
+                e.help.as_deref().unwrap_or("")
+            ));
+        }
     }
-    Ok(Exit::Ok)
+    if g.json {
+        emit_json(&json!({
+            "ok": skipped.is_empty(),
+            "reason": (!skipped.is_empty()).then_some("some-configs-skipped"),
+            "dryRun": req.dry_run,
+            "files": report,
+            "skipped": skipped.iter().map(|(cf, e)| json!({
+                "client": cf.client.id(),
+                "path": cf.path.display().to_string(),
+                "reason": e.code,
+                "message": e.message,
+            })).collect::<Vec<_>>(),
+        }));
+    } else if !skipped.is_empty() {
+        emit(&format!(
+            "{} config file(s) skipped; the others were {verb}. Fix them and run again (--strict stops at the first instead)",
+            skipped.len()
+        ));
+    }
+    Ok(if skipped.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Error
+    })
 }
 
 fn absolute(p: &std::path::Path) -> Result<PathBuf, CliError> {

@@ -85,6 +85,15 @@ impl Client {
     pub fn from_id(s: &str) -> Option<Client> {
         Client::ALL.into_iter().find(|c| c.id() == s)
     }
+    /// [`Client::capabilities`] as the object a capture declares in `initialize`.
+    pub fn capture_capabilities(self) -> serde_json::Value {
+        let names: Vec<String> = self
+            .capabilities()
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        crate::mcp::capture::capabilities_for(&names).unwrap_or_else(|_| serde_json::json!({}))
+    }
     /// The key holding the server map (JSON clients).
     fn servers_key(self) -> &'static str {
         match self {
@@ -541,6 +550,46 @@ impl Server {
     }
 }
 
+/// `mcpseal run … -- CMD ARGS` or `mcpseal run … --url URL` (as `wrap` writes them) → the
+/// server they gate: pin and scan capture the server, never the gate itself; any other spec
+/// is returned as it is.
+pub fn gated_server(spec: LaunchSpec) -> LaunchSpec {
+    if let LaunchSpec::Stdio {
+        command,
+        args,
+        env,
+        cwd,
+    } = &spec
+    {
+        let is_mcpseal = std::path::Path::new(command)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("mcpseal"));
+        if !is_mcpseal || args.first().map(String::as_str) != Some("run") {
+            return spec;
+        }
+        if let Some(i) = args.iter().position(|a| a == "--")
+            && let Some((c, rest)) = args[i + 1..].split_first()
+        {
+            return LaunchSpec::Stdio {
+                command: c.clone(),
+                args: rest.to_vec(),
+                env: env.clone(),
+                cwd: cwd.clone(),
+            };
+        }
+        if let Some(i) = args.iter().position(|a| a == "--url")
+            && let Some(url) = args.get(i + 1)
+        {
+            return LaunchSpec::Http {
+                url: url.clone(),
+                headers: Default::default(),
+            };
+        }
+    }
+    spec
+}
+
 /// Reads and parses one config file into its servers, in file order.
 pub fn load(cf: &ConfigFile) -> Result<Vec<Server>, ClientsError> {
     let bytes = std::fs::read(&cf.path).map_err(|source| ClientsError::Io {
@@ -938,4 +987,42 @@ fn project_of(path: &Path) -> Option<PathBuf> {
         d = d.parent()?;
     }
     Some(dir.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_has_an_id_a_capability_set_captures_accept_and_a_guess() {
+        for c in Client::ALL {
+            assert_eq!(Client::from_id(c.id()), Some(c));
+            let names: Vec<String> = c.capabilities().iter().map(|s| (*s).to_owned()).collect();
+            let v = crate::mcp::capture::capabilities_for(&names).expect("a known capability");
+            assert_eq!(v.as_object().map(|o| o.len()), Some(names.len()), "{c:?}");
+        }
+        assert_eq!(
+            Client::VsCode.capture_capabilities(),
+            serde_json::json!({"roots": {"listChanged": true}, "sampling": {}, "elicitation": {}})
+        );
+        // Extension settings live under an editor's folder: the extension, not the editor.
+        let g = |p: &str| Client::guess(Path::new(p));
+        assert_eq!(
+            g(
+                "/h/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json"
+            ),
+            Client::Cline
+        );
+        assert_eq!(
+            g(
+                "/h/.config/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json"
+            ),
+            Client::RooCode
+        );
+        assert_eq!(g("/p/.roo/mcp.json"), Client::RooCode);
+        assert_eq!(g("/h/.config/zed/settings.json"), Client::Zed);
+        assert_eq!(g("/p/.zed/settings.json"), Client::Zed);
+        assert_eq!(g("/h/.continue/mcpServers/a.json"), Client::Continue);
+        assert_eq!(g("/h/.config/Code/User/mcp.json"), Client::VsCode);
+    }
 }

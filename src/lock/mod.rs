@@ -672,6 +672,13 @@ impl Store {
 
     /// Loads for reading under a shared lock; a missing file is an error.
     pub fn load(path: &Path) -> Result<Lockfile, LockError> {
+        // A lock in a folder that does not exist is missing, like any other (not an I/O error
+        // about the folder): the per-user lock before the first `pin --all`, say.
+        if !folder_of(path).exists() {
+            return Err(LockError::Missing {
+                path: path.display().to_string(),
+            });
+        }
         let _guard = folder_lock(path, false)?;
         read_lock(path)?.ok_or_else(|| LockError::Missing {
             path: path.display().to_string(),

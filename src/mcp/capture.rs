@@ -123,16 +123,46 @@ pub enum CaptureError {
     Unsupported { server: String },
 }
 
+/// A line that states an error (Node's `Error [ERR_…]: Cannot find package …`, Python's
+/// `ModuleNotFoundError: …`, `error: …`), not a stack frame.
+fn is_error_line(l: &str) -> bool {
+    let l = l.trim();
+    if l.starts_with("at ") || l.starts_with("File \"") {
+        return false;
+    }
+    let lower = l.to_ascii_lowercase();
+    lower.starts_with("error")
+        || lower.starts_with("fatal")
+        || lower.starts_with("traceback")
+        || lower.contains("error:")
+        || lower.contains("error [")
+        || lower.contains("exception:")
+        || lower.contains("cannot find")
+        || lower.contains("not found")
+}
+
 fn tail(t: &str) -> String {
     if t.is_empty() {
         String::new()
     } else {
+        // The last lines, and before them the first few error lines that fall outside them:
+        // a runtime's own error line comes first and its stack after, so the last lines alone
+        // are often only frames.
         let lines: Vec<&str> = t.lines().collect();
         let start = lines.len().saturating_sub(10);
-        format!(
-            "\n  server stderr (last lines):\n    {}",
-            lines[start..].join("\n    ")
-        )
+        let first: Vec<&str> = lines[..start]
+            .iter()
+            .copied()
+            .filter(|l| is_error_line(l))
+            .take(3)
+            .collect();
+        let mut out = String::from("\n  server stderr");
+        if !first.is_empty() {
+            out.push_str(" (first error lines):\n    ");
+            out.push_str(&first.join("\n    "));
+            out.push_str("\n  server stderr");
+        }
+        format!("{out} (last lines):\n    {}", lines[start..].join("\n    "))
     }
 }
 

@@ -16,7 +16,45 @@ use serde_json::Value;
 use super::LaunchSpec;
 use super::framing::{self, FrameError, LineReader, Message};
 
-/// How much of a server's stderr is kept for error messages.
+/// A server's stderr as kept for error messages: its first bytes (where Node, Python and
+/// most runtimes print the error itself, before the stack) and its last bytes (where they
+/// print what finally went wrong), each bounded.
+#[derive(Default)]
+struct StderrLog {
+    head: Vec<u8>,
+    tail: VecDeque<u8>,
+    dropped: bool,
+}
+
+impl StderrLog {
+    fn push(&mut self, mut bytes: &[u8]) {
+        let room = STDERR_HEAD.saturating_sub(self.head.len());
+        let (h, rest) = bytes.split_at(room.min(bytes.len()));
+        self.head.extend_from_slice(h);
+        bytes = rest;
+        self.tail.extend(bytes);
+        while self.tail.len() > STDERR_TAIL {
+            self.tail.pop_front();
+            self.dropped = true;
+        }
+    }
+
+    fn text(&self) -> String {
+        let head = String::from_utf8_lossy(&self.head);
+        let tail: Vec<u8> = self.tail.iter().copied().collect();
+        let tail = String::from_utf8_lossy(&tail);
+        let joined = if self.dropped {
+            format!("{head}\n…\n{tail}")
+        } else {
+            format!("{head}{tail}")
+        };
+        joined.trim().to_owned()
+    }
+}
+
+/// How much of the start of a server's stderr is kept for error messages.
+const STDERR_HEAD: usize = 2048;
+/// How much of the end of a server's stderr is kept for error messages.
 const STDERR_TAIL: usize = 4096;
 
 /// What the reader thread saw.
@@ -31,7 +69,7 @@ pub struct StdioServer {
     child: Child,
     stdin: Option<ChildStdin>,
     rx: Receiver<Incoming>,
-    stderr: Arc<Mutex<VecDeque<u8>>>,
+    stderr: Arc<Mutex<StderrLog>>,
 }
 
 impl StdioServer {
@@ -65,19 +103,16 @@ impl StdioServer {
             .stderr
             .take()
             .ok_or_else(|| std::io::Error::other("no stderr pipe"))?;
-        let stderr = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
-        let tail = Arc::clone(&stderr);
+        let stderr = Arc::new(Mutex::new(StderrLog::default()));
+        let log = Arc::clone(&stderr);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = stderr_pipe.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                if let Ok(mut t) = tail.lock() {
-                    t.extend(&buf[..n]);
-                    while t.len() > STDERR_TAIL {
-                        t.pop_front();
-                    }
+                if let Ok(mut t) = log.lock() {
+                    t.push(&buf[..n]);
                 }
             }
         });
@@ -125,14 +160,10 @@ impl StdioServer {
         }
     }
 
-    /// The last few KiB the server wrote to stderr (lossy UTF-8).
+    /// The first and the last few KiB the server wrote to stderr (lossy UTF-8), with a `…`
+    /// line where bytes between them were dropped.
     pub fn stderr_tail(&self) -> String {
-        let bytes: Vec<u8> = self
-            .stderr
-            .lock()
-            .map(|t| t.iter().copied().collect())
-            .unwrap_or_default();
-        String::from_utf8_lossy(&bytes).trim().to_owned()
+        self.stderr.lock().map(|t| t.text()).unwrap_or_default()
     }
 
     /// Closes stdin, gives the server a moment to exit, then kills it.
@@ -159,5 +190,22 @@ impl Drop for StdioServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stderr_log_keeps_the_first_and_the_last_bytes() {
+        let mut log = super::StderrLog::default();
+        log.push(b"Error: Cannot find package 'x'\n");
+        for i in 0..2000 {
+            log.push(format!("    at frame {i}\n").as_bytes());
+        }
+        log.push(b"Node.js v20");
+        let t = log.text();
+        assert!(t.starts_with("Error: Cannot find package 'x'"), "{t}");
+        assert!(t.contains("\n…\n") && t.ends_with("Node.js v20"), "{t}");
+        assert!(t.len() < super::STDERR_HEAD + super::STDERR_TAIL + 16);
     }
 }
