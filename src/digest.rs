@@ -125,6 +125,19 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DigestError + '_ {
 
 const BUF: usize = 1 << 20;
 
+/// Bytes hashed by this process so far, across threads: what a progress display reads
+/// (relaxed; one add per read, nothing else depends on it).
+static HASHED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The number of bytes hashed by this process so far (for progress displays).
+pub fn hashed_bytes() -> u64 {
+    HASHED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn count(n: usize) {
+    HASHED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// SHA-256 of everything `r` yields.
 pub fn sha256_reader(mut r: impl Read) -> io::Result<Digest> {
     let mut h = Sha256::new();
@@ -132,7 +145,10 @@ pub fn sha256_reader(mut r: impl Read) -> io::Result<Digest> {
     loop {
         match r.read(&mut buf) {
             Ok(0) => return Ok(Digest(h.finalize().into())),
-            Ok(n) => h.update(&buf[..n]),
+            Ok(n) => {
+                h.update(&buf[..n]);
+                count(n);
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -150,6 +166,7 @@ pub fn sha256_file(path: &Path) -> Result<Digest, DigestError> {
         // Read to the end even if the file grew: the digest is of what was read.
         let mut buf = Vec::with_capacity(len as usize + 1);
         f.read_to_end(&mut buf).map_err(io_err(path))?;
+        count(buf.len());
         return Ok(Digest::of(&buf));
     }
     sha256_reader(f).map_err(io_err(path))
@@ -166,6 +183,7 @@ pub fn sha256_and_npm_integrity(path: &Path) -> Result<(Digest, String), DigestE
             Ok(n) => {
                 a.update(&buf[..n]);
                 b.update(&buf[..n]);
+                count(n);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {

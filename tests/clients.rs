@@ -1112,3 +1112,61 @@ fn host_wide_pin_and_wrap_use_the_per_user_lock() {
         "{wrapped}"
     );
 }
+
+/// Issue 11: Ctrl-C during `pin --all` exited silently. Now SIGINT prints which servers
+/// finished and which did not, writes nothing, and exits 130. One server answers at once;
+/// the other (a real process that reads stdin and never answers) hangs until interrupted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_pin_all_reports_what_finished_and_writes_nothing() {
+    use std::io::Read;
+    let Some(python) = common::system_bin("python3") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let cfg = serde_json::json!({"mcpServers": {
+        "fx": {"command": e, "args": ["fixture-server"]},
+        "hung": {"command": python, "args": ["-c", "import sys; sys.stdin.read()"]},
+    }});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let lock = t.path().join("mcpseal.lock");
+    let mut child = common::mcpseal()
+        .args(["pin", "--all", "--lock"])
+        .arg(&lock)
+        .arg("--home")
+        .arg(&home)
+        .arg("--project")
+        .arg(t.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // Wait until the quick server is reported (the hung one cannot be).
+    while !seen.contains("pin [1/2] fx: captured") {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "stderr closed: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    err.read_to_string(&mut seen).unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    assert!(
+        seen.contains("interrupted: pin finished 1 of 2 servers")
+            && seen.contains("fx: captured")
+            && seen.contains("not finished: hung")
+            && seen.contains("nothing was written"),
+        "{seen}"
+    );
+    assert!(!lock.exists(), "an interrupted pin wrote the lock");
+}

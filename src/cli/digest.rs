@@ -25,7 +25,7 @@ pub(crate) fn digest_error(e: DigestError) -> CliError {
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let mut results = Vec::new();
     for p in &args.paths {
-        results.push(digest_path(p).map_err(digest_error)?);
+        results.push(super::progress::hashing(p, || digest_path(p)).map_err(digest_error)?);
     }
     if g.json {
         let items: Vec<_> = results

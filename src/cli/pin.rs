@@ -162,7 +162,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         let abs = a
             .canonicalize()
             .map_err(|e| super::io_error(a, "an artifact", e))?;
-        let d = crate::digest::digest_path(&abs).map_err(super::digest::digest_error)?;
+        let d = super::progress::hashing(&abs, || crate::digest::digest_path(&abs))
+            .map_err(super::digest::digest_error)?;
         entry.artifacts.push(lock::PinnedArtifact {
             path: abs.display().to_string(),
             digest: d.digest,

@@ -111,6 +111,44 @@ impl Drop for Progress {
     }
 }
 
+/// Runs `f` (which hashes `path`); if it is still running after a second and stderr is a
+/// terminal, shows how many bytes are hashed (of how many, for a file) until it returns.
+pub(crate) fn hashing<T>(path: &std::path::Path, f: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return f();
+    }
+    let total = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let from = crate::digest::hashed_bytes();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError::Timeout;
+            if rx.recv_timeout(std::time::Duration::from_secs(1)) != Err(Timeout) {
+                return;
+            }
+            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(10));
+            let template = match total {
+                Some(_) => "hashing {prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                None => "hashing {prefix} {spinner} {bytes} {bytes_per_sec}",
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(path.display().to_string());
+            while rx.recv_timeout(std::time::Duration::from_millis(100)) == Err(Timeout) {
+                bar.set_position(crate::digest::hashed_bytes().saturating_sub(from));
+            }
+            bar.finish_and_clear();
+        });
+        let r = f();
+        drop(tx);
+        r
+    })
+}
+
 /// The interrupt report for what is running (pure, for the tests).
 fn interrupted_report(r: &Running) -> String {
     let mut out = format!(

@@ -132,7 +132,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 format!("two artifacts are named {name:?}: subject names must be unique"),
             ));
         }
-        let d = crate::digest::digest_path(p).map_err(super::digest::digest_error)?;
+        let d = super::progress::hashing(p, || crate::digest::digest_path(p))
+            .map_err(super::digest::digest_error)?;
         subjects.push(Subject::new(name, &d.digest));
     }
     let surface = signed_surface(&args)?;

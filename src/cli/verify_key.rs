@@ -46,7 +46,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     let bytes = read_input(&bundle_file, MAX_BUNDLE_BYTES as u64, "a bundle")?;
     let mut artifacts = Vec::new();
     for p in &args.artifacts {
-        let d = crate::digest::digest_path(p).map_err(crate::cli::digest::digest_error)?;
+        let d = crate::cli::progress::hashing(p, || crate::digest::digest_path(p))
+            .map_err(crate::cli::digest::digest_error)?;
         artifacts.push((
             p.display().to_string(),
             crate::cli::sign::subject_name(p)?,
