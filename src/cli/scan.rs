@@ -48,6 +48,12 @@ pub struct Args {
     /// With --config/--client/--all: check launch specs only, start no server.
     #[arg(long)]
     pub launch_only: bool,
+    /// With --config/--client/--all: the home folder to look in (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// With --config/--client/--all: the project folder (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
     /// With --client/--all: stop at a config file that cannot be read or parsed, instead of
     /// reporting it and scanning the other clients' servers (exit 2 either way).
     #[arg(long)]
@@ -94,6 +100,9 @@ pub struct Request {
     pub command: Option<(String, Vec<String>)>,
     pub launch_only: bool,
     pub strict: bool,
+    /// Where to look for client configs (`--home`, `--project`).
+    pub home: Option<PathBuf>,
+    pub project: Option<PathBuf>,
     pub format: Format,
     pub fail_on: Severity,
     pub suppressions: Option<PathBuf>,
@@ -181,6 +190,8 @@ impl Request {
             command,
             launch_only: a.launch_only,
             strict: a.strict,
+            home: a.home,
+            project: a.project,
             format,
             fail_on,
             suppressions: a.suppressions,
@@ -298,7 +309,7 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
             })?),
             Configs::All => Selection::All,
         };
-        let roots = super::clients::roots(None, None)?;
+        let roots = super::clients::roots(req.home.clone(), req.project.clone())?;
         let files = clients::select(&roots, &sel);
         if files.is_empty() {
             return Err(CliError::error(
