@@ -1170,3 +1170,59 @@ fn ctrl_c_during_pin_all_reports_what_finished_and_writes_nothing() {
     );
     assert!(!lock.exists(), "an interrupted pin wrote the lock");
 }
+
+/// A YAML config (Continue's or Goose's `config.yaml`) is refused with a message that says
+/// so, not read as JSON and reported as a syntax error at some byte.
+#[test]
+fn a_yaml_config_is_refused_by_name() {
+    let e = clients::parse(
+        Client::Continue,
+        Path::new("/h/.continue/config.yaml"),
+        b"mcpServers:\n  - name: x\n    command: npx\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "config-parse");
+    assert!(e.to_string().contains("YAML client configs"), "{e}");
+}
+
+/// One exit code policy for pin, check and scan: a definite answer (here a refused change, a
+/// rug pull) is exit 1 even when another server could not be captured; that alone is 2.
+#[test]
+fn pin_all_exits_1_for_a_refused_change_even_when_another_server_was_not_captured() {
+    let Some(python) = common::system_bin("python3") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    let e = env!("CARGO_BIN_EXE_mcpseal");
+    let counter = t.path().join("launches");
+    let desktop = home.join(".config/Claude/claude_desktop_config.json");
+    std::fs::create_dir_all(desktop.parent().unwrap()).unwrap();
+    let cfg = serde_json::json!({"mcpServers": {
+        "sleeper": {"command": e, "args": ["fixture-server", "--launch-counter", counter, "--rug-pull", "description"]},
+        "hung": {"command": python, "args": ["-c", "import sys; sys.stdin.read()"]},
+    }});
+    std::fs::write(&desktop, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    let pin = || {
+        common::run(
+            common::mcpseal()
+                .args(["--json", "pin", "--all", "--timeout", "2", "--lock"])
+                .arg(t.path().join("mcpseal.lock"))
+                .arg("--home")
+                .arg(&home)
+                .arg("--project")
+                .arg(t.path()),
+        )
+    };
+    let (code, out, _) = pin();
+    assert_eq!(code, 2, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "some-servers-not-pinned");
+    // The sleeper's second launch rug-pulls its description: refused, and that decides.
+    let (code, out, _) = pin();
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "changes-not-accepted");
+    assert_eq!(v["refused"][0]["server"], "sleeper");
+    assert_eq!(v["errors"][0]["server"], "hung");
+}

@@ -236,10 +236,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         drop(store);
     }
     let refused: Vec<&pin::Plan> = plans.iter().filter(|p| !p.verdict.writes()).collect();
-    let reason = if !problems.is_empty() {
-        Some("some-servers-not-pinned")
-    } else if !refused.is_empty() {
+    // One policy for pin, check and scan (docs/clients.md): something definite found (here a
+    // refused change) is exit 1 even when other servers could not be captured (exit 2).
+    let reason = if !refused.is_empty() {
         Some("changes-not-accepted")
+    } else if !problems.is_empty() {
+        Some("some-servers-not-pinned")
     } else {
         None
     };
@@ -308,10 +310,10 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             problems.len()
         ));
     }
-    Ok(if !problems.is_empty() {
-        Exit::Error
-    } else if !refused.is_empty() {
+    Ok(if !refused.is_empty() {
         Exit::Fail
+    } else if !problems.is_empty() {
+        Exit::Error
     } else {
         Exit::Ok
     })

@@ -616,6 +616,17 @@ pub fn parse(client: Client, path: &Path, bytes: &[u8]) -> Result<Vec<Server>, C
     if client == Client::Codex {
         return parse_codex(path, text);
     }
+    if path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"))
+    {
+        return Err(ClientsError::Parse {
+            path: path.to_owned(),
+            line: 1,
+            column: 1,
+            message: "YAML client configs (Continue's config.yaml, Goose's config.yaml) are not read yet (docs/clients.md); for Continue, put the servers in a JSON file under .continue/mcpServers/".into(),
+        });
+    }
     let root = jsonc::parse(text).map_err(|e| ClientsError::Parse {
         path: path.to_owned(),
         line: e.line,
