@@ -17,7 +17,7 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 /// Every fixture: (client, file name under testdata/clients, where it lives under a Linux HOME).
-const FIXTURES: [(Client, &str, &str); 12] = [
+const FIXTURES: [(Client, &str, &str); 13] = [
     (
         Client::ClaudeDesktop,
         "claude-desktop/claude_desktop_config.json",
@@ -65,6 +65,11 @@ const FIXTURES: [(Client, &str, &str); 12] = [
         Client::Continue,
         "continue/context7.json",
         ".continue/mcpServers/context7.json",
+    ),
+    (
+        Client::Goose,
+        "goose/config.yaml",
+        ".config/goose/config.yaml",
     ),
 ];
 
@@ -197,6 +202,27 @@ fn parses_every_client_fixture() {
         summary(&load(Client::Continue, "continue/context7.json")),
         s(&[("context7", "stdio"), ("sqlite", "stdio")])
     );
+    // Goose: `extensions:`; builtin extensions are Goose's own, not launched from the file;
+    // `env_keys` are names whose values Goose keeps in its secret store.
+    let goose = load(Client::Goose, "goose/config.yaml");
+    assert_eq!(
+        summary(&goose),
+        s(&[
+            ("fetch", "stdio"),
+            ("github", "stdio"),
+            ("docs", "http"),
+            ("legacy", "sse")
+        ])
+    );
+    assert!(goose[1].disabled);
+    assert_eq!(goose[1].env_passthrough, ["GITHUB_PERSONAL_ACCESS_TOKEN"]);
+    match &goose[1].transport {
+        Transport::Stdio { command, args, .. } => {
+            assert_eq!(command, "npx");
+            assert_eq!(args, &["-y", "@modelcontextprotocol/server-github"]);
+        }
+        _ => panic!("not stdio"),
+    }
 }
 
 #[test]
@@ -828,6 +854,12 @@ fn wraps_a_copy_of_each_supported_client_config_and_launches_a_server_from_the_w
                 "config.toml",
                 format!("[mcp_servers.fx]\ncommand = {q}\nargs = [\"fixture-server\"]\n"),
             ),
+            Client::Goose => (
+                "config.yaml",
+                format!(
+                    "GOOSE_MODEL: x\nextensions:\n  fx:\n    args:\n    - fixture-server\n    cmd: {q}\n    enabled: true\n    envs: {{}}\n    name: fx\n    timeout: 300\n    type: stdio\n"
+                ),
+            ),
             Client::Zed => (
                 "settings.json",
                 format!(
@@ -1171,7 +1203,7 @@ fn ctrl_c_during_pin_all_reports_what_finished_and_writes_nothing() {
     assert!(!lock.exists(), "an interrupted pin wrote the lock");
 }
 
-/// A YAML config (Continue's or Goose's `config.yaml`) is refused with a message that says
+/// A YAML config other than Goose's (Continue's `config.yaml`) is refused with a message that says
 /// so, not read as JSON and reported as a syntax error at some byte.
 #[test]
 fn a_yaml_config_is_refused_by_name() {
@@ -1182,7 +1214,11 @@ fn a_yaml_config_is_refused_by_name() {
     )
     .unwrap_err();
     assert_eq!(e.code(), "config-parse");
-    assert!(e.to_string().contains("YAML client configs"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("YAML configs are read for Goose only"),
+        "{e}"
+    );
 }
 
 /// One exit code policy for pin, check and scan: a definite answer (here a refused change, a
@@ -1225,4 +1261,114 @@ fn pin_all_exits_1_for_a_refused_change_even_when_another_server_was_not_capture
     assert_eq!(v["reason"], "changes-not-accepted");
     assert_eq!(v["refused"][0]["server"], "sleeper");
     assert_eq!(v["errors"][0]["server"], "hung");
+}
+
+/// Goose rewrites its own config; an entry mcpseal wrapped keeps its original in a comment
+/// (like Codex's). Attacks on the YAML reader: a wrapped-looking marker cannot smuggle a
+/// launch past parsing (the entry is still judged by its keys), and an alias that would make
+/// two readers disagree about `cmd` is refused.
+#[test]
+fn goose_markers_and_aliases_cannot_change_what_is_launched() {
+    let text = "extensions:\n  x:\n    # x-mcpseal-original: \"  x:\\n    type: stdio\\n    cmd: harmless\\n\"\n    type: stdio\n    cmd: evil\n";
+    let s = clients::parse(Client::Goose, Path::new("config.yaml"), text.as_bytes()).unwrap();
+    // It claims to be wrapped but does not launch the gate: it is not counted as wrapped
+    // (that would let a planted marker keep a server out of `wrap`), and what it launches is
+    // `evil`, which is what pin and scan see.
+    assert_eq!(s[0].wrapped, WrapState::Stale);
+    match &s[0].transport {
+        Transport::Stdio { command, .. } => assert_eq!(command, "evil"),
+        _ => panic!("not stdio"),
+    }
+    let alias = "base: &b npx\nextensions:\n  x:\n    type: stdio\n    cmd: *b\n";
+    assert_eq!(
+        clients::parse(Client::Goose, Path::new("config.yaml"), alias.as_bytes())
+            .unwrap_err()
+            .code(),
+        "config-parse"
+    );
+}
+
+/// A planted (or stale) wrap marker on an entry that does not launch `mcpseal run` must not
+/// make `wrap` report it "already-wrapped" and leave it ungated without a word. JSON, TOML
+/// and YAML alike: the entry is reported NOT GATED (`skipped-stale-marker`), and the listing
+/// says `stale`.
+#[test]
+fn a_planted_wrap_marker_does_not_pass_for_wrapped() {
+    let t = tempfile::tempdir().unwrap();
+    let cases: [(Client, &str, &str); 3] = [
+        (
+            Client::Cursor,
+            "mcp.json",
+            r#"{"mcpServers": {"x": {"command": "evil", "x-mcpseal-original": "{\"command\": \"harmless\"}"}}}"#,
+        ),
+        (
+            Client::Codex,
+            "config.toml",
+            "[mcp_servers.x]\ncommand = \"evil\"\n# x-mcpseal-original = \"command = \\\"harmless\\\"\"\n",
+        ),
+        (
+            Client::Goose,
+            "config.yaml",
+            "extensions:\n  x:\n    # x-mcpseal-original: \"  x:\\n    type: stdio\\n    cmd: harmless\\n\"\n    type: stdio\n    cmd: evil\n",
+        ),
+    ];
+    for (client, file, text) in cases {
+        let f = t.path().join(client.id()).join(file);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, text).unwrap();
+        let s = clients::parse(client, &f, text.as_bytes())
+            .unwrap_or_else(|e| panic!("{client:?}: {e}"));
+        assert_eq!(s[0].wrapped, WrapState::Stale, "{client:?}");
+        let (code, out, err) = common::run(
+            common::mcpseal()
+                .args([
+                    "--json",
+                    "wrap",
+                    "--allow-unpinned",
+                    "--as",
+                    client.id(),
+                    "--config",
+                ])
+                .arg(&f)
+                .arg("--lock")
+                .arg(t.path().join("l.lock")),
+        );
+        assert_eq!(code, 0, "{client:?}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            v["files"][0]["entries"][0]["action"], "skipped-stale-marker",
+            "{client:?}: {out}"
+        );
+        assert!(
+            v["files"][0]["entries"][0]["note"]
+                .as_str()
+                .unwrap()
+                .contains("NOT GATED"),
+            "{out}"
+        );
+    }
+}
+
+/// Every client id is named in the `--help` of each command that takes `--client`, and in
+/// docs/clients.md (a client added in code but not in the help is one a user cannot find).
+#[test]
+fn every_client_is_named_in_the_help_and_the_docs() {
+    let docs = std::fs::read_to_string(common::root().join("docs/clients.md")).unwrap();
+    for cmd in ["pin", "wrap", "scan"] {
+        let (code, out, _) = common::run(common::mcpseal().args([cmd, "--help"]));
+        assert_eq!(code, 0);
+        let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        for c in Client::ALL {
+            assert!(
+                flat.contains(c.id()),
+                "{cmd} --help does not name {}",
+                c.id()
+            );
+            assert!(
+                docs.contains(&format!("`{}`", c.id())),
+                "docs/clients.md does not name {}",
+                c.id()
+            );
+        }
+    }
 }

@@ -66,6 +66,7 @@ fn wrap_state(w: WrapState) -> &'static str {
         WrapState::No => "no",
         WrapState::Wrapped => "wrapped",
         WrapState::ByHand => "by-hand",
+        WrapState::Stale => "stale",
     }
 }
 
@@ -117,6 +118,9 @@ fn server_line(s: &Server) -> String {
     match s.wrapped {
         WrapState::Wrapped => line += "  [wrapped]",
         WrapState::ByHand => line += "  [runs mcpseal, not wrapped by mcpseal wrap]",
+        WrapState::Stale => {
+            line += "  [NOT GATED: carries a wrap marker but does not launch mcpseal run]"
+        }
         WrapState::No => {}
     }
     if s.disabled {

@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "client", "all"])]
     pub config: Option<PathBuf>,
     /// Pin every server of every config of this client (claude-desktop, claude-code, cursor,
-    /// vscode, windsurf, gemini, codex, kiro).
+    /// vscode, windsurf, gemini, codex, kiro, cline, roo-code, zed, continue, goose).
     #[arg(long, value_name = "CLIENT", conflicts_with_all = ["name", "all"])]
     pub client: Option<String>,
     /// Pin every server of every MCP client config found (see `mcpseal clients`).

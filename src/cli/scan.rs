@@ -31,7 +31,8 @@ pub struct Args {
     /// surfaces captured live unless --lock or --launch-only).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["client", "all"])]
     pub config: Option<PathBuf>,
-    /// Scan the servers of one installed client (see `mcpseal clients`).
+    /// Scan the servers of one client's configs (claude-desktop, claude-code, cursor, vscode,
+    /// windsurf, gemini, codex, kiro, cline, roo-code, zed, continue, goose).
     #[arg(long, value_name = "NAME", conflicts_with = "all")]
     pub client: Option<String>,
     /// Scan the servers of every client config found on this machine.

@@ -15,7 +15,7 @@ use crate::clients::{self, Client, ConfigFile, Selection, edit};
 #[group(required = true, multiple = false, id = "which")]
 pub struct Which {
     /// Every config file found for this client (claude-desktop, claude-code, cursor, vscode,
-    /// windsurf, gemini, codex, kiro).
+    /// windsurf, gemini, codex, kiro, cline, roo-code, zed, continue, goose).
     #[arg(long, value_name = "NAME", group = "which")]
     pub client: Option<String>,
     /// One config file (its client is guessed from the path; add --as to say it).

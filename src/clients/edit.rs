@@ -128,7 +128,10 @@ fn is_remote(s: &super::Server) -> bool {
 }
 
 /// Why wrap leaves an entry as it is (its action and note), or `None` to wrap it.
-fn left_alone(server: &super::Server, name: &str) -> Option<(&'static str, Option<&'static str>)> {
+pub(super) fn left_alone(
+    server: &super::Server,
+    name: &str,
+) -> Option<(&'static str, Option<&'static str>)> {
     if !gate_name_ok(name) {
         return Some(("skipped-bad-name", Some(BAD_NAME_NOTE)));
     }
@@ -138,6 +141,7 @@ fn left_alone(server: &super::Server, name: &str) -> Option<(&'static str, Optio
         }
         super::WrapState::Wrapped => Some(("already-wrapped", None)),
         super::WrapState::ByHand => Some(("wrapped-by-hand", None)),
+        super::WrapState::Stale => Some(("skipped-stale-marker", Some(STALE_NOTE))),
         super::WrapState::No => None,
     }
 }
@@ -145,6 +149,8 @@ fn left_alone(server: &super::Server, name: &str) -> Option<(&'static str, Optio
 const HEADERS_NOTE: &str = "not wrapped: this remote server sends HTTP headers, which `mcpseal run --url` does not forward; it stays pinned-but-ungated (check it with `mcpseal check`)";
 
 const ZED_NESTED_NOTE: &str = "not wrapped: Zed's older nested form (`\"command\": {\"path\": …}`); write it as `\"command\": \"…\", \"args\": […], \"env\": {…}` (Zed reads both) and wrap again";
+
+const STALE_NOTE: &str = "NOT GATED: this entry carries an original stored by `mcpseal wrap` but does not launch `mcpseal run` (it was edited after wrap, or the marker was planted); run `mcpseal unwrap` on this file to restore the stored original, or delete the x-mcpseal-original marker, then wrap again";
 
 const URL_KEYS: [&str; 3] = ["url", "serverUrl", "httpUrl"];
 
@@ -155,7 +161,7 @@ fn edit_err(path: &Path, message: String) -> ClientsError {
     }
 }
 
-fn apply(text: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
+pub(super) fn apply(text: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
     // Stable sort by start; apply from the end so earlier offsets stay valid. Insertions at the
     // same offset keep their listed order.
     let mut idx: Vec<usize> = (0..edits.len()).collect();
@@ -204,6 +210,8 @@ pub fn wrap_text(
 ) -> Result<Outcome, ClientsError> {
     let out = if client == Client::Codex {
         wrap_toml(path, text, opts)?
+    } else if client == Client::Goose {
+        super::goose::wrap(path, text, opts)?
     } else {
         wrap_json(client, path, text, opts)?
     };
@@ -240,6 +248,8 @@ fn unwrap_inner(
 ) -> Result<Outcome, ClientsError> {
     if client == Client::Codex {
         unwrap_toml(path, text, only)
+    } else if client == Client::Goose {
+        super::goose::unwrap(path, text, only)
     } else {
         unwrap_json(client, path, text, only)
     }
@@ -765,6 +775,7 @@ mod tests {
             (Client::ClaudeCode, "claude-code/claude.json"),
             (Client::Zed, "zed/settings.json"),
             (Client::Cline, "cline/cline_mcp_settings.json"),
+            (Client::Goose, "goose/config.yaml"),
         ] {
             let text = std::fs::read_to_string(root.join(rel)).unwrap();
             let mut cases: Vec<String> = (0..text.len())

@@ -10,7 +10,7 @@
 //! | Gemini CLI | `$VAR`, `${VAR}` |
 //! | Roo Code | `${env:VAR}` |
 //! | Continue | `${{ secrets.NAME }}`, `${{ inputs.NAME }}` (filled by Continue: unresolvable here) |
-//! | Claude Desktop, Codex, Cline, Zed | nothing (Codex forwards named variables with `env_vars`) |
+//! | Claude Desktop, Codex, Cline, Zed, Goose | nothing (Codex forwards named variables with `env_vars`, Goose with `env_keys`) |
 //!
 //! Applied to command, args, cwd, env values, url and header values ([`super::Server::launch_spec`]).
 //! An unset variable is an error naming the variable (never a value), although some clients
@@ -51,7 +51,7 @@ pub fn expand(
 ) -> Result<String, VarError> {
     if matches!(
         client,
-        Client::ClaudeDesktop | Client::Codex | Client::Cline | Client::Zed
+        Client::ClaudeDesktop | Client::Codex | Client::Cline | Client::Zed | Client::Goose
     ) || !s.contains('$')
     {
         return Ok(s.to_owned());
@@ -152,9 +152,12 @@ fn braced(
         Client::Continue if body.starts_with('{') => {
             return Err(VarError::Unresolvable(format!("${{{body}}}}}")));
         }
-        Client::Continue | Client::ClaudeDesktop | Client::Codex | Client::Cline | Client::Zed => {
-            None
-        }
+        Client::Continue
+        | Client::ClaudeDesktop
+        | Client::Codex
+        | Client::Cline
+        | Client::Zed
+        | Client::Goose => None,
     })
 }
 

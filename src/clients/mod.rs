@@ -16,6 +16,7 @@ use crate::mcp::LaunchSpec;
 
 pub mod edit;
 pub mod expand;
+mod goose;
 pub mod jsonc;
 
 /// The marker key (JSON) / comment (TOML) under which `wrap` keeps the original entry.
@@ -36,10 +37,11 @@ pub enum Client {
     RooCode,
     Zed,
     Continue,
+    Goose,
 }
 
 impl Client {
-    pub const ALL: [Client; 12] = [
+    pub const ALL: [Client; 13] = [
         Client::ClaudeDesktop,
         Client::ClaudeCode,
         Client::Cursor,
@@ -52,6 +54,7 @@ impl Client {
         Client::RooCode,
         Client::Zed,
         Client::Continue,
+        Client::Goose,
     ];
     /// Stable id used on the command line and in JSON.
     pub fn id(self) -> &'static str {
@@ -68,6 +71,7 @@ impl Client {
             Client::RooCode => "roo-code",
             Client::Zed => "zed",
             Client::Continue => "continue",
+            Client::Goose => "goose",
         }
     }
     /// The client capabilities this client's own documentation says it declares
@@ -109,6 +113,8 @@ impl Client {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.ends_with(".toml") {
             Client::Codex
+        } else if s.contains("/goose/") && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+            Client::Goose
         } else if name == "cline_mcp_settings.json" {
             Client::Cline
         } else if s.contains("rooveterinaryinc.roo-cline/") || s.contains(".roo/") {
@@ -265,6 +271,17 @@ pub fn candidates(r: &Roots) -> Vec<ConfigFile> {
             _ => h.join(".config").join("zed").join("settings.json"),
         },
     );
+    u(
+        Client::Goose,
+        match r.os {
+            Os::Windows => user_cfg
+                .join("Block")
+                .join("goose")
+                .join("config")
+                .join("config.yaml"),
+            _ => h.join(".config").join("goose").join("config.yaml"),
+        },
+    );
     // Continue reads every JSON file of a folder (the Claude / Cursor `mcpServers` format).
     for file in json_files(&h.join(".continue").join("mcpServers")) {
         u(Client::Continue, file);
@@ -397,6 +414,24 @@ pub enum WrapState {
     Wrapped,
     /// Launches `mcpseal run` but carries no original (wrapped by hand).
     ByHand,
+    /// Carries an original stored by `mcpseal wrap` but does not launch `mcpseal run` (edited
+    /// after wrap, or a planted marker): **not** gated, whatever the marker says. `wrap` leaves
+    /// it with a note to remove the marker; `unwrap` restores the stored original.
+    Stale,
+}
+
+/// The wrap state of an entry from whether it carries a stored original and what it launches.
+/// A marker alone never makes an entry count as wrapped: only an entry that launches
+/// `mcpseal run` is gated.
+pub(crate) fn wrap_state(has_marker: bool, transport: &Transport) -> WrapState {
+    let runs_gate = transport_is_mcpseal(transport)
+        && matches!(transport, Transport::Stdio { args, .. } if args.first().map(String::as_str) == Some("run"));
+    match (has_marker, runs_gate) {
+        (true, true) => WrapState::Wrapped,
+        (true, false) => WrapState::Stale,
+        (false, true) => WrapState::ByHand,
+        (false, false) => WrapState::No,
+    }
 }
 
 /// One server entry of one config file, as written.
@@ -616,6 +651,9 @@ pub fn parse(client: Client, path: &Path, bytes: &[u8]) -> Result<Vec<Server>, C
     if client == Client::Codex {
         return parse_codex(path, text);
     }
+    if client == Client::Goose {
+        return goose::parse(path, text);
+    }
     if path
         .extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"))
@@ -624,7 +662,7 @@ pub fn parse(client: Client, path: &Path, bytes: &[u8]) -> Result<Vec<Server>, C
             path: path.to_owned(),
             line: 1,
             column: 1,
-            message: "YAML client configs (Continue's config.yaml, Goose's config.yaml) are not read yet (docs/clients.md); for Continue, put the servers in a JSON file under .continue/mcpServers/".into(),
+            message: "YAML configs are read for Goose only (--as goose); Continue's config.yaml is not read yet (docs/clients.md): put its servers in a JSON file under .continue/mcpServers/".into(),
         });
     }
     let root = jsonc::parse(text).map_err(|e| ClientsError::Parse {
@@ -797,14 +835,7 @@ fn json_server(
         e.get("disabled").map(|d| &d.kind),
         Some(jsonc::Kind::Bool(true))
     );
-    let wrapped = if e.get(MARKER).is_some() {
-        WrapState::Wrapped
-    } else if matches!(&transport, Transport::Stdio { args, .. } if args.first().map(String::as_str) == Some("run") && transport_is_mcpseal(&transport))
-    {
-        WrapState::ByHand
-    } else {
-        WrapState::No
-    };
+    let wrapped = wrap_state(e.get(MARKER).is_some(), &transport);
     Ok(Server {
         name: name.to_owned(),
         client,
@@ -914,15 +945,10 @@ fn parse_codex(path: &Path, text: &str) -> Result<Vec<Server>, ClientsError> {
             header_vars.insert("Authorization".into(), ("Bearer ".into(), var));
         }
         let disabled = t.get("enabled").and_then(|i| i.as_bool()) == Some(false);
-        let wrapped = if edit::toml_marker_after(text, &doc, name).is_some() {
-            WrapState::Wrapped
-        } else if matches!(&transport, Transport::Stdio { args, .. } if args.first().map(String::as_str) == Some("run"))
-            && transport_is_mcpseal(&transport)
-        {
-            WrapState::ByHand
-        } else {
-            WrapState::No
-        };
+        let wrapped = wrap_state(
+            edit::toml_marker_after(text, &doc, name).is_some(),
+            &transport,
+        );
         out.push(Server {
             name: name.to_owned(),
             client: Client::Codex,
