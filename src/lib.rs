@@ -21,7 +21,10 @@ pub mod bundle;
 pub mod cli;
 pub mod clients;
 pub mod digest;
-pub mod fixture;
+/// The scriptable MCP server behind `mcpseal fixture-server` (the demo's and the tests' server);
+/// crate-private, and built only with the default `demo` feature.
+#[cfg(feature = "demo")]
+pub(crate) mod fixture;
 pub mod gate;
 pub mod json;
 pub mod keyless;

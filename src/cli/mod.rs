@@ -11,8 +11,10 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod clients;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod digest;
+#[cfg(feature = "demo")]
 pub mod fixture;
 pub mod key;
 pub mod pin;
@@ -49,6 +51,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Walk through signing, verifying, pinning and gating in a temporary folder.
+    #[cfg(feature = "demo")]
     Demo(demo::Args),
     /// Generate Ed25519 signing keys and print key ids.
     #[command(subcommand)]
@@ -79,6 +82,7 @@ pub enum Command {
     VerifySurface(verify_surface::Args),
     /// A scriptable MCP server for tests and the demo (rug pulls on demand).
     #[command(hide = true)]
+    #[cfg(feature = "demo")]
     FixtureServer(fixture::Args),
 }
 
@@ -190,6 +194,7 @@ pub(crate) fn progress(line: &str) {
 pub fn run(cli: Cli) -> Exit {
     let g = Global { json: cli.json };
     let result = match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(a, &g),
         Command::Key(a) => key::run(a, &g),
         Command::Digest(a) => digest::run(a, &g),
@@ -205,6 +210,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Unwrap(a) => wrap::run_unwrap(a, &g),
         Command::Scan(a) => scan::run(a, &g),
         Command::VerifySurface(a) => verify_surface::run(a, &g),
+        #[cfg(feature = "demo")]
         Command::FixtureServer(a) => fixture::run(a, &g),
     };
     match result {
