@@ -654,8 +654,10 @@ fn input_errors_exit_2() {
     );
     let (code, _) = scan_json(&[]);
     assert_eq!(code, 2);
-    let (code, _) = scan_json(&["--fail-on", "severe", "--surface-file", "x"]);
-    assert_eq!(code, 2);
+    // A flag value clap refuses is still a JSON error object on stdout under --format json.
+    let (code, v) = scan_json(&["--fail-on", "severe", "--surface-file", "x"]);
+    assert_eq!((code, v["reason"].as_str()), (2, Some("usage")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("severe"), "{v}");
 }
 
 #[test]

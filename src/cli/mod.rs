@@ -184,6 +184,51 @@ pub(crate) fn check_name(name: &str) -> Result<(), CliError> {
     })
 }
 
+/// A finding severity, as a flag value.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for crate::severity::Severity {
+    fn from(s: SeverityArg) -> crate::severity::Severity {
+        match s {
+            SeverityArg::Info => crate::severity::Severity::Info,
+            SeverityArg::Low => crate::severity::Severity::Low,
+            SeverityArg::Medium => crate::severity::Severity::Medium,
+            SeverityArg::High => crate::severity::Severity::High,
+            SeverityArg::Critical => crate::severity::Severity::Critical,
+        }
+    }
+}
+
+/// A client id as a flag value (`--client`, `--as`): clap lists and checks the ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientArg(pub crate::clients::Client);
+
+impl clap::ValueEnum for ClientArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        const ALL: [ClientArg; crate::clients::Client::ALL.len()] = {
+            let mut out =
+                [ClientArg(crate::clients::Client::ALL[0]); crate::clients::Client::ALL.len()];
+            let mut i = 0;
+            while i < out.len() {
+                out[i] = ClientArg(crate::clients::Client::ALL[i]);
+                i += 1;
+            }
+            out
+        };
+        &ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.id()))
+    }
+}
+
 /// A progress line for a bulk command, on stderr (stdout stays the report, `--json` or not).
 pub(crate) fn progress(line: &str) {
     use std::io::Write;
@@ -237,6 +282,44 @@ pub fn render_error(e: &CliError, g: &Global) {
         let _ = writeln!(err, "error[{}]: {}", e.code, e.message);
         if let Some(h) = &e.help {
             let _ = writeln!(err, "  help: {h}");
+        }
+    }
+}
+
+/// Parses the command line. A usage error is clap's own message, exit 2 — and with `--json`
+/// (or `--format json`) anywhere on the line, the same JSON error object every other failure
+/// gives (`reason` `usage`), so a script reading stdout is never handed plain text.
+pub fn parse_args() -> Result<Cli, Exit> {
+    use clap::Parser;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return Err(Exit::Ok);
+            }
+            let json = args.iter().any(|a| a == "--json")
+                || args
+                    .windows(2)
+                    .any(|w| w[0] == "--format" && w[1] == "json")
+                || args.iter().any(|a| a == "--format=json");
+            if json {
+                let message = e.render().to_string();
+                let first = message
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
+                render_error(
+                    &CliError::error("usage", first.to_owned()).help("run the command with --help"),
+                    &Global { json: true },
+                );
+            } else {
+                let _ = e.print();
+            }
+            Err(Exit::Error)
         }
     }
 }

@@ -9,11 +9,13 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::surface::{ServerArgs, capture_error};
-use super::{CliError, CmdResult, Exit, Global, check_name, emit, emit_json, lock_error};
+use super::{
+    CliError, ClientArg, CmdResult, Exit, Global, SeverityArg, check_name, emit, emit_json,
+    lock_error,
+};
 use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
 use crate::mcp;
 use crate::pin::{self, Approval, Verdict};
-use crate::severity::Severity;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,16 +25,15 @@ pub struct Args {
     /// Pin every server of this MCP client config file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "client", "all"])]
     pub config: Option<PathBuf>,
-    /// Pin every server of every config of this client (claude-desktop, claude-code, cursor,
-    /// vscode, windsurf, gemini, codex, kiro, cline, roo-code, zed, continue, goose).
-    #[arg(long, value_name = "CLIENT", conflicts_with_all = ["name", "all"])]
-    pub client: Option<String>,
+    /// Pin every server of every config of this client.
+    #[arg(long, value_enum, value_name = "CLIENT", conflicts_with_all = ["name", "all"])]
+    pub client: Option<ClientArg>,
     /// Pin every server of every MCP client config found (see `mcpseal clients`).
     #[arg(long, conflicts_with = "name")]
     pub all: bool,
     /// With --config: read the file as this client's format (when its path does not say).
-    #[arg(long = "as", value_name = "CLIENT", requires = "config")]
-    pub as_client: Option<String>,
+    #[arg(long = "as", value_enum, value_name = "CLIENT", requires = "config")]
+    pub as_client: Option<ClientArg>,
     /// With --client/--all: stop at a config file that cannot be read or parsed, pinning
     /// nothing, instead of reporting it and pinning the other clients' servers (exit 2 either way).
     #[arg(long)]
@@ -72,28 +73,6 @@ pub struct Args {
     pub fail_on: SeverityArg,
     #[command(flatten)]
     pub server: ServerArgs,
-}
-
-/// A finding severity, as a flag value.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum SeverityArg {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl From<SeverityArg> for Severity {
-    fn from(s: SeverityArg) -> Severity {
-        match s {
-            SeverityArg::Info => Severity::Info,
-            SeverityArg::Low => Severity::Low,
-            SeverityArg::Medium => Severity::Medium,
-            SeverityArg::High => Severity::High,
-            SeverityArg::Critical => Severity::Critical,
-        }
-    }
 }
 
 impl Args {

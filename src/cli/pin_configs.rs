@@ -30,23 +30,9 @@ struct Job {
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    let sel = match (&args.config, &args.client, args.all) {
-        (Some(p), None, false) => Selection::Config(
-            p.clone(),
-            args.as_client
-                .as_deref()
-                .map(|c| {
-                    Client::from_id(c).ok_or_else(|| {
-                        super::clients::clients_error(clients::ClientsError::UnknownClient(
-                            c.to_owned(),
-                        ))
-                    })
-                })
-                .transpose()?,
-        ),
-        (None, Some(c), false) => Selection::Client(Client::from_id(c).ok_or_else(|| {
-            super::clients::clients_error(clients::ClientsError::UnknownClient(c.clone()))
-        })?),
+    let sel = match (&args.config, args.client, args.all) {
+        (Some(p), None, false) => Selection::Config(p.clone(), args.as_client.map(|c| c.0)),
+        (None, Some(c), false) => Selection::Client(c.0),
         (None, None, true) => Selection::All,
         _ => {
             return Err(CliError::error(

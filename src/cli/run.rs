@@ -63,8 +63,8 @@ pub struct Args {
     pub audit_syslog: bool,
     /// Refuse to start the server when its pinned surface or launch spec has a scan finding at
     /// or above this severity (info, low, medium, high, critical); see docs/findings.md.
-    #[arg(long, value_name = "SEVERITY")]
-    pub deny_findings: Option<String>,
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub deny_findings: Option<super::SeverityArg>,
     /// Policy file whose [[scan.suppress]] tables apply to --deny-findings.
     #[arg(long, value_name = "FILE", requires = "deny_findings")]
     pub suppressions: Option<PathBuf>,
@@ -155,7 +155,7 @@ fn observer(repin: (String, String)) -> session::Observer {
 pub fn run(args: Args, _g: &Global) -> CmdResult {
     super::check_name(&args.name)?;
     let deny_findings =
-        super::scan::deny_request(args.deny_findings.as_deref(), args.suppressions.as_deref())?;
+        super::scan::deny_request(args.deny_findings, args.suppressions.as_deref())?;
     let launch = match (&args.url, args.command.split_first()) {
         (Some(u), _) => Launch::Url(u.clone()),
         (None, Some((c, a))) => Launch::Command {

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{CliError, CmdResult, Exit, Global};
+use super::{CliError, ClientArg, CmdResult, Exit, Global, SeverityArg};
 use crate::mcp::LaunchSpec;
 use crate::scan::{self, DenyFindings, Report, ScanInput, Suppressions};
 use crate::severity::Severity;
@@ -31,10 +31,9 @@ pub struct Args {
     /// surfaces captured live unless --lock or --launch-only).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["client", "all"])]
     pub config: Option<PathBuf>,
-    /// Scan the servers of one client's configs (claude-desktop, claude-code, cursor, vscode,
-    /// windsurf, gemini, codex, kiro, cline, roo-code, zed, continue, goose).
-    #[arg(long, value_name = "NAME", conflicts_with = "all")]
-    pub client: Option<String>,
+    /// Scan the servers of one client's configs.
+    #[arg(long, value_enum, value_name = "CLIENT", conflicts_with = "all")]
+    pub client: Option<ClientArg>,
     /// Scan the servers of every client config found on this machine.
     #[arg(long)]
     pub all: bool,
@@ -63,18 +62,26 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Output: human, json (same as --json) or sarif (SARIF 2.1.0 for code scanning).
-    #[arg(long, value_name = "FORMAT", default_value = "human")]
-    pub format: String,
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "human")]
+    pub format: FormatArg,
     /// Exit 1 when an unsuppressed finding reaches this severity: info, low, medium, high,
     /// critical.
-    #[arg(long, value_name = "SEVERITY", default_value = "high")]
-    pub fail_on: String,
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: SeverityArg,
     /// Policy file (TOML) whose [[scan.suppress]] tables suppress findings.
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
     /// Start this server (no shell) and scan its surface: `-- COMMAND ARGS…`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// `--format`, as a flag value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +95,7 @@ pub enum Format {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Configs {
     File(PathBuf),
-    Client(String),
+    Client(crate::clients::Client),
     All,
 }
 
@@ -111,25 +118,16 @@ pub struct Request {
 
 impl Request {
     pub fn from_args(a: Args, g: &Global) -> Result<Request, CliError> {
-        let format = match a.format.as_str() {
-            "human" if g.json => Format::Json,
-            "human" => Format::Human,
-            "json" => Format::Json,
-            "sarif" => Format::Sarif,
-            other => {
-                return Err(CliError::error(
-                    "usage",
-                    format!("unknown --format {other:?}: use human, json or sarif"),
-                ));
-            }
+        let format = match a.format {
+            FormatArg::Human if g.json => Format::Json,
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
         };
-        let fail_on: Severity = a
-            .fail_on
-            .parse()
-            .map_err(|e: String| CliError::error("usage", format!("--fail-on: {e}")))?;
+        let fail_on = Severity::from(a.fail_on);
         let configs = match (a.config, a.client, a.all) {
             (Some(f), _, _) => Some(Configs::File(f)),
-            (_, Some(c), _) => Some(Configs::Client(c)),
+            (_, Some(c), _) => Some(Configs::Client(c.0)),
             (_, _, true) => Some(Configs::All),
             _ => None,
         };
@@ -214,7 +212,7 @@ pub struct Origins {
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
     // `--format json` asks for JSON on failure too, as `--json` does.
-    let json_errors = g.json || args.format == "json";
+    let json_errors = g.json || args.format == FormatArg::Json;
     match run_inner(args, g) {
         Err(e) if json_errors && !g.json => {
             super::render_error(&e, &Global { json: true });
@@ -305,9 +303,7 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
         use crate::clients::{self, Client, Selection};
         let sel = match c {
             Configs::File(p) => Selection::Config(p.clone(), None),
-            Configs::Client(n) => Selection::Client(Client::from_id(n).ok_or_else(|| {
-                super::clients::clients_error(clients::ClientsError::UnknownClient(n.clone()))
-            })?),
+            Configs::Client(c) => Selection::Client(*c),
             Configs::All => Selection::All,
         };
         let roots = super::clients::roots(req.home.clone(), req.project.clone())?;
@@ -521,13 +517,11 @@ pub fn pin_summary(findings: &[scan::Finding], lock_path: &str) -> Option<String
 
 /// Validates `run`'s scan flags (usage and policy errors exit 2 before the gate starts).
 pub fn deny_request(
-    severity: Option<&str>,
+    severity: Option<SeverityArg>,
     suppressions: Option<&Path>,
 ) -> Result<Option<DenyFindings>, CliError> {
     let Some(sev) = severity else { return Ok(None) };
-    let threshold: Severity = sev
-        .parse()
-        .map_err(|e: String| CliError::error("usage", format!("--deny-findings: {e}")))?;
+    let threshold = Severity::from(sev);
     let suppressions = match suppressions {
         Some(p) => Suppressions::parse(&read_text(p)?)
             .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?,

@@ -7,17 +7,16 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::clients::{clients_error, roots};
-use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
-use crate::clients::{self, Client, ConfigFile, Selection, edit};
+use super::{CliError, ClientArg, CmdResult, Exit, Global, emit, emit_json};
+use crate::clients::{self, ConfigFile, Selection, edit};
 
 /// Which configs to work on.
 #[derive(Debug, clap::Args)]
 #[group(required = true, multiple = false, id = "which")]
 pub struct Which {
-    /// Every config file found for this client (claude-desktop, claude-code, cursor, vscode,
-    /// windsurf, gemini, codex, kiro, cline, roo-code, zed, continue, goose).
-    #[arg(long, value_name = "NAME", group = "which")]
-    pub client: Option<String>,
+    /// Every config file found for this client.
+    #[arg(long, value_enum, value_name = "CLIENT", group = "which")]
+    pub client: Option<ClientArg>,
     /// One config file (its client is guessed from the path; add --as to say it).
     #[arg(long, value_name = "FILE", group = "which")]
     pub config: Option<PathBuf>,
@@ -31,8 +30,8 @@ pub struct Common {
     #[command(flatten)]
     pub which: Which,
     /// With --config: the client whose format the file is in.
-    #[arg(long = "as", value_name = "CLIENT", requires = "config")]
-    pub as_client: Option<String>,
+    #[arg(long = "as", value_enum, value_name = "CLIENT", requires = "config")]
+    pub as_client: Option<ClientArg>,
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -90,16 +89,10 @@ struct Request {
 }
 
 fn request(c: Common) -> Result<Request, CliError> {
-    let parse_client = |s: &str| {
-        Client::from_id(s)
-            .ok_or_else(|| clients_error(clients::ClientsError::UnknownClient(s.to_owned())))
-    };
     let strict = c.strict || c.which.config.is_some();
     let sel = match (c.which.client, c.which.config, c.which.all) {
-        (Some(n), None, false) => Selection::Client(parse_client(&n)?),
-        (None, Some(p), false) => {
-            Selection::Config(p, c.as_client.as_deref().map(parse_client).transpose()?)
-        }
+        (Some(n), None, false) => Selection::Client(n.0),
+        (None, Some(p), false) => Selection::Config(p, c.as_client.map(|a| a.0)),
         (None, None, true) => Selection::All,
         _ => {
             return Err(CliError::error(
