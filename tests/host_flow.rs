@@ -17,29 +17,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::client::Client;
 use mcpseal::clients::{self, Client as Host};
 use serde_json::{Value, json};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A command run with this test's per-user config folder (and nothing of the real user's).
 fn mcpseal(xdg: &Path) -> Command {
@@ -101,8 +84,8 @@ fn the_host_flow_end_to_end() {
     let m = exe.to_str().unwrap();
 
     // The remote server.
-    let port = free_port();
-    let _remote = Killed(
+    let port = common::free_port();
+    let _remote = common::KillOnDrop(
         Command::new(&node)
             .arg(&everything)
             .arg("streamableHttp")
@@ -190,7 +173,7 @@ fn the_host_flow_end_to_end() {
     // named, the others are pinned; exit 2.
     let mut pin = mcpseal(&xdg);
     pin.env("MCPSEAL_E2E_TOKEN", secret)
-        .args(["--json", "pin", "--all", "--timeout", "3"]);
+        .args(["--json", "pin", "--all", "--timeout", "8"]);
     with_home(&mut pin);
     let (code, out, err) = common::run(&mut pin);
     assert_eq!(code, 2, "{out}{err}");

@@ -5,28 +5,11 @@
 mod common;
 
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(js: &std::path::Path, mode: &str) -> (Server, u16) {
-    let port = free_port();
+fn start(js: &std::path::Path, mode: &str) -> (common::KillOnDrop, u16) {
+    let port = common::free_port();
     let child = Command::new("node")
         .arg(js)
         .arg(mode)
@@ -43,7 +26,7 @@ fn start(js: &std::path::Path, mode: &str) -> (Server, u16) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    (Server(child), port)
+    (common::KillOnDrop(child), port)
 }
 
 fn surface_digest(args: &[&str]) -> String {
@@ -80,7 +63,7 @@ fn streamable_http_and_sse_capture_the_same_surface_as_stdio() {
 
 #[test]
 fn http_errors_name_the_server() {
-    let port = free_port(); // nothing listens there
+    let port = common::free_port(); // nothing listens there
     let url = format!("http://127.0.0.1:{port}/mcp");
     let (code, _, err) =
         common::run(common::mcpseal().args(["surface", "--url", &url, "--timeout", "5"]));
@@ -141,7 +124,7 @@ fn gate_in_front_of_a_remote_streamable_http_server() {
     g.finish();
 
     // Another URL than the pinned one is refused before anything is contacted.
-    let other = format!("http://127.0.0.1:{}/mcp", free_port());
+    let other = format!("http://127.0.0.1:{}/mcp", common::free_port());
     let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &other], &[]);
     assert_eq!(g.init()["error"]["data"]["reason"], "launch-mismatch");
     assert_eq!(g.finish(), 1);

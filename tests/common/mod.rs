@@ -100,3 +100,22 @@ pub fn system_bin(name: &str) -> Option<PathBuf> {
         found.unwrap_or_else(|| Path::new("/nonexistent").join(name)),
     )
 }
+
+/// A free TCP port on 127.0.0.1 (for a real HTTP server a test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed and reaped when the test is done with it (or panics).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
