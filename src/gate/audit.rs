@@ -19,6 +19,8 @@ pub struct Audit {
     file: Option<Mutex<File>>,
     stderr: bool,
     syslog: Option<UnixDatagram>,
+    /// Where event times come from: the system clock, or a fixed one in tests.
+    clock: fn() -> jiff::Timestamp,
 }
 
 /// One decision.
@@ -56,7 +58,14 @@ impl Audit {
             file,
             stderr,
             syslog,
+            clock: jiff::Timestamp::now,
         })
+    }
+
+    /// The same sinks with event times from `clock` (tests assert timestamps with it).
+    pub fn with_clock(mut self, clock: fn() -> jiff::Timestamp) -> Audit {
+        self.clock = clock;
+        self
     }
 
     /// Records a `block` decision (always a verdict: synced to disk).
@@ -73,8 +82,10 @@ impl Audit {
 
     /// Records an event. `verdict` events are synced to disk before returning.
     pub fn record(&self, e: Event<'_>, verdict: bool) {
+        // One time for every sink: the file, stderr and syslog lines of an event agree.
+        let ts = (self.clock)().to_string();
         let mut obj = Map::new();
-        obj.insert("time".into(), json!(jiff::Timestamp::now().to_string()));
+        obj.insert("time".into(), json!(ts));
         obj.insert("server".into(), json!(self.server));
         obj.insert("event".into(), json!(e.event));
         obj.insert("decision".into(), json!(e.decision));
@@ -104,7 +115,6 @@ impl Audit {
             // Facility authpriv (10); severity warning (4) for blocks, info (6) otherwise.
             let sev = if e.decision == "allow" { 6 } else { 4 };
             let pri = 10 * 8 + sev;
-            let ts = jiff::Timestamp::now().to_string();
             let msg = format!(
                 "<{pri}>1 {ts} - mcpseal {} {} - {line}",
                 std::process::id(),
@@ -112,5 +122,32 @@ impl Audit {
             );
             let _ = s.send(msg.as_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed() -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_764_547_200).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn events_carry_the_injected_clock_and_every_field() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("audit.jsonl");
+        let a = Audit::new("srv", Some(&path), false, false)
+            .unwrap()
+            .with_clock(fixed);
+        a.block("not-pinned", json!({"tool": "x", "dropped": null}));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["time"], "2025-12-01T00:00:00Z");
+        assert_eq!(v["server"], "srv");
+        assert_eq!(v["event"], "not-pinned");
+        assert_eq!(v["decision"], "block");
+        assert_eq!(v["tool"], "x");
+        assert!(v.get("dropped").is_none(), "null fields are left out");
     }
 }
