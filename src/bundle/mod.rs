@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::digest::Digest;
 use crate::json;
-use crate::keys::{PublicKey, SecretKey};
+use crate::keys::{PublicKey, Signer};
 use crate::surface::{EntityKind, SurfaceDigests};
 
 /// Sigstore bundle media type we write (and accept for key-based verification).
@@ -189,17 +189,20 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Signing failed (only canonicalization can).
+/// Signing failed: the statement could not be encoded, or the key could not sign.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot encode the statement: {0}")]
+#[error("cannot sign the statement: {0}")]
 pub struct SignError(String);
 
-/// Signs a statement: returns the bundle as a JSON value.
-pub fn sign(statement: &Statement, key: &SecretKey) -> Result<Value, SignError> {
+/// Signs a statement with any [`Signer`] (the signature in its scheme, DER for ECDSA): returns
+/// the bundle as a JSON value.
+pub fn sign(statement: &Statement, key: &dyn Signer) -> Result<Value, SignError> {
     let v = serde_json::to_value(statement).map_err(|e| SignError(e.to_string()))?;
     let payload = json::canonical(&v).map_err(|e| SignError(e.to_string()))?;
-    let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
-    let key_id = key.public().key_id();
+    let sig = key
+        .sign(&pae(PAYLOAD_TYPE, &payload))
+        .map_err(|e| SignError(e.to_string()))?;
+    let key_id = key.public_key().key_id();
     Ok(json!({
         "mediaType": MEDIA_TYPE,
         "verificationMaterial": {
@@ -353,7 +356,7 @@ pub fn verify(bundle: &[u8], key: &PublicKey) -> Result<Verified, VerifyError> {
             expected,
         });
     }
-    if !key.verify(&pae(payload_type, &payload), &sig) {
+    if key.verify(&pae(payload_type, &payload), &sig).is_err() {
         return Err(VerifyError::BadSignature { key_id: expected });
     }
     // Only now is the payload trusted enough to parse.
@@ -479,7 +482,7 @@ mod tests {
     use super::*;
     use crate::keys;
 
-    fn signed(key: &SecretKey) -> (Value, Digest) {
+    fn signed(key: &dyn Signer) -> (Value, Digest) {
         let d = Digest::of(b"artifact");
         let st = Statement::new(vec![Subject::new("a.tgz", &d)], ReleasePredicate::default());
         (sign(&st, key).unwrap(), d)

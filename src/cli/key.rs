@@ -9,7 +9,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{CliError, CmdResult, Exit, Global, emit, emit_json, read_input};
-use crate::keys::{self, PublicKey, SecretKey};
+use crate::keys::{self, PrivateKey, PublicKey};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
@@ -108,11 +108,12 @@ pub(crate) fn passphrase(
 }
 
 /// Loads the signing key from `--key FILE` or `MCPSEAL_PRIVATE_KEY`, asking for a passphrase
-/// only when the key is encrypted.
+/// only when the key is encrypted. Any key [`PrivateKey`] reads: mcpseal's Ed25519 keys,
+/// PKCS#8 ECDSA / RSA keys, cosign-format encrypted keys.
 pub(crate) fn load_secret_key(
     key: Option<&Path>,
     password_file: Option<&Path>,
-) -> Result<SecretKey, CliError> {
+) -> Result<PrivateKey, CliError> {
     let (pem, origin) = match key {
         Some(p) => (
             Zeroizing::new(read_input(p, MAX_KEY_FILE, "a private key")?),
@@ -135,25 +136,38 @@ pub(crate) fn load_secret_key(
         let help = if e.code() == "key-wrong-passphrase" {
             "check MCPSEAL_PASSWORD or --password-file: it must be the passphrase the key was generated with"
         } else {
-            "signing keys are Ed25519 PKCS#8 PEM, as `mcpseal key generate` writes"
+            "signing keys are PKCS#8 PEM (as `mcpseal key generate` writes) or cosign keys (ENCRYPTED SIGSTORE PRIVATE KEY); see docs/formats.md"
         };
         CliError::error(e.code(), format!("{origin}: {e}")).help(help)
     };
-    match SecretKey::from_pem(&pem, None) {
+    match PrivateKey::from_pem(&pem, None) {
         Err(keys::KeyError::PassphraseNeeded) => {
+            // cosign lets a key be made with an empty passphrase (COSIGN_PASSWORD=""); such a
+            // key opens without asking, as with cosign. Any other key needs its passphrase.
+            if keys::cosign::is_cosign_pem(&pem)
+                && let Ok(k) = PrivateKey::from_pem(&pem, Some(b""))
+            {
+                return Ok(k);
+            }
             let pass = passphrase(password_file, false)?;
-            SecretKey::from_pem(&pem, Some(pass.as_bytes())).map_err(key_err)
+            PrivateKey::from_pem(&pem, Some(pass.as_bytes())).map_err(key_err)
         }
         other => other.map_err(key_err),
     }
 }
 
-/// Loads an Ed25519 SPKI PEM public key.
+/// Loads an SPKI public key: PEM (`PUBLIC KEY`), or DER when the file is not PEM.
 pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, CliError> {
-    let pem = read_input(path, MAX_KEY_FILE, "a public key")?;
-    PublicKey::from_pem(&pem).map_err(|e| {
-        CliError::error(e.code(), format!("{}: {e}", path.display()))
-            .help("public keys are Ed25519 SPKI PEM (`-----BEGIN PUBLIC KEY-----`)")
+    let bytes = read_input(path, MAX_KEY_FILE, "a public key")?;
+    let parsed = if bytes.first() == Some(&0x30) {
+        PublicKey::from_spki_der(&bytes)
+    } else {
+        PublicKey::from_spki_pem(&bytes)
+    };
+    parsed.map_err(|e| {
+        CliError::error(e.code(), format!("{}: {e}", path.display())).help(
+            "public keys are SPKI PEM (`-----BEGIN PUBLIC KEY-----`) or DER: Ed25519, ECDSA P-256/P-384/P-521, or RSA of 2048 bits or more",
+        )
     })
 }
 
