@@ -22,6 +22,8 @@ use crate::json;
 use crate::keys::{PublicKey, Signer};
 use crate::surface::{EntityKind, SurfaceDigests};
 
+pub mod blob;
+
 /// Sigstore bundle media type we write (and accept for key-based verification).
 pub const MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 /// DSSE payload type of an in-toto statement.
@@ -237,8 +239,10 @@ pub enum VerifyError {
         "the signature does not verify with the key given (key id {key_id}): the bundle was altered or signed by another key"
     )]
     BadSignature { key_id: String },
-    #[error("the signed statement is not an mcpseal release statement: {0}")]
+    #[error("the signed statement is not acceptable: {0}")]
     Statement(String),
+    #[error("{0}")]
+    NotTheArtifact(String),
 }
 
 impl VerifyError {
@@ -252,6 +256,7 @@ impl VerifyError {
             VerifyError::WrongKey { .. } => "wrong-key",
             VerifyError::BadSignature { .. } => "bad-signature",
             VerifyError::Statement(_) => "bad-statement",
+            VerifyError::NotTheArtifact(_) => "digest-mismatch",
         }
     }
     /// Exit 2 (the input is not a usable bundle) rather than 1 (it is a bundle, and it says no).

@@ -1,0 +1,242 @@
+//! Key-based Sigstore bundles that other tools write over a file: `cosign sign-blob --key`
+//! (a message signature) and `cosign attest-blob --key` (a DSSE envelope with an in-toto
+//! statement whose subject is the file), media types v0.1 to v0.3.
+//!
+//! [`verify`] checks, in order: the bundle is a bundle (strict JSON, a known media type, a
+//! `publicKey` verification material), then the signature with the caller's key —
+//! - message signature: `messageDigest` (when present) must be the file's SHA-256 / 384 / 512,
+//!   and `signature` must verify over the file's bytes with the key's default scheme;
+//! - DSSE: exactly one signature, over the PAE of the payload; the payload an in-toto
+//!   statement (v0.1 or v1) with the file's SHA-256 among its subjects —
+//!
+//! and returns a [`BlobVerified`] (only a successful check makes one) that says whether the
+//! bundle carries transparency evidence (tlog entries or RFC 3161 timestamps). That evidence
+//! is not checked here: the caller checks it against a trusted root with
+//! [`crate::keyless::verify`] (`Signer::Key`), as `mcpseal verify` does. A bundle without it is
+//! verified by the key alone, like mcpseal's own bundles.
+
+use base64::Engine;
+use serde_json::Value;
+use sha2::Digest as _;
+
+use super::{MAX_BUNDLE_BYTES, VerifyError, pae};
+use crate::json;
+use crate::keys::PublicKey;
+
+/// The bundle media types read (v0.1 and v0.2 have two spellings in the wild).
+pub const MEDIA_TYPES: &[&str] = &[
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+    "application/vnd.dev.sigstore.bundle.v0.3+json",
+];
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// What was signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// A signature over the file (`cosign sign-blob`).
+    MessageSignature,
+    /// A DSSE envelope over an in-toto statement naming the file (`cosign attest-blob`).
+    Dsse,
+}
+
+/// A blob bundle whose signature verified with the caller's key. Only [`verify`] makes one.
+#[derive(Debug, Clone)]
+pub struct BlobVerified {
+    content: Content,
+    key_id: String,
+    transparency: bool,
+    predicate_type: Option<String>,
+}
+
+impl BlobVerified {
+    pub fn content(&self) -> Content {
+        self.content
+    }
+    /// The key id of the key that verified it.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+    /// Whether the bundle carries tlog entries or timestamps, which the caller must check.
+    pub fn has_transparency_evidence(&self) -> bool {
+        self.transparency
+    }
+    /// The in-toto predicate type, for a DSSE bundle.
+    pub fn predicate_type(&self) -> Option<&str> {
+        self.predicate_type.as_deref()
+    }
+}
+
+fn malformed(what: impl Into<String>) -> VerifyError {
+    VerifyError::Malformed(what.into())
+}
+
+fn b64(v: &Value, pointer: &str) -> Result<Vec<u8>, VerifyError> {
+    let s = v
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed(format!("missing {pointer}")))?;
+    B64.decode(s)
+        .map_err(|_| malformed(format!("{pointer} is not valid base64")))
+}
+
+/// Whether `bundle` is an mcpseal release bundle (a DSSE in-toto statement with mcpseal's
+/// predicate), read without checking anything: only to choose which verifier runs. Both
+/// verifiers check the signature themselves.
+pub fn is_mcpseal_release(bundle: &[u8]) -> bool {
+    let Ok(v) = json::parse_strict(bundle) else {
+        return false;
+    };
+    let Ok(payload) = b64(&v, "/dsseEnvelope/payload") else {
+        return false;
+    };
+    serde_json::from_slice::<Value>(&payload)
+        .ok()
+        .and_then(|s| {
+            s.get("predicateType")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .is_some_and(|t| t == super::PREDICATE_TYPE)
+}
+
+/// Verifies a key-based blob bundle over `artifact` (its bytes) with `key`. See the module
+/// docs for what is checked and what is left to the caller.
+pub fn verify(
+    bundle: &[u8],
+    artifact: &[u8],
+    key: &PublicKey,
+) -> Result<BlobVerified, VerifyError> {
+    if bundle.len() > MAX_BUNDLE_BYTES {
+        return Err(VerifyError::TooLarge { size: bundle.len() });
+    }
+    let v = json::parse_strict(bundle).map_err(|e| malformed(e.to_string()))?;
+    let media = v
+        .get("mediaType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed("missing /mediaType"))?;
+    if !MEDIA_TYPES.contains(&media) {
+        return Err(VerifyError::MediaType(media.to_owned()));
+    }
+    let material = v
+        .get("verificationMaterial")
+        .ok_or_else(|| malformed("missing /verificationMaterial"))?;
+    if material.get("publicKey").is_none() {
+        return Err(malformed(
+            "no verificationMaterial.publicKey: not a key-based bundle (for a certificate-based bundle use --certificate-identity)",
+        ));
+    }
+    let expected = key.key_id();
+    // The hint is advisory (cosign may leave it empty): it only names the key in an error.
+    let hint = material
+        .pointer("/publicKey/hint")
+        .and_then(Value::as_str)
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned);
+    let refused = |hint: &Option<String>| match hint {
+        Some(h) if *h != expected => VerifyError::WrongKey {
+            found: h.clone(),
+            expected: expected.clone(),
+        },
+        _ => VerifyError::BadSignature {
+            key_id: expected.clone(),
+        },
+    };
+    let transparency = material
+        .get("tlogEntries")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty())
+        || material
+            .pointer("/timestampVerificationData/rfc3161Timestamps")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+    let (content, predicate_type) = match (v.get("messageSignature"), v.get("dsseEnvelope")) {
+        (Some(_), None) => {
+            if let Some(md) = v.pointer("/messageSignature/messageDigest") {
+                let alg = md
+                    .get("algorithm")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| malformed("messageDigest.algorithm is missing"))?;
+                let want = b64(&v, "/messageSignature/messageDigest/digest")?;
+                let actual = match alg {
+                    "SHA2_256" => sha2::Sha256::digest(artifact).to_vec(),
+                    "SHA2_384" => sha2::Sha384::digest(artifact).to_vec(),
+                    "SHA2_512" => sha2::Sha512::digest(artifact).to_vec(),
+                    other => return Err(malformed(format!("messageDigest algorithm {other:?}"))),
+                };
+                if actual != want {
+                    return Err(VerifyError::NotTheArtifact(format!(
+                        "the file's {alg} is not the bundle's messageDigest: the file is not the one signed"
+                    )));
+                }
+            }
+            let sig = b64(&v, "/messageSignature/signature")?;
+            key.verify(artifact, &sig).map_err(|_| refused(&hint))?;
+            (Content::MessageSignature, None)
+        }
+        (None, Some(env)) => {
+            let payload_type = env
+                .get("payloadType")
+                .and_then(Value::as_str)
+                .ok_or_else(|| malformed("missing dsseEnvelope.payloadType"))?;
+            if payload_type != super::PAYLOAD_TYPE {
+                return Err(VerifyError::PayloadType(payload_type.to_owned()));
+            }
+            let payload = b64(&v, "/dsseEnvelope/payload")?;
+            let sigs = env
+                .get("signatures")
+                .and_then(Value::as_array)
+                .ok_or_else(|| malformed("dsseEnvelope.signatures is not an array"))?;
+            if sigs.len() != 1 {
+                return Err(VerifyError::SignatureCount(sigs.len()));
+            }
+            let sig = b64(&v, "/dsseEnvelope/signatures/0/sig")?;
+            key.verify(&pae(payload_type, &payload), &sig)
+                .map_err(|_| refused(&hint))?;
+            // Only now is the payload trusted enough to parse.
+            let st = json::parse_strict(&payload)
+                .map_err(|e| VerifyError::Statement(format!("the payload is not JSON: {e}")))?;
+            let st_type = st.get("_type").and_then(Value::as_str).unwrap_or_default();
+            if !matches!(
+                st_type,
+                "https://in-toto.io/Statement/v1" | "https://in-toto.io/Statement/v0.1"
+            ) {
+                return Err(VerifyError::Statement(format!(
+                    "_type is {st_type:?}, not an in-toto statement"
+                )));
+            }
+            let digest = hex::encode(sha2::Sha256::digest(artifact));
+            let subjects = st
+                .get("subject")
+                .and_then(Value::as_array)
+                .ok_or_else(|| VerifyError::Statement("no subject list".into()))?;
+            if !subjects
+                .iter()
+                .any(|s| s.pointer("/digest/sha256").and_then(Value::as_str) == Some(&digest))
+            {
+                return Err(VerifyError::NotTheArtifact(format!(
+                    "the file's sha256 {digest} is not among the signed subjects: the file is not the one attested"
+                )));
+            }
+            let pt = st
+                .get("predicateType")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            (Content::Dsse, pt)
+        }
+        (Some(_), Some(_)) => {
+            return Err(malformed(
+                "both messageSignature and dsseEnvelope: a bundle has one content",
+            ));
+        }
+        (None, None) => return Err(malformed("neither messageSignature nor dsseEnvelope")),
+    };
+    Ok(BlobVerified {
+        content,
+        key_id: expected,
+        transparency,
+        predicate_type,
+    })
+}
