@@ -344,3 +344,113 @@ fn the_signer_trait_signs_what_the_public_key_verifies_for_every_type() {
         assert!(s.public_key().verify(b"payloaD", &sig).is_err());
     }
 }
+
+/// Debian's /usr/bin/python3 with python3-nacl (libsodium) and python3-cryptography.
+fn nacl_python() -> Option<PathBuf> {
+    common::require(
+        "Debian python3-nacl (apt-get install python3-nacl)",
+        PathBuf::from("/usr/lib/python3/dist-packages/nacl/secret.py"),
+    )?;
+    Some(PathBuf::from("/usr/bin/python3"))
+}
+
+fn cosign_key_py(py: &Path, dir: &Path, args: &[&str]) -> (i32, String) {
+    let (code, out, err) = run(std::process::Command::new(py)
+        .current_dir(dir)
+        .arg(script("cosign-key.py"))
+        .args(args));
+    if code != 0 {
+        return (code, format!("{out}{err}"));
+    }
+    (code, out)
+}
+
+/// cosign-format keys against an independent secretbox (libsodium) and scrypt (OpenSSL):
+/// what `mcpseal key generate --cosign` writes opens there (and not with another passphrase);
+/// what libsodium seals, mcpseal signs with; the real vectors open to the same public key in
+/// both.
+#[test]
+fn cosign_format_keys_interoperate_with_libsodium() {
+    let Some(npy) = nacl_python() else { return };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("a.txt"), "release bytes\n").unwrap();
+    let (code, out, err) = run(mcpseal()
+        .current_dir(d)
+        .env("MCPSEAL_PASSWORD", "pw")
+        .args(["--json", "key", "generate", "--cosign", "--name", "c"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["keyType"], "ECDSA P-256");
+    assert_eq!(j["format"], "cosign");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("c.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let (code, public) = cosign_key_py(&npy, d, &["open", "c.key", "pw"]);
+    assert_eq!(code, 0, "{public}");
+    assert_eq!(public, std::fs::read_to_string(d.join("c.pub")).unwrap());
+    let (code, out) = cosign_key_py(&npy, d, &["open", "c.key", "pW"]);
+    assert_eq!(
+        code, 1,
+        "libsodium must not open it with another passphrase: {out}"
+    );
+
+    // A P-256 PKCS#8 key sealed by libsodium: mcpseal signs with it.
+    let (code, out, err) = run(std::process::Command::new("openssl").current_dir(d).args([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "p.pem",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, sealed) = cosign_key_py(&npy, d, &["seal", "p.pem", "sekrit"]);
+    assert_eq!(code, 0, "{sealed}");
+    std::fs::write(d.join("sealed.key"), sealed).unwrap();
+    let (code, public) = cosign_key_py(&npy, d, &["open", "sealed.key", "sekrit"]);
+    assert_eq!(code, 0);
+    std::fs::write(d.join("sealed.pub"), public).unwrap();
+    let sign = |pass: &str| {
+        run(mcpseal()
+            .current_dir(d)
+            .env("MCPSEAL_PASSWORD", pass)
+            .args(["sign", "a.txt", "--key", "sealed.key", "--output", "s.json"]))
+    };
+    let (code, _, err) = sign("wrong");
+    assert_eq!(code, 2);
+    assert!(err.contains("key-wrong-passphrase"), "{err}");
+    let (code, out, err) = sign("sekrit");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(verify(d, "a.txt", "s.json", "sealed.pub").0, 0);
+
+    // The real vectors: libsodium and mcpseal find the same public key. (sigstore-rs' Ed25519
+    // vector holds PKCS#8 v2, which Debian's OpenSSL 3.0 cannot read: mcpseal reads it.)
+    let vectors = common::root().join("testdata/keys/cosign");
+    for (file, pass) in [
+        ("cosign-sigstore-label.key", "hello"),
+        ("cosign-legacy-label.key", "hello"),
+        ("rs-ecdsa-encrypted.key", "123"),
+        ("rs-rsa-encrypted.key", "123"),
+        ("rs-cosign-empty-passphrase.key", ""),
+    ] {
+        let path = vectors.join(file).display().to_string();
+        let (code, theirs) = cosign_key_py(&npy, d, &["open", &path, pass]);
+        assert_eq!(code, 0, "{file}: {theirs}");
+        let ours = PrivateKey::from_pem(
+            &std::fs::read(vectors.join(file)).unwrap(),
+            Some(pass.as_bytes()),
+        )
+        .unwrap()
+        .public_key();
+        assert_eq!(
+            mcpseal::keys::PublicKey::from_spki_pem(theirs.as_bytes()).unwrap(),
+            ours,
+            "{file}"
+        );
+    }
+}

@@ -13,8 +13,11 @@ use crate::keys::{self, PrivateKey, PublicKey};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
-    /// Generate an Ed25519 key pair: NAME.key (PKCS#8, encrypted, mode 0600) and NAME.pub.
+    /// Generate a key pair: NAME.key (mode 0600, encrypted) and NAME.pub (SPKI PEM).
     ///
+    /// By default an Ed25519 key in PKCS#8 (OpenSSL reads it). With --cosign, an ECDSA P-256
+    /// key in cosign's own format (ENCRYPTED SIGSTORE PRIVATE KEY), as `cosign
+    /// generate-key-pair` makes: cosign can sign with it and verify with NAME.pub.
     /// The passphrase comes from MCPSEAL_PASSWORD, --password-file, or a prompt (asked twice)
     /// on a terminal. Existing files are never overwritten without --force.
     Generate {
@@ -33,6 +36,9 @@ pub enum KeyCommand {
         /// Replace existing key files.
         #[arg(long)]
         force: bool,
+        /// Make an ECDSA P-256 key in cosign's encrypted format instead of Ed25519 PKCS#8.
+        #[arg(long, conflicts_with = "no_password")]
+        cosign: bool,
     },
     /// Print the key id of a public key (base64 SHA-256 of its DER SubjectPublicKeyInfo).
     Id {
@@ -210,6 +216,7 @@ pub fn run(cmd: KeyCommand, g: &Global) -> CmdResult {
             no_password,
             password_file,
             force,
+            cosign,
         } => {
             if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.')
             {
@@ -254,22 +261,40 @@ pub fn run(cmd: KeyCommand, g: &Global) -> CmdResult {
             } else {
                 Some(passphrase(password_file.as_deref(), true)?)
             };
-            let key = keys::generate().map_err(|e| CliError::error(e.code(), e.to_string()))?;
-            let pem = key
-                .to_pem(pass.as_ref().map(|p| p.as_bytes()))
-                .map_err(|e| CliError::error(e.code(), e.to_string()))?;
+            let key_err = |e: keys::KeyError| CliError::error(e.code(), e.to_string());
+            let (pem, public) = match (cosign, &pass) {
+                (true, Some(p)) => {
+                    let key = PrivateKey::generate_p256().map_err(key_err)?;
+                    let pem = keys::cosign::to_pem(&key, p.as_bytes()).map_err(key_err)?;
+                    (pem, keys::Signer::public_key(&key))
+                }
+                _ => {
+                    let key = keys::generate().map_err(key_err)?;
+                    let pem = key
+                        .to_pem(pass.as_ref().map(|p| p.as_bytes()))
+                        .map_err(key_err)?;
+                    (pem, key.public())
+                }
+            };
             write_key_file(&secret_path, pem.as_bytes(), 0o600, force)?;
-            write_key_file(&public_path, key.public().to_pem().as_bytes(), 0o644, force)?;
-            let id = key.public().key_id();
+            write_key_file(&public_path, public.to_pem().as_bytes(), 0o644, force)?;
+            let id = public.key_id();
             if g.json {
                 emit_json(&json!({
                     "ok": true, "keyId": id, "privateKey": secret_path.display().to_string(),
                     "publicKey": public_path.display().to_string(), "encrypted": !no_password,
+                    "keyType": public.kind().to_string(),
+                    "format": if cosign { "cosign" } else { "pkcs8" },
                 }));
             } else {
                 emit(&format!(
-                    "private key: {} (mode 0600{})",
+                    "private key: {} ({}, mode 0600{})",
                     secret_path.display(),
+                    if cosign {
+                        "ECDSA P-256, cosign format"
+                    } else {
+                        "Ed25519, PKCS#8"
+                    },
                     if no_password {
                         ", NOT encrypted"
                     } else {
