@@ -454,3 +454,66 @@ fn cosign_format_keys_interoperate_with_libsodium() {
         );
     }
 }
+
+/// sigstore-go's key-signed message bundle (a P-256 key, an RFC 3161 timestamp, no log entry):
+/// verified by the key, its timestamp reported as not checked; another key or file says no.
+#[test]
+fn sigstore_go_key_signed_bundle_verifies_by_its_key_only() {
+    let d = common::root().join("testdata/vectors/sigstore-go");
+    let (code, out) = {
+        let (c, o, e) = run(mcpseal().current_dir(&d).args([
+            "--json",
+            "verify",
+            "public-key-validity.artifact",
+            "--bundle",
+            "public-key-validity.sigstore.json",
+            "--key",
+            "public-key-validity.pem",
+        ]));
+        (c, format!("{o}{e}"))
+    };
+    assert_eq!(code, 0, "{out}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["transparencyLog"], false);
+    assert_eq!(j["timestampsUnchecked"], true);
+    assert_eq!(j["content"], "message-signature");
+    let (code, out) = verify(
+        &d,
+        "public-key-validity.artifact",
+        "public-key-validity.sigstore.json",
+        &common::root()
+            .join("testdata/keys/cosign/cosign-ci.pub")
+            .display()
+            .to_string(),
+    );
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = verify(
+        &d,
+        "README.md",
+        "public-key-validity.sigstore.json",
+        "public-key-validity.pem",
+    );
+    assert_eq!(code, 1, "{out}");
+}
+
+/// Media types v0.1 and v0.2 read as v0.3 for key-based bundles; an unknown version is refused.
+#[test]
+fn bundle_media_types_v01_to_v03_and_no_other() {
+    let Some(py) = python() else { return };
+    let t = peer_signed(&py);
+    let d = t.path();
+    let mut b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("p256/msg.sigstore.json")).unwrap()).unwrap();
+    for (media, want) in [
+        ("application/vnd.dev.sigstore.bundle+json;version=0.1", 0),
+        ("application/vnd.dev.sigstore.bundle+json;version=0.2", 0),
+        ("application/vnd.dev.sigstore.bundle+json;version=0.3", 0),
+        ("application/vnd.dev.sigstore.bundle.v0.4+json", 1),
+        ("application/json", 1),
+    ] {
+        b["mediaType"] = media.into();
+        std::fs::write(d.join("m.json"), b.to_string()).unwrap();
+        let (code, out) = verify(d, "a.txt", "m.json", "p256/key.pub");
+        assert_eq!(code, want, "{media}: {out}");
+    }
+}

@@ -10,10 +10,10 @@
 //!   statement (v0.1 or v1) with the file's SHA-256 among its subjects —
 //!
 //! and returns a [`BlobVerified`] (only a successful check makes one) that says whether the
-//! bundle carries transparency evidence (tlog entries or RFC 3161 timestamps). That evidence
-//! is not checked here: the caller checks it against a trusted root with
-//! [`crate::keyless::verify`] (`Signer::Key`), as `mcpseal verify` does. A bundle without it is
-//! verified by the key alone, like mcpseal's own bundles.
+//! bundle carries transparency-log entries or RFC 3161 timestamps. Neither is checked here:
+//! the caller checks log entries against a trusted root with [`crate::keyless::verify`]
+//! (`Signer::Key`), as `mcpseal verify` does. A bundle without them is verified by the key
+//! alone, like mcpseal's own bundles.
 
 use base64::Engine;
 use serde_json::Value;
@@ -47,7 +47,8 @@ pub enum Content {
 pub struct BlobVerified {
     content: Content,
     key_id: String,
-    transparency: bool,
+    tlog: bool,
+    timestamps: bool,
     predicate_type: Option<String>,
 }
 
@@ -59,9 +60,13 @@ impl BlobVerified {
     pub fn key_id(&self) -> &str {
         &self.key_id
     }
-    /// Whether the bundle carries tlog entries or timestamps, which the caller must check.
-    pub fn has_transparency_evidence(&self) -> bool {
-        self.transparency
+    /// Whether the bundle carries transparency-log entries, which the caller must check.
+    pub fn has_tlog_entries(&self) -> bool {
+        self.tlog
+    }
+    /// Whether the bundle carries RFC 3161 timestamps.
+    pub fn has_timestamps(&self) -> bool {
+        self.timestamps
     }
     /// The in-toto predicate type, for a DSSE bundle.
     pub fn predicate_type(&self) -> Option<&str> {
@@ -144,14 +149,14 @@ pub fn verify(
             key_id: expected.clone(),
         },
     };
-    let transparency = material
+    let tlog = material
         .get("tlogEntries")
         .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty())
-        || material
-            .pointer("/timestampVerificationData/rfc3161Timestamps")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty());
+        .is_some_and(|a| !a.is_empty());
+    let timestamps = material
+        .pointer("/timestampVerificationData/rfc3161Timestamps")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
     let (content, predicate_type) = match (v.get("messageSignature"), v.get("dsseEnvelope")) {
         (Some(_), None) => {
             if let Some(md) = v.pointer("/messageSignature/messageDigest") {
@@ -236,7 +241,112 @@ pub fn verify(
     Ok(BlobVerified {
         content,
         key_id: expected,
-        transparency,
+        tlog,
+        timestamps,
         predicate_type,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{PrivateKey, Signer};
+    use serde_json::json;
+
+    fn msg_bundle(k: &dyn Signer, artifact: &[u8]) -> Value {
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": k.public_key().key_id()}},
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": B64.encode(sha2::Sha256::digest(artifact))},
+                "signature": B64.encode(k.sign(artifact).unwrap()),
+            }
+        })
+    }
+
+    fn dsse_bundle(k: &dyn Signer, statement: &Value) -> Value {
+        let payload = serde_json::to_vec(statement).unwrap();
+        let sig = k.sign(&pae(super::super::PAYLOAD_TYPE, &payload)).unwrap();
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"publicKey": {"hint": ""}},
+            "dsseEnvelope": {"payload": B64.encode(&payload), "payloadType": super::super::PAYLOAD_TYPE,
+                "signatures": [{"sig": B64.encode(sig), "keyid": ""}]}
+        })
+    }
+
+    fn code(b: &Value, artifact: &[u8], k: &PublicKey) -> &'static str {
+        verify(&serde_json::to_vec(b).unwrap(), artifact, k).map_or_else(|e| e.code(), |_| "ok")
+    }
+
+    #[test]
+    fn message_signature_bundles_and_their_refusals() {
+        let k = PrivateKey::generate_p256().unwrap();
+        let p = k.public_key();
+        let b = msg_bundle(&k, b"file");
+        assert_eq!(code(&b, b"file", &p), "ok");
+        assert_eq!(code(&b, b"filf", &p), "digest-mismatch");
+        // Without messageDigest, the signature alone decides.
+        let mut no_digest = b.clone();
+        no_digest["messageSignature"]
+            .as_object_mut()
+            .unwrap()
+            .remove("messageDigest");
+        assert_eq!(code(&no_digest, b"file", &p), "ok");
+        assert_eq!(code(&no_digest, b"filf", &p), "bad-signature");
+        let other = PrivateKey::generate_p256().unwrap().public_key();
+        assert_eq!(code(&b, b"file", &other), "wrong-key");
+        let mut no_hint = b.clone();
+        no_hint["verificationMaterial"]["publicKey"] = json!({});
+        assert_eq!(code(&no_hint, b"file", &other), "bad-signature");
+        let mut cert = b.clone();
+        cert["verificationMaterial"] = json!({"certificate": {"rawBytes": "AA=="}});
+        assert_eq!(code(&cert, b"file", &p), "malformed-bundle");
+        let mut both = b.clone();
+        both["dsseEnvelope"] = json!({});
+        assert_eq!(code(&both, b"file", &p), "malformed-bundle");
+        let mut md5 = b.clone();
+        md5["messageSignature"]["messageDigest"]["algorithm"] = "MD5".into();
+        assert_eq!(code(&md5, b"file", &p), "malformed-bundle");
+        assert_eq!(
+            verify(b"{\"a\":1,\"a\":2}", b"file", &p)
+                .unwrap_err()
+                .code(),
+            "malformed-bundle"
+        );
+    }
+
+    #[test]
+    fn dsse_bundles_name_the_file_in_an_in_toto_statement() {
+        let k = PrivateKey::generate_p256().unwrap();
+        let p = k.public_key();
+        let digest = hex::encode(sha2::Sha256::digest(b"file"));
+        let st = json!({"_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "f", "digest": {"sha256": digest}}],
+            "predicateType": "https://example.com/p", "predicate": {}});
+        let b = dsse_bundle(&k, &st);
+        assert_eq!(code(&b, b"file", &p), "ok");
+        assert_eq!(code(&b, b"other", &p), "digest-mismatch");
+        let mut not_intoto = st.clone();
+        not_intoto["_type"] = "https://example.com/Statement".into();
+        assert_eq!(
+            code(&dsse_bundle(&k, &not_intoto), b"file", &p),
+            "bad-statement"
+        );
+        let mut two = b.clone();
+        let s = two["dsseEnvelope"]["signatures"][0].clone();
+        two["dsseEnvelope"]["signatures"] = json!([s.clone(), s]);
+        assert_eq!(code(&two, b"file", &p), "signature-count");
+        let mut ptype = b.clone();
+        ptype["dsseEnvelope"]["payloadType"] = "text/plain".into();
+        assert_eq!(code(&ptype, b"file", &p), "payload-type");
+        let mut tampered = b.clone();
+        let mut raw = B64
+            .decode(tampered["dsseEnvelope"]["payload"].as_str().unwrap())
+            .unwrap();
+        raw[5] ^= 1;
+        tampered["dsseEnvelope"]["payload"] = B64.encode(raw).into();
+        assert_eq!(code(&tampered, b"file", &p), "bad-signature");
+        assert!(!is_mcpseal_release(&serde_json::to_vec(&b).unwrap()));
+    }
 }
