@@ -21,7 +21,15 @@ use sha2::Digest as _;
 
 use super::{MAX_BUNDLE_BYTES, VerifyError, pae};
 use crate::json;
-use crate::keys::PublicKey;
+use crate::keys::{Hash, PublicKey};
+
+fn hash(h: Hash, data: &[u8]) -> Vec<u8> {
+    match h {
+        Hash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        Hash::Sha384 => sha2::Sha384::digest(data).to_vec(),
+        Hash::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    }
+}
 
 /// The bundle media types read (v0.1 and v0.2 have two spellings in the wild).
 pub const MEDIA_TYPES: &[&str] = &[
@@ -50,6 +58,7 @@ pub struct BlobVerified {
     tlog: bool,
     timestamps: bool,
     predicate_type: Option<String>,
+    sha256: crate::digest::Digest,
 }
 
 impl BlobVerified {
@@ -67,6 +76,10 @@ impl BlobVerified {
     /// Whether the bundle carries RFC 3161 timestamps.
     pub fn has_timestamps(&self) -> bool {
         self.timestamps
+    }
+    /// The file's SHA-256 (computed once, while checking).
+    pub fn artifact_digest(&self) -> crate::digest::Digest {
+        self.sha256
     }
     /// The in-toto predicate type, for a DSSE bundle.
     pub fn predicate_type(&self) -> Option<&str> {
@@ -157,19 +170,28 @@ pub fn verify(
         .pointer("/timestampVerificationData/rfc3161Timestamps")
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
+    let mut sha256 = None;
     let (content, predicate_type) = match (v.get("messageSignature"), v.get("dsseEnvelope")) {
         (Some(_), None) => {
+            // Hash the file once in the key's scheme's hash (SHA-256 for P-256 and RSA, as
+            // cosign signs), compare it with messageDigest, and check the signature on it.
+            let scheme = key.default_scheme();
+            let ours = scheme.hash().map(|h| (h, hash(h, artifact)));
             if let Some(md) = v.pointer("/messageSignature/messageDigest") {
                 let alg = md
                     .get("algorithm")
                     .and_then(Value::as_str)
                     .ok_or_else(|| malformed("messageDigest.algorithm is missing"))?;
-                let want = b64(&v, "/messageSignature/messageDigest/digest")?;
-                let actual = match alg {
-                    "SHA2_256" => sha2::Sha256::digest(artifact).to_vec(),
-                    "SHA2_384" => sha2::Sha384::digest(artifact).to_vec(),
-                    "SHA2_512" => sha2::Sha512::digest(artifact).to_vec(),
+                let h = match alg {
+                    "SHA2_256" => Hash::Sha256,
+                    "SHA2_384" => Hash::Sha384,
+                    "SHA2_512" => Hash::Sha512,
                     other => return Err(malformed(format!("messageDigest algorithm {other:?}"))),
+                };
+                let want = b64(&v, "/messageSignature/messageDigest/digest")?;
+                let actual = match &ours {
+                    Some((oh, d)) if *oh == h => d.clone(),
+                    _ => hash(h, artifact),
                 };
                 if actual != want {
                     return Err(VerifyError::NotTheArtifact(format!(
@@ -177,8 +199,15 @@ pub fn verify(
                     )));
                 }
             }
+            if let Some((Hash::Sha256, d)) = &ours {
+                sha256 = <[u8; 32]>::try_from(d.as_slice()).ok();
+            }
             let sig = b64(&v, "/messageSignature/signature")?;
-            key.verify(artifact, &sig).map_err(|_| refused(&hint))?;
+            match &ours {
+                Some((_, d)) => key.verify_digest(scheme, d, &sig),
+                None => key.verify(artifact, &sig),
+            }
+            .map_err(|_| refused(&hint))?;
             (Content::MessageSignature, None)
         }
         (None, Some(env)) => {
@@ -212,7 +241,9 @@ pub fn verify(
                     "_type is {st_type:?}, not an in-toto statement"
                 )));
             }
-            let digest = hex::encode(sha2::Sha256::digest(artifact));
+            let raw: [u8; 32] = sha2::Sha256::digest(artifact).into();
+            sha256 = Some(raw);
+            let digest = hex::encode(raw);
             let subjects = st
                 .get("subject")
                 .and_then(Value::as_array)
@@ -244,6 +275,9 @@ pub fn verify(
         tlog,
         timestamps,
         predicate_type,
+        sha256: crate::digest::Digest(
+            sha256.unwrap_or_else(|| sha2::Sha256::digest(artifact).into()),
+        ),
     })
 }
 

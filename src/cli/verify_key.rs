@@ -179,7 +179,7 @@ fn verify_blob(
             "integratedTime": logged.clone().flatten(),
             "timestampsChecked": verified.has_timestamps() && logged.is_some(),
             "timestampsUnchecked": verified.has_timestamps() && logged.is_none(),
-            "artifacts": [{"path": artifact.display().to_string(), "digest": crate::digest::Digest::of(&data).to_string()}],
+            "artifacts": [{"path": artifact.display().to_string(), "digest": verified.artifact_digest().to_string()}],
         }));
     } else {
         emit(&format!(

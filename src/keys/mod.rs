@@ -107,6 +107,16 @@ pub enum Scheme {
     RsaPss(Hash),
 }
 
+impl Scheme {
+    /// The hash the scheme signs with; `None` for pure Ed25519, which hashes inside.
+    pub fn hash(self) -> Option<Hash> {
+        match self {
+            Scheme::Ed25519 => None,
+            Scheme::Ecdsa(h) | Scheme::RsaPkcs1(h) | Scheme::RsaPss(h) => Some(h),
+        }
+    }
+}
+
 impl std::fmt::Display for Scheme {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

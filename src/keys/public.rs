@@ -285,36 +285,64 @@ impl PublicKey {
         msg: &[u8],
         sig: &[u8],
     ) -> Result<(), SignatureError> {
-        let mismatch = SignatureError::SchemeMismatch {
-            key: self.kind,
-            scheme,
-        };
-        let bad = SignatureError::BadSignature {
-            key: self.kind,
-            scheme,
-        };
-        match (&self.inner, scheme) {
-            (Inner::Ed25519(vk), Scheme::Ed25519) => {
-                let sig = <[u8; 64]>::try_from(sig).map_err(|_| bad.clone())?;
-                let sig = Signature::from_bytes(&sig);
-                if vk.verify_strict(msg, &sig).is_ok() && vk.verify(msg, &sig).is_ok() {
-                    Ok(())
-                } else {
-                    Err(bad)
-                }
-            }
-            (Inner::Lc(bytes), Scheme::Ecdsa(h)) => {
-                let alg = ec_algorithm(self.kind, h).ok_or(mismatch)?;
-                lc_verify(alg, bytes, msg, sig).map_err(|()| bad)
-            }
-            (Inner::Lc(bytes), Scheme::RsaPkcs1(h) | Scheme::RsaPss(h))
-                if matches!(self.kind, KeyKind::Rsa { .. }) =>
-            {
-                let alg = rsa_algorithm(matches!(scheme, Scheme::RsaPss(_)), h);
-                lc_verify(alg, bytes, msg, sig).map_err(|()| bad)
-            }
-            _ => Err(mismatch),
+        let (mismatch, bad) = self.refusals(scheme);
+        if let (Inner::Ed25519(vk), Scheme::Ed25519) = (&self.inner, scheme) {
+            let sig = <[u8; 64]>::try_from(sig).map_err(|_| bad.clone())?;
+            let sig = Signature::from_bytes(&sig);
+            return if vk.verify_strict(msg, &sig).is_ok() && vk.verify(msg, &sig).is_ok() {
+                Ok(())
+            } else {
+                Err(bad)
+            };
         }
+        let (alg, bytes) = self.lc_parts(scheme).ok_or(mismatch)?;
+        lc_verify(alg, bytes, msg, sig).map_err(|()| bad)
+    }
+
+    fn refusals(&self, scheme: Scheme) -> (SignatureError, SignatureError) {
+        let key = self.kind;
+        (
+            SignatureError::SchemeMismatch { key, scheme },
+            SignatureError::BadSignature { key, scheme },
+        )
+    }
+
+    /// The aws-lc-rs algorithm and key bytes for `scheme`, if it suits this ECDSA or RSA key.
+    fn lc_parts(&self, scheme: Scheme) -> Option<(&'static dyn VerificationAlgorithm, &[u8])> {
+        let Inner::Lc(bytes) = &self.inner else {
+            return None;
+        };
+        let alg: &'static dyn VerificationAlgorithm = match (self.kind, scheme) {
+            (KeyKind::Rsa { .. }, Scheme::RsaPkcs1(h)) => rsa_algorithm(false, h),
+            (KeyKind::Rsa { .. }, Scheme::RsaPss(h)) => rsa_algorithm(true, h),
+            (kind, Scheme::Ecdsa(h)) => ec_algorithm(kind, h)?,
+            _ => return None,
+        };
+        Some((alg, bytes.as_slice()))
+    }
+
+    /// Checks `sig` over a message given by its `digest` (the output of `scheme`'s hash over
+    /// the message), so a large file is hashed once — e.g. while its digest is compared with a
+    /// bundle's `messageDigest`. ECDSA and RSA only: pure Ed25519 signs the message itself
+    /// (`scheme-mismatch`). A digest of the wrong length is a bad signature.
+    pub fn verify_digest(
+        &self,
+        scheme: Scheme,
+        digest: &[u8],
+        sig: &[u8],
+    ) -> Result<(), SignatureError> {
+        let (mismatch, bad) = self.refusals(scheme);
+        let (alg, bytes) = self.lc_parts(scheme).ok_or(mismatch)?;
+        let h = scheme.hash().ok_or_else(|| bad.clone())?;
+        lc_verify_digest(alg, bytes, h, digest, sig).map_err(|()| bad)
+    }
+}
+
+fn lc_digest_alg(h: Hash) -> &'static aws_lc_rs::digest::Algorithm {
+    match h {
+        Hash::Sha256 => &aws_lc_rs::digest::SHA256,
+        Hash::Sha384 => &aws_lc_rs::digest::SHA384,
+        Hash::Sha512 => &aws_lc_rs::digest::SHA512,
     }
 }
 
@@ -326,6 +354,20 @@ fn lc_verify(
 ) -> Result<(), ()> {
     UnparsedPublicKey::new(alg, key)
         .verify(msg, sig)
+        .map_err(|_| ())
+}
+
+fn lc_verify_digest(
+    alg: &'static dyn VerificationAlgorithm,
+    key: &[u8],
+    h: Hash,
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), ()> {
+    let d =
+        aws_lc_rs::digest::Digest::import_less_safe(digest, lc_digest_alg(h)).map_err(|_| ())?;
+    UnparsedPublicKey::new(alg, key)
+        .verify_digest(&d, sig)
         .map_err(|_| ())
 }
 

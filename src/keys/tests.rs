@@ -345,3 +345,38 @@ fn debug_shows_the_key_id_never_the_key() {
     assert!(dbg.contains(&k.public_key().key_id()), "{dbg}");
     assert!(!dbg.contains(&hex::encode(&der[der.len() - 40..])), "{dbg}");
 }
+
+#[test]
+fn verify_digest_agrees_with_verify_and_refuses_what_it_must() {
+    use sha2::Digest as _;
+    let ec = PrivateKey::generate_p256().unwrap();
+    let rsa = open(vector!("rs-rsa-encrypted.key"), b"123");
+    for k in [&ec, &rsa] {
+        let p = k.public_key();
+        let sig = k.sign(b"big file").unwrap();
+        let d = sha2::Sha256::digest(b"big file");
+        p.verify_digest(k.algorithm(), &d, &sig).unwrap();
+        let other = sha2::Sha256::digest(b"big filE");
+        assert_eq!(
+            p.verify_digest(k.algorithm(), &other, &sig)
+                .unwrap_err()
+                .code(),
+            "bad-signature"
+        );
+        assert_eq!(
+            p.verify_digest(k.algorithm(), &d[..31], &sig)
+                .unwrap_err()
+                .code(),
+            "bad-signature"
+        );
+    }
+    let ed = generate().unwrap();
+    let sig = Signer::sign(&ed, b"m").unwrap();
+    assert_eq!(
+        ed.public()
+            .verify_digest(Scheme::Ed25519, &sha2::Sha256::digest(b"m"), &sig)
+            .unwrap_err()
+            .code(),
+        "scheme-mismatch"
+    );
+}
