@@ -16,8 +16,8 @@ pub enum KeyCommand {
     /// Generate a key pair: NAME.key (mode 0600, encrypted) and NAME.pub (SPKI PEM).
     ///
     /// By default an Ed25519 key in PKCS#8 (OpenSSL reads it). With --cosign, an ECDSA P-256
-    /// key in cosign's own format (ENCRYPTED SIGSTORE PRIVATE KEY), as `cosign
-    /// generate-key-pair` makes: cosign can sign with it and verify with NAME.pub.
+    /// key in the encrypted format `cosign generate-key-pair` writes (ENCRYPTED SIGSTORE
+    /// PRIVATE KEY: scrypt + NaCl secretbox), for tools that read cosign keys.
     /// The passphrase comes from MCPSEAL_PASSWORD, --password-file, or a prompt (asked twice)
     /// on a terminal. Existing files are never overwritten without --force.
     Generate {
