@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every real peer the tests and interop checks use, pinned, into target/peers/:
 #   target/peers/node/node_modules   npm: MCP servers, the MCP Inspector, @sigstore/verify
+#   target/peers/mcpb/node_modules   npm: the reference MCPB CLI (@anthropic-ai/mcpb), on its own
 #   target/peers/venv                PyPI: the mcp SDK, mcp-server-git, mcp-server-fetch, securesystemslib
 # plus Debian packages (minisign, signify-openbsd, openssl, git) when apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
@@ -28,6 +29,13 @@ if ! cmp -s "$root/scripts/peers/package.json" "$peers/node/package.json" || [ !
   [ -f "$root/scripts/peers/package-lock.json" ] && cp "$root/scripts/peers/package-lock.json" "$peers/node/"
   (cd "$peers/node" && npm install --no-audit --no-fund --loglevel=error)
   [ -f "$root/scripts/peers/package-lock.json" ] || cp "$peers/node/package-lock.json" "$root/scripts/peers/package-lock.json"
+fi
+
+if ! cmp -s "$root/scripts/peers/mcpb/package.json" "$peers/mcpb/package.json" || [ ! -d "$peers/mcpb/node_modules" ]; then
+  echo "install-peers: npm ci (scripts/peers/mcpb/package.json)"
+  mkdir -p "$peers/mcpb"
+  cp "$root/scripts/peers/mcpb/package.json" "$root/scripts/peers/mcpb/package-lock.json" "$peers/mcpb/"
+  (cd "$peers/mcpb" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if ! cmp -s "$root/scripts/peers/requirements.txt" "$peers/venv/requirements.txt"; then

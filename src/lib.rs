@@ -8,6 +8,7 @@
 //! - [`bundle`]: Sigstore bundle v0.3, DSSE, in-toto statements; key-based sign and verify.
 //! - [`keyless`]: certificate-based Sigstore bundles checked offline against a trusted root.
 //! - [`minisign`]: minisign and signify signatures.
+//! - [`mcpb`]: MCP bundles: the `MCPB_SIG_V1` PKCS#7 signature block, verified and written.
 //! - [`mcp`]: JSON-RPC framing and MCP client sessions (stdio, Streamable HTTP, SSE).
 //! - [`surface`]: a server's tool surface, entity digests, diffs.
 //! - [`lock`]: the `mcpseal.lock` model and the one `Store` that writes it.
@@ -28,6 +29,7 @@ pub mod keyless;
 pub mod keys;
 pub mod lock;
 pub mod mcp;
+pub mod mcpb;
 pub mod minisign;
 pub mod pin;
 pub mod policy;

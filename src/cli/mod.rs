@@ -21,6 +21,7 @@ pub mod render_diff;
 pub mod run;
 pub mod scan;
 pub mod sign;
+pub mod sign_mcpb;
 pub mod surface;
 pub mod verify;
 pub mod verify_surface;
@@ -54,9 +55,9 @@ pub enum Command {
     Key(key::KeyCommand),
     /// Print SHA-256 digests of files and directory trees (and npm integrity for .tgz).
     Digest(digest::Args),
-    /// Sign release artifacts (and optionally the tool surface) into a Sigstore bundle.
+    /// Sign artifacts and tool surfaces (Sigstore bundle), or a .mcpb (X.509).
     Sign(sign::Args),
-    /// Verify artifacts against a Sigstore bundle, a minisign or a signify signature.
+    /// Verify artifacts: Sigstore bundles, minisign / signify, MCP bundles (.mcpb).
     Verify(verify::Args),
     /// Capture a server's tool surface and print it with its digests.
     Surface(surface::Args),
