@@ -15,6 +15,7 @@
 //! - [`gate`]: `mcpseal run`, the pre-launch gate and stdio proxy, audit events.
 //! - [`scan`]: poisoning and shadowing findings.
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
+//! - [`provenance`]: npm provenance of a package tarball (SLSA, publish attestation), offline.
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
 pub mod atomic;
@@ -33,6 +34,7 @@ pub mod mcpb;
 pub mod minisign;
 pub mod pin;
 pub mod policy;
+pub mod provenance;
 pub mod scan;
 pub mod severity;
 pub mod surface;

@@ -4,6 +4,7 @@
 //! - `--certificate-identity[-regexp]` + `--certificate-oidc-issuer`: keyless Sigstore bundles
 //!   checked offline against a trusted root ([`verify_keyless`]).
 //! - `--minisign-key` / `--signify-key`: minisign and signify signatures ([`verify_minisign`]).
+//! - `--provenance ATTESTATIONS.json --package NAME@VERSION`: npm provenance ([`verify_npm`]).
 //! - `SERVER.mcpb` (with `--ca`, `--allow-self-signed` or nothing): the bundle's own
 //!   `MCPB_SIG_V1` PKCS#7 signature ([`verify_mcpb`]).
 
@@ -19,6 +20,8 @@ pub mod verify_keyless;
 pub mod verify_mcpb;
 #[path = "verify_minisign.rs"]
 pub mod verify_minisign;
+#[path = "verify_npm.rs"]
+pub mod verify_npm;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -71,13 +74,36 @@ pub struct Args {
     #[arg(long, value_name = "SHA256")]
     pub signer: Option<String>,
 
+    /// npm provenance: the attestations document npm serves for the package version
+    /// (`{"attestations": [...]}`).
+    #[arg(long, value_name = "FILE")]
+    pub provenance: Option<PathBuf>,
+
+    /// npm provenance: the package and exact version the tarball must be (NAME@VERSION).
+    #[arg(long, value_name = "NAME@VERSION", requires = "provenance")]
+    pub package: Option<String>,
+
+    /// npm provenance: the repository that must have built it (github.com/ORG/REPO).
+    #[arg(long, value_name = "REPO", requires = "provenance")]
+    pub repository: Option<String>,
+
+    /// npm provenance: the workflow file that must have built it (release.yml).
+    #[arg(long, value_name = "FILE", requires = "provenance")]
+    pub workflow: Option<String>,
+
+    /// npm provenance: a regular expression the whole git ref must match (refs/tags/v.*).
+    #[arg(long, value_name = "RE", requires = "provenance")]
+    pub ref_regexp: Option<String>,
+
     /// minisign / signify signature file [default: ARTIFACT.minisig or ARTIFACT.sig].
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    if verify_mcpb::wanted(&args) {
+    if args.provenance.is_some() {
+        verify_npm::run(args, g)
+    } else if verify_mcpb::wanted(&args) {
         verify_mcpb::run(args, g)
     } else if args.key.is_some() {
         verify_key::run(args, g)
