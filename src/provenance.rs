@@ -1,4 +1,5 @@
-//! Package provenance: npm's Sigstore attestations of a tarball, checked offline.
+//! Package provenance, checked offline: npm's Sigstore attestations of a tarball, and PyPI's
+//! PEP 740 attestations of a wheel or sdist.
 //!
 //! npm serves, per published version, `{"attestations": [{"predicateType", "bundle"}, …]}`:
 //! a SLSA provenance statement signed keylessly by the CI workflow that built the package
@@ -13,6 +14,11 @@
 //! ref) is read from the signed certificate's SAN and must agree with the signed predicate and
 //! with the caller's [`SourcePolicy`]; the publish attestation, when present, verifies with
 //! npm's key and names the same package.
+//!
+//! PEP 740 attestation objects are turned into the Sigstore bundle they stand for and go
+//! through the same keyless verifier; their one subject must be the distribution's file name
+//! with its SHA-256, and the Trusted Publisher (repository, workflow from the certificate;
+//! the environment as PyPI recorded it in the provenance file) must satisfy the policy.
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -392,6 +398,235 @@ pub fn verify_npm(
         identity: san,
         integrated_time: v.integrated_time().map(str::to_owned),
         publish_attestation,
+    })
+}
+
+/// PEP 740's publish predicate.
+pub const PYPI_PUBLISH_PREDICATE: &str = "https://docs.pypi.org/attestations/publish/v1";
+
+/// What a verified PyPI provenance established.
+#[derive(Debug, Clone)]
+pub struct PypiVerified {
+    pub filename: String,
+    pub source: Source,
+    pub identity: String,
+    /// The Trusted Publisher's environment as PyPI recorded it (not signed by the publisher).
+    pub environment: Option<String>,
+    /// How many attestations verified.
+    pub attestations: usize,
+    pub integrated_time: Option<String>,
+}
+
+/// A PEP 740 attestation object as the Sigstore bundle v0.3 it stands for (the form the
+/// keyless verifier reads): the certificate, the transparency entries as they are, and the
+/// DSSE envelope of the in-toto statement.
+fn pep740_to_bundle(att: &Value) -> Result<Value, ProvenanceError> {
+    let bad = |w: &str| ProvenanceError::Document(format!("attestation object: {w}"));
+    if att.get("version").and_then(Value::as_u64) != Some(1) {
+        return Err(bad("version is not 1"));
+    }
+    let vm = att
+        .get("verification_material")
+        .ok_or_else(|| bad("no verification_material"))?;
+    let cert = vm
+        .get("certificate")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no certificate"))?;
+    let entries = vm
+        .get("transparency_entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no transparency_entries"))?;
+    let env = att.get("envelope").ok_or_else(|| bad("no envelope"))?;
+    let statement = env
+        .get("statement")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no statement"))?;
+    let signature = env
+        .get("signature")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no signature"))?;
+    Ok(serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"certificate": {"rawBytes": cert}, "tlogEntries": entries},
+        "dsseEnvelope": {
+            "payload": statement,
+            "payloadType": "application/vnd.in-toto+json",
+            "signatures": [{"sig": signature}],
+        },
+    }))
+}
+
+/// The statement's one subject must be the distribution's file name with its SHA-256.
+fn check_pypi_subject(
+    stmt: &Value,
+    filename: &str,
+    sha256_hex: &str,
+) -> Result<(), ProvenanceError> {
+    let subjects = stmt
+        .get("subject")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ProvenanceError::Statement("no subject list".into()))?;
+    let [subject] = subjects.as_slice() else {
+        return Err(ProvenanceError::Statement(format!(
+            "{} subjects; a PEP 740 attestation is about one distribution",
+            subjects.len()
+        )));
+    };
+    let name = subject.get("name").and_then(Value::as_str).unwrap_or("");
+    if name != filename {
+        return Err(ProvenanceError::Subject {
+            expected: filename.to_owned(),
+            found: name.to_owned(),
+        });
+    }
+    let digest = subject
+        .pointer("/digest/sha256")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !digest.eq_ignore_ascii_case(sha256_hex) {
+        return Err(ProvenanceError::Digest {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Verifies a wheel or sdist (`dist`, its bytes; `filename`, its file name) against a PEP 740
+/// provenance file (`{"version": 1, "attestation_bundles": [...]}`) or one attestation object,
+/// offline against `root`. Every attestation must verify; the Trusted Publisher must be a
+/// GitHub Actions workflow matching `policy`, and agree with the provenance file's publisher.
+pub fn verify_pypi(
+    dist: &[u8],
+    filename: &str,
+    doc: &[u8],
+    policy: &SourcePolicy,
+    environment: Option<&str>,
+    root: &sigstore_verify::trust_root::TrustedRoot,
+) -> Result<PypiVerified, ProvenanceError> {
+    let doc =
+        crate::json::parse_strict(doc).map_err(|e| ProvenanceError::Document(e.to_string()))?;
+    // (publisher as PyPI recorded it, attestation)
+    let mut items: Vec<(Option<&Value>, &Value)> = Vec::new();
+    if let Some(bundles) = doc.get("attestation_bundles").and_then(Value::as_array) {
+        for b in bundles {
+            let publisher = b.get("publisher");
+            for a in b
+                .get("attestations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                items.push((publisher, a));
+            }
+        }
+    } else if doc.get("envelope").is_some() {
+        items.push((None, &doc));
+    } else {
+        return Err(ProvenanceError::Document(
+            "neither a provenance file (attestation_bundles) nor an attestation object".into(),
+        ));
+    }
+    if items.is_empty() {
+        return Err(ProvenanceError::Missing(0));
+    }
+    let sha256_hex = hex::encode(sha2::Sha256::digest(dist));
+    let any = regex::Regex::new(".*").map_err(|e| ProvenanceError::Document(e.to_string()))?;
+    let mut first: Option<(Source, String, Option<String>)> = None;
+    let mut env_seen: Option<String> = None;
+    for (publisher, att) in &items {
+        let bundle = pep740_to_bundle(att)?;
+        let stmt = statement_of(&bundle)?;
+        // Which file is this? Said before the signature is checked (which would refuse too).
+        if let Some(d) = stmt
+            .pointer("/subject/0/digest/sha256")
+            .and_then(Value::as_str)
+            && !d.eq_ignore_ascii_case(&sha256_hex)
+        {
+            return Err(ProvenanceError::Digest {
+                name: stmt
+                    .pointer("/subject/0/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+            });
+        }
+        let v = keyless::verify(
+            &mut &dist[..],
+            &bundle.to_string(),
+            &Signer::Identity {
+                identity: IdentityMatch::Regex(&any),
+                issuer: GITHUB_ACTIONS_ISSUER,
+            },
+            root,
+        )?;
+        check_pypi_subject(&stmt, filename, &sha256_hex)?;
+        let pt = stmt
+            .get("predicateType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if pt != PYPI_PUBLISH_PREDICATE && !pt.starts_with("https://slsa.dev/provenance/") {
+            return Err(ProvenanceError::Statement(format!("predicate type {pt:?}")));
+        }
+        let san = v.identity().unwrap_or("").to_owned();
+        let source =
+            parse_github_san(&san).ok_or_else(|| ProvenanceError::NotWorkflow(san.clone()))?;
+        if let Some(p) = publisher {
+            // PyPI's record of the Trusted Publisher must name the certificate's source.
+            let kind = p.get("kind").and_then(Value::as_str).unwrap_or("");
+            let repo = p.get("repository").and_then(Value::as_str).unwrap_or("");
+            let wf = p.get("workflow").and_then(Value::as_str).unwrap_or("");
+            let cert_repo = source.repository.trim_start_matches("github.com/");
+            let cert_wf = source.workflow.trim_start_matches(".github/workflows/");
+            for (field, said, cert) in [
+                ("publisher kind", kind, "GitHub"),
+                ("repository", repo, cert_repo),
+                ("workflow", wf, cert_wf),
+            ] {
+                if !said.eq_ignore_ascii_case(cert) {
+                    return Err(ProvenanceError::PredicateMismatch {
+                        field,
+                        predicate: said.to_owned(),
+                        certificate: cert.to_owned(),
+                    });
+                }
+            }
+            env_seen = p
+                .get("environment")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+        }
+        check_source(&source, policy)?;
+        match &first {
+            None => first = Some((source, san, v.integrated_time().map(str::to_owned))),
+            Some((s, _, _)) if *s != source => {
+                return Err(ProvenanceError::PredicateMismatch {
+                    field: "source of a second attestation",
+                    predicate: format!("{}@{}", source.repository, source.git_ref),
+                    certificate: format!("{}@{}", s.repository, s.git_ref),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(want) = environment
+        && env_seen.as_deref() != Some(want)
+    {
+        return Err(ProvenanceError::Source {
+            field: "environment",
+            expected: want.to_owned(),
+            found: env_seen.unwrap_or_else(|| "(none recorded)".into()),
+        });
+    }
+    let Some((source, identity, integrated_time)) = first else {
+        return Err(ProvenanceError::Missing(0));
+    };
+    Ok(PypiVerified {
+        filename: filename.to_owned(),
+        source,
+        identity,
+        environment: env_seen,
+        attestations: items.len(),
+        integrated_time,
     })
 }
 

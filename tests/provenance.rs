@@ -256,3 +256,131 @@ fn tampered_statements_and_documents_are_refused() {
         assert_eq!(v["reason"], "bad-package", "{spec}: {v}");
     }
 }
+
+fn pypi() -> PathBuf {
+    common::root().join("testdata/provenance/pypi")
+}
+
+const SDIST: &str = "pypi_attestations-0.0.19.tar.gz";
+
+#[test]
+fn real_pep740_provenance_verifies_with_its_trusted_publisher() {
+    for doc in [
+        "pypi_attestations-0.0.19.tar.gz.provenance",
+        "pypi_attestations-0.0.19.tar.gz.publish.attestation",
+        "pypi_attestations-0.0.19.tar.gz.slsa.attestation",
+    ] {
+        let (code, v) = verify(
+            &pypi(),
+            &[
+                SDIST,
+                "--provenance",
+                doc,
+                "--repository",
+                "github.com/trailofbits/pypi-attestations",
+                "--workflow",
+                "release.yml",
+                "--ref-regexp",
+                "refs/tags/v.*",
+            ],
+        );
+        assert_eq!(code, 0, "{doc}: {v}");
+        assert_eq!(v["distribution"], SDIST);
+        assert_eq!(v["source"]["ref"], "refs/tags/v0.0.19");
+    }
+}
+
+#[test]
+fn pep740_must_say_no() {
+    let d = pypi();
+    let prov = "pypi_attestations-0.0.19.tar.gz.provenance";
+    // Another version's real sdist against 0.0.19's provenance.
+    refused(
+        &d,
+        &["pypi_attestations-0.0.20.tar.gz", "--provenance", prov],
+        "provenance-digest-mismatch",
+    );
+    // Another project's real sdist.
+    refused(
+        &d,
+        &["gitlab_oidc_project-0.0.3.tar.gz", "--provenance", prov],
+        "provenance-digest-mismatch",
+    );
+    // Another repository, another workflow, a branch, an environment PyPI did not record.
+    for (flag, value) in [
+        ("--repository", "github.com/attacker/pypi-attestations"),
+        ("--workflow", "ci.yml"),
+        ("--ref-regexp", "refs/heads/.*"),
+        ("--environment", "pypi"),
+    ] {
+        refused(
+            &d,
+            &[SDIST, "--provenance", prov, flag, value],
+            "provenance-source-mismatch",
+        );
+    }
+    // A Trusted Publisher that is not GitHub Actions (GitLab) is not accepted yet.
+    refused(
+        &d,
+        &[
+            "gitlab_oidc_project-0.0.3.tar.gz",
+            "--provenance",
+            "gitlab_oidc_project-0.0.3.tar.gz.publish.attestation",
+        ],
+        "keyless-verification-failed",
+    );
+    let t = tempfile::tempdir().unwrap();
+    // The same bytes under another version's file name: the subject names 0.0.19.
+    std::fs::copy(
+        d.join(SDIST),
+        t.path().join("pypi_attestations-0.0.21.tar.gz"),
+    )
+    .unwrap();
+    std::fs::copy(d.join(prov), t.path().join(prov)).unwrap();
+    refused(
+        t.path(),
+        &["pypi_attestations-0.0.21.tar.gz", "--provenance", prov],
+        "provenance-subject-mismatch",
+    );
+    // Edits of the real provenance file.
+    std::fs::copy(d.join(SDIST), t.path().join(SDIST)).unwrap();
+    let text = std::fs::read_to_string(d.join(prov)).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        (
+            "statement rewritten (subject renamed)",
+            Box::new(|doc| {
+                let a = &mut doc["attestation_bundles"][0]["attestations"][0]["envelope"];
+                let mut s: serde_json::Value =
+                    serde_json::from_slice(&b64.decode(a["statement"].as_str().unwrap()).unwrap())
+                        .unwrap();
+                s["predicate"] = serde_json::json!({"note": "rewritten"});
+                a["statement"] = b64.encode(serde_json::to_vec(&s).unwrap()).into();
+            }),
+            "keyless-verification-failed",
+        ),
+        (
+            "PyPI's publisher record names another repository",
+            Box::new(|doc| {
+                doc["attestation_bundles"][0]["publisher"]["repository"] =
+                    "attacker/pypi-attestations".into();
+            }),
+            "provenance-predicate-mismatch",
+        ),
+        (
+            "no attestations",
+            Box::new(|doc| {
+                doc["attestation_bundles"][0]["attestations"] = serde_json::json!([]);
+            }),
+            "provenance-missing",
+        ),
+    ];
+    for (what, edit, reason) in edits {
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        edit(&mut doc);
+        std::fs::write(t.path().join("edited.provenance"), doc.to_string()).unwrap();
+        let (code, v) = verify(t.path(), &[SDIST, "--provenance", "edited.provenance"]);
+        assert_eq!(code, 1, "{what}: {v}");
+        assert_eq!(v["reason"], reason, "{what}: {v}");
+    }
+}

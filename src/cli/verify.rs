@@ -74,8 +74,8 @@ pub struct Args {
     #[arg(long, value_name = "SHA256")]
     pub signer: Option<String>,
 
-    /// npm provenance: the attestations document npm serves for the package version
-    /// (`{"attestations": [...]}`).
+    /// Package provenance: npm's attestations document for the version (`{"attestations":…}`),
+    /// or for a wheel / sdist its PEP 740 provenance file or attestation object.
     #[arg(long, value_name = "FILE")]
     pub provenance: Option<PathBuf>,
 
@@ -83,17 +83,21 @@ pub struct Args {
     #[arg(long, value_name = "NAME@VERSION", requires = "provenance")]
     pub package: Option<String>,
 
-    /// npm provenance: the repository that must have built it (github.com/ORG/REPO).
+    /// Provenance: the repository that must have built it (github.com/ORG/REPO).
     #[arg(long, value_name = "REPO", requires = "provenance")]
     pub repository: Option<String>,
 
-    /// npm provenance: the workflow file that must have built it (release.yml).
+    /// Provenance: the workflow file that must have built it (release.yml).
     #[arg(long, value_name = "FILE", requires = "provenance")]
     pub workflow: Option<String>,
 
-    /// npm provenance: a regular expression the whole git ref must match (refs/tags/v.*).
+    /// Provenance: a regular expression the whole git ref must match (refs/tags/v.*).
     #[arg(long, value_name = "RE", requires = "provenance")]
     pub ref_regexp: Option<String>,
+
+    /// PyPI provenance: the Trusted Publisher's environment PyPI must have recorded.
+    #[arg(long, value_name = "ENV", requires = "provenance")]
+    pub environment: Option<String>,
 
     /// minisign / signify signature file [default: ARTIFACT.minisig or ARTIFACT.sig].
     #[arg(long, value_name = "FILE")]

@@ -1,7 +1,9 @@
 //! `mcpseal verify PKG.tgz --provenance ATTESTATIONS.json --package NAME@VERSION
 //! [--repository github.com/ORG/REPO] [--workflow release.yml] [--ref-regexp RE]
 //! [--trusted-root FILE]`: an npm tarball against npm's provenance attestations, offline
-//! ([`crate::provenance::verify_npm`]).
+//! ([`crate::provenance::verify_npm`]); and a wheel or sdist (`.whl`, `.tar.gz`) against its
+//! PEP 740 provenance file or attestation object, `--environment` naming the Trusted
+//! Publisher's environment ([`crate::provenance::verify_pypi`]).
 
 use serde_json::json;
 
@@ -77,6 +79,10 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         .provenance
         .as_deref()
         .ok_or_else(|| CliError::error("usage", "--provenance FILE is required"))?;
+    let fname = tarball.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if fname.ends_with(".whl") || fname.ends_with(".tar.gz") {
+        return run_pypi(&args, g, tarball, att_path, fname);
+    }
     let spec = args.package.as_deref().ok_or_else(|| {
         CliError::error(
             "package-needed",
@@ -133,6 +139,68 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                 "absent"
             }
         ));
+    }
+    Ok(Exit::Ok)
+}
+
+fn run_pypi(
+    args: &Args,
+    g: &Global,
+    dist: &std::path::Path,
+    att_path: &std::path::Path,
+    fname: &str,
+) -> CmdResult {
+    if args.package.is_some() {
+        return Err(CliError::error(
+            "usage",
+            "a PyPI distribution is named by its file name: --package is for npm tarballs",
+        ));
+    }
+    let policy = source_policy(args)?;
+    let root = trusted_root(args.trusted_root.as_deref())?;
+    let bytes = read_input(dist, crate::keyless::MAX_IN_MEMORY, "a distribution")?;
+    let doc = read_input(
+        att_path,
+        provenance::MAX_ATTESTATIONS as u64,
+        "a provenance file",
+    )?;
+    let v = provenance::verify_pypi(
+        &bytes,
+        fname,
+        &doc,
+        &policy,
+        args.environment.as_deref(),
+        &root,
+    )
+    .map_err(|e| {
+        let help = match e.code() {
+            "provenance-source-mismatch" => "if the project really moved, review the new Trusted Publisher, then change the policy's provenance table",
+            "provenance-subject-mismatch" | "provenance-digest-mismatch" => "this file is not the one the attestation speaks for: download it again (pip download NAME==VERSION)",
+            "keyless-verification-failed" => "the attestation does not verify (its signature, its log entry, or a Trusted Publisher other than GitHub Actions, which is all mcpseal accepts yet): do not install this distribution",
+            _ => "do not install this distribution; check you have its provenance (PyPI's integrity API)",
+        };
+        crate::cli::verifier_error(e.code(), format!("{}: {e}", dist.display()), e.is_input_error()).help(help)
+    })?;
+    if g.json {
+        emit_json(&json!({
+            "ok": true, "verified": true, "distribution": v.filename, "source": v.source,
+            "identity": v.identity, "environment": v.environment,
+            "attestations": v.attestations, "integratedTime": v.integrated_time,
+        }));
+    } else {
+        emit(&format!(
+            "verified {} PEP 740 provenance ({} attestation(s))",
+            dist.display(),
+            v.attestations
+        ));
+        emit(&format!(
+            "  built by: {} at {}",
+            v.source.repository, v.source.git_ref
+        ));
+        emit(&format!("  workflow: {}", v.source.workflow));
+        if let Some(e) = &v.environment {
+            emit(&format!("  environment: {e} (as PyPI recorded it)"));
+        }
     }
     Ok(Exit::Ok)
 }
