@@ -346,7 +346,8 @@ fn pep740_must_say_no() {
     std::fs::copy(d.join(SDIST), t.path().join(SDIST)).unwrap();
     let text = std::fs::read_to_string(d.join(prov)).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+    let edits: Vec<(&str, Edit<'_>, &str)> = vec![
         (
             "statement rewritten (subject renamed)",
             Box::new(|doc| {
