@@ -16,6 +16,7 @@
 //! - [`scan`]: poisoning and shadowing findings.
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
 //! - [`provenance`]: npm provenance of a package tarball (SLSA, publish attestation), offline.
+//! - [`registry`]: MCP Registry `server.json`: exact versions, `fileSha256`, name markers.
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
 pub mod atomic;
@@ -35,6 +36,7 @@ pub mod minisign;
 pub mod pin;
 pub mod policy;
 pub mod provenance;
+pub mod registry;
 pub mod scan;
 pub mod severity;
 pub mod surface;

@@ -24,6 +24,7 @@ pub mod sign;
 pub mod sign_mcpb;
 pub mod surface;
 pub mod verify;
+pub mod verify_registry;
 pub mod verify_surface;
 pub mod wrap;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Sign(sign::Args),
     /// Verify artifacts: Sigstore bundles, minisign / signify, MCP bundles (.mcpb).
     Verify(verify::Args),
+    /// Check an MCP Registry server.json and package files against it.
+    VerifyRegistry(verify_registry::Args),
     /// Capture a server's tool surface and print it with its digests.
     Surface(surface::Args),
     /// Pin servers' tool surfaces into mcpseal.lock.
@@ -195,6 +198,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Digest(a) => digest::run(a, &g),
         Command::Sign(a) => sign::run(a, &g),
         Command::Verify(a) => verify::run(a, &g),
+        Command::VerifyRegistry(a) => verify_registry::run(a, &g),
         Command::Surface(a) => surface::run(a, &g),
         Command::Pin(a) if a.is_bulk() => pin_configs::run(a, &g),
         Command::Pin(a) => pin::run(a, &g),
