@@ -3,8 +3,8 @@
 #   target/peers/node/node_modules   npm: MCP servers, the MCP Inspector, @sigstore/verify
 #   target/peers/mcpb/node_modules   npm: the reference MCPB CLI (@anthropic-ai/mcpb), on its own
 #   target/peers/venv                PyPI: the mcp SDK, mcp-server-git, mcp-server-fetch, securesystemslib
-# plus Debian packages (minisign, signify-openbsd, openssl, git, ca-certificates: the system roots
-# tests/mcpb.rs chains against) when apt-get is available.
+# plus Debian packages (minisign, signify-openbsd, openssl, git, python3-nacl, ca-certificates:
+# the system roots tests/mcpb.rs chains against) when apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
 # Writes target/peers/env.sh, which tests and scripts source to find the peers.
 set -euo pipefail
@@ -17,6 +17,11 @@ for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl gi
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# Debian's python3-nacl (libsodium) reads and writes cosign-format keys independently of
+# mcpseal (scripts/interop/cosign-key.py, run with /usr/bin/python3; tests/key_types.rs).
+if ! /usr/bin/python3 -c 'import nacl.secret, cryptography' >/dev/null 2>&1; then
+  need_apt+=(python3 python3-nacl python3-cryptography)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-peers: apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -192,9 +192,9 @@ pub fn verify_minisign(
                 }
                 h.update(&buf[..n]);
             }
-            key.key.verify(&h.finalize(), sig)
+            key.key.verify(&h.finalize(), sig).is_ok()
         }
-        b"Ed" => key.key.verify(&read_all(artifact)?, sig),
+        b"Ed" => key.key.verify(&read_all(artifact)?, sig).is_ok(),
         _ => return Err(malformed(W, "unknown algorithm (expected `ED` or `Ed`)")),
     };
     if !signed_ok {
@@ -202,7 +202,7 @@ pub fn verify_minisign(
     }
     let mut global_msg = sig.to_vec();
     global_msg.extend_from_slice(trusted.as_bytes());
-    if !key.key.verify(&global_msg, &global) {
+    if key.key.verify(&global_msg, &global).is_err() {
         return Err(SigError::BadTrustedComment);
     }
     Ok(trusted.to_owned())
@@ -227,7 +227,7 @@ pub fn verify_signify(
         return Err(malformed(W, "not an Ed25519 signature"));
     }
     check_id(key, &b[2..10])?;
-    if key.key.verify(&read_all(artifact)?, &b[10..74]) {
+    if key.key.verify(&read_all(artifact)?, &b[10..74]).is_ok() {
         Ok(())
     } else {
         Err(SigError::BadSignature)
@@ -256,7 +256,7 @@ mod tests {
         let k = crate::keys::generate().unwrap();
         let mut raw = b"Xy".to_vec();
         raw.extend_from_slice(&[0; 8]);
-        raw.extend_from_slice(&k.public().to_bytes());
+        raw.extend_from_slice(&k.public().ed25519_bytes().unwrap());
         let text = format!("untrusted comment: k\n{}\n", B64.encode(&raw));
         assert!(
             matches!(SigKey::parse(&text, "k"), Err(SigError::Malformed { .. })),

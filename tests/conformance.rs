@@ -191,3 +191,87 @@ fn keyless_cli_checks_identity_and_issuer() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// Issue 12: the managed-key cases (a P-256 key cosign users have, a hashedrekord message
+/// signature with a Rekor entry) through the CLI front door, `verify --key`, which refused any
+/// key but Ed25519 with exit 2. The happy case verifies (signature and tlog entry); the wrong
+/// key, a tampered log entry, another file and a bundle signed by another key must say no.
+#[test]
+fn managed_key_cases_verify_through_the_cli_issue_12() {
+    let Some(v) = common::require(
+        "sigstore-conformance vectors",
+        common::vectors().join("sigstore-conformance"),
+    ) else {
+        return;
+    };
+    let a = v.join("a.txt").display().to_string();
+    let case = |name: &str| v.join(name);
+    let verify = |bundle: &Path, key: &Path, artifact: &str| {
+        cli(&[
+            "--json",
+            "verify",
+            artifact,
+            "--bundle",
+            &bundle.display().to_string(),
+            "--key",
+            &key.display().to_string(),
+        ])
+    };
+    let happy = case("managed-key-happy-path");
+    let bundle = happy.join("bundle.sigstore.json");
+    let key = happy.join("key.pub");
+    let (code, out, err) = verify(&bundle, &key, &a);
+    assert_eq!(code, 0, "{out}{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["keyType"], "ECDSA P-256");
+    assert_eq!(j["transparencyLog"], true, "{out}");
+
+    // The wrong-key case's key.pub is not even valid base64: refused as input.
+    let wrong = case("managed-key-wrong-key_fail");
+    let (code, _, err) = verify(
+        &wrong.join("bundle.sigstore.json"),
+        &wrong.join("key.pub"),
+        &a,
+    );
+    assert_eq!(code, 2, "{err}");
+
+    let t = tempfile::tempdir().unwrap();
+    // Another file than the one signed.
+    let other = t.path().join("a.txt");
+    std::fs::write(&other, "not the signed bytes").unwrap();
+    let (code, out, _) = verify(&bundle, &key, &other.display().to_string());
+    assert_eq!(code, 1);
+    assert!(out.contains("digest-mismatch"), "{out}");
+
+    // Another P-256 key (cosign's own CI key) than the one that signed.
+    let (code, out, _) = verify(
+        &bundle,
+        &common::root().join("testdata/keys/cosign/cosign-ci.pub"),
+        &a,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("wrong-key"), "{out}");
+
+    // The signature is right but the Rekor entry is tampered: its inclusion proof's root hash,
+    // then its signed entry timestamp. The key alone must not carry the bundle.
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 2] = [
+        ("root hash", |b| {
+            b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"] =
+                "rnpacIXSjoToEDh0qD4CLAKdkPnW1Y4R1DhFMS+AGlA=".into();
+        }),
+        ("integrated time", |b| {
+            b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = "1766077480".into();
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut b = original.clone();
+        edit(&mut b);
+        let p = t.path().join("tampered.json");
+        std::fs::write(&p, serde_json::to_vec(&b).unwrap()).unwrap();
+        let (code, out, err) = verify(&p, &key, &a);
+        assert_eq!(code, 1, "tampered {what} must be refused: {out}{err}");
+    }
+}

@@ -109,22 +109,27 @@ fn mcpseal_reads_keys_openssl_made_and_signs_with_them() {
             .args(["verify", "a.txt", "--bundle", "a.bundle", "--key", "o.pub"]));
         assert_eq!(code, 0, "verify after signing with {key}: {out}{err}");
     }
-    // A P-256 and an RSA key where Ed25519 is required.
+    // OpenSSL's P-256 and RSA keys sign too, and verify with their own public key only.
     sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out p256.key");
     sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key");
     sh("openssl pkey -in p256.key -pubout -out p256.pub");
-    for key in ["p256.key", "rsa.key"] {
-        let (code, _, err) = run(mcpseal()
+    sh("openssl pkey -in rsa.key -pubout -out rsa.pub");
+    for (key, public) in [("p256.key", "p256.pub"), ("rsa.key", "rsa.pub")] {
+        let (code, out, err) = run(mcpseal()
             .current_dir(t.path())
             .args(["sign", "a.txt", "--key", key, "--output", "x.bundle"]));
-        assert_eq!(code, 2, "{key}");
-        assert!(err.contains("key-not-ed25519"), "{key}: {err}");
+        assert_eq!(code, 0, "sign with {key}: {out}{err}");
+        let (code, out, err) = run(mcpseal()
+            .current_dir(t.path())
+            .args(["verify", "a.txt", "--bundle", "x.bundle", "--key", public]));
+        assert_eq!(code, 0, "verify with {public}: {out}{err}");
     }
+    // An Ed25519-signed bundle checked with the P-256 key: another signer.
     let (code, _, err) = run(mcpseal().current_dir(t.path()).args([
         "verify", "a.txt", "--bundle", "a.bundle", "--key", "p256.pub",
     ]));
-    assert_eq!(code, 2);
-    assert!(err.contains("key-not-ed25519"), "{err}");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("wrong-key"), "{err}");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 
 securesystemslib verifies the DSSE signature over the PAE; like any real consumer, this driver
 then compares the in-toto subject digest with the artifact.
-Usage: python securesystemslib-verify.py BUNDLE PUBLIC_KEY.pem ARTIFACT  (exit 0 / 1)
+Usage: python securesystemslib-verify.py BUNDLE PUBLIC_KEY.pem ARTIFACT [SCHEME]  (exit 0 / 1)
+SCHEME is a securesystemslib scheme; by default the key's own (ed25519, ecdsa-sha2-nistp256 /
+nistp384), and for RSA rsa-pkcs1v15-sha256, the scheme mcpseal (like cosign) signs RSA with.
 """
 import base64
 import hashlib
@@ -10,6 +12,7 @@ import json
 import sys
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from securesystemslib.dsse import Envelope
 from securesystemslib.signer import SSlibKey
 
@@ -23,7 +26,10 @@ def main() -> None:
     public = serialization.load_pem_public_key(pem)
     der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     keyid = base64.b64encode(hashlib.sha256(der).digest()).decode()
-    key = SSlibKey.from_crypto(public, keyid=keyid, scheme="ed25519")
+    scheme = sys.argv[4] if len(sys.argv) > 4 else None
+    if scheme is None and isinstance(public, rsa.RSAPublicKey):
+        scheme = "rsa-pkcs1v15-sha256"
+    key = SSlibKey.from_crypto(public, keyid=keyid, scheme=scheme)
     if bundle.get("mediaType") != "application/vnd.dev.sigstore.bundle.v0.3+json":
         raise ValueError(f"unexpected media type {bundle.get('mediaType')!r}")
     envelope = Envelope.from_dict(bundle["dsseEnvelope"])

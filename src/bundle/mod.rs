@@ -19,8 +19,10 @@ use serde_json::{Value, json};
 
 use crate::digest::Digest;
 use crate::json;
-use crate::keys::{PublicKey, SecretKey};
+use crate::keys::{PublicKey, Signer};
 use crate::surface::{EntityKind, SurfaceDigests};
+
+pub mod blob;
 
 /// Sigstore bundle media type we write (and accept for key-based verification).
 pub const MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -189,17 +191,20 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Signing failed (only canonicalization can).
+/// Signing failed: the statement could not be encoded, or the key could not sign.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot encode the statement: {0}")]
+#[error("cannot sign the statement: {0}")]
 pub struct SignError(String);
 
-/// Signs a statement: returns the bundle as a JSON value.
-pub fn sign(statement: &Statement, key: &SecretKey) -> Result<Value, SignError> {
+/// Signs a statement with any [`Signer`] (the signature in its scheme, DER for ECDSA): returns
+/// the bundle as a JSON value.
+pub fn sign(statement: &Statement, key: &dyn Signer) -> Result<Value, SignError> {
     let v = serde_json::to_value(statement).map_err(|e| SignError(e.to_string()))?;
     let payload = json::canonical(&v).map_err(|e| SignError(e.to_string()))?;
-    let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
-    let key_id = key.public().key_id();
+    let sig = key
+        .sign(&pae(PAYLOAD_TYPE, &payload))
+        .map_err(|e| SignError(e.to_string()))?;
+    let key_id = key.public_key().key_id();
     Ok(json!({
         "mediaType": MEDIA_TYPE,
         "verificationMaterial": {
@@ -234,8 +239,10 @@ pub enum VerifyError {
         "the signature does not verify with the key given (key id {key_id}): the bundle was altered or signed by another key"
     )]
     BadSignature { key_id: String },
-    #[error("the signed statement is not an mcpseal release statement: {0}")]
+    #[error("the signed statement is not acceptable: {0}")]
     Statement(String),
+    #[error("{0}")]
+    NotTheArtifact(String),
 }
 
 impl VerifyError {
@@ -249,6 +256,7 @@ impl VerifyError {
             VerifyError::WrongKey { .. } => "wrong-key",
             VerifyError::BadSignature { .. } => "bad-signature",
             VerifyError::Statement(_) => "bad-statement",
+            VerifyError::NotTheArtifact(_) => "digest-mismatch",
         }
     }
     /// Exit 2 (the input is not a usable bundle) rather than 1 (it is a bundle, and it says no).
@@ -353,7 +361,7 @@ pub fn verify(bundle: &[u8], key: &PublicKey) -> Result<Verified, VerifyError> {
             expected,
         });
     }
-    if !key.verify(&pae(payload_type, &payload), &sig) {
+    if key.verify(&pae(payload_type, &payload), &sig).is_err() {
         return Err(VerifyError::BadSignature { key_id: expected });
     }
     // Only now is the payload trusted enough to parse.
@@ -479,7 +487,7 @@ mod tests {
     use super::*;
     use crate::keys;
 
-    fn signed(key: &SecretKey) -> (Value, Digest) {
+    fn signed(key: &dyn Signer) -> (Value, Digest) {
         let d = Digest::of(b"artifact");
         let st = Statement::new(vec![Subject::new("a.tgz", &d)], ReleasePredicate::default());
         (sign(&st, key).unwrap(), d)

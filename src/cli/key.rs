@@ -9,12 +9,15 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{CliError, CmdResult, Exit, Global, emit, emit_json, read_input};
-use crate::keys::{self, PublicKey, SecretKey};
+use crate::keys::{self, PrivateKey, PublicKey};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
-    /// Generate an Ed25519 key pair: NAME.key (PKCS#8, encrypted, mode 0600) and NAME.pub.
+    /// Generate a key pair: NAME.key (mode 0600, encrypted) and NAME.pub (SPKI PEM).
     ///
+    /// By default an Ed25519 key in PKCS#8 (OpenSSL reads it). With --cosign, an ECDSA P-256
+    /// key in cosign's own format (ENCRYPTED SIGSTORE PRIVATE KEY), as `cosign
+    /// generate-key-pair` makes: cosign can sign with it and verify with NAME.pub.
     /// The passphrase comes from MCPSEAL_PASSWORD, --password-file, or a prompt (asked twice)
     /// on a terminal. Existing files are never overwritten without --force.
     Generate {
@@ -33,6 +36,9 @@ pub enum KeyCommand {
         /// Replace existing key files.
         #[arg(long)]
         force: bool,
+        /// Make an ECDSA P-256 key in cosign's encrypted format instead of Ed25519 PKCS#8.
+        #[arg(long, conflicts_with = "no_password")]
+        cosign: bool,
     },
     /// Print the key id of a public key (base64 SHA-256 of its DER SubjectPublicKeyInfo).
     Id {
@@ -108,11 +114,12 @@ pub(crate) fn passphrase(
 }
 
 /// Loads the signing key from `--key FILE` or `MCPSEAL_PRIVATE_KEY`, asking for a passphrase
-/// only when the key is encrypted.
+/// only when the key is encrypted. Any key [`PrivateKey`] reads: mcpseal's Ed25519 keys,
+/// PKCS#8 ECDSA / RSA keys, cosign-format encrypted keys.
 pub(crate) fn load_secret_key(
     key: Option<&Path>,
     password_file: Option<&Path>,
-) -> Result<SecretKey, CliError> {
+) -> Result<PrivateKey, CliError> {
     let (pem, origin) = match key {
         Some(p) => (
             Zeroizing::new(read_input(p, MAX_KEY_FILE, "a private key")?),
@@ -135,25 +142,38 @@ pub(crate) fn load_secret_key(
         let help = if e.code() == "key-wrong-passphrase" {
             "check MCPSEAL_PASSWORD or --password-file: it must be the passphrase the key was generated with"
         } else {
-            "signing keys are Ed25519 PKCS#8 PEM, as `mcpseal key generate` writes"
+            "signing keys are PKCS#8 PEM (as `mcpseal key generate` writes) or cosign keys (ENCRYPTED SIGSTORE PRIVATE KEY); see docs/formats.md"
         };
         CliError::error(e.code(), format!("{origin}: {e}")).help(help)
     };
-    match SecretKey::from_pem(&pem, None) {
+    match PrivateKey::from_pem(&pem, None) {
         Err(keys::KeyError::PassphraseNeeded) => {
+            // cosign lets a key be made with an empty passphrase (COSIGN_PASSWORD=""); such a
+            // key opens without asking, as with cosign. Any other key needs its passphrase.
+            if keys::cosign::is_cosign_pem(&pem)
+                && let Ok(k) = PrivateKey::from_pem(&pem, Some(b""))
+            {
+                return Ok(k);
+            }
             let pass = passphrase(password_file, false)?;
-            SecretKey::from_pem(&pem, Some(pass.as_bytes())).map_err(key_err)
+            PrivateKey::from_pem(&pem, Some(pass.as_bytes())).map_err(key_err)
         }
         other => other.map_err(key_err),
     }
 }
 
-/// Loads an Ed25519 SPKI PEM public key.
+/// Loads an SPKI public key: PEM (`PUBLIC KEY`), or DER when the file is not PEM.
 pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, CliError> {
-    let pem = read_input(path, MAX_KEY_FILE, "a public key")?;
-    PublicKey::from_pem(&pem).map_err(|e| {
-        CliError::error(e.code(), format!("{}: {e}", path.display()))
-            .help("public keys are Ed25519 SPKI PEM (`-----BEGIN PUBLIC KEY-----`)")
+    let bytes = read_input(path, MAX_KEY_FILE, "a public key")?;
+    let parsed = if bytes.first() == Some(&0x30) {
+        PublicKey::from_spki_der(&bytes)
+    } else {
+        PublicKey::from_spki_pem(&bytes)
+    };
+    parsed.map_err(|e| {
+        CliError::error(e.code(), format!("{}: {e}", path.display())).help(
+            "public keys are SPKI PEM (`-----BEGIN PUBLIC KEY-----`) or DER: Ed25519, ECDSA P-256/P-384/P-521, or RSA of 2048 bits or more",
+        )
     })
 }
 
@@ -196,6 +216,7 @@ pub fn run(cmd: KeyCommand, g: &Global) -> CmdResult {
             no_password,
             password_file,
             force,
+            cosign,
         } => {
             if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.')
             {
@@ -240,22 +261,40 @@ pub fn run(cmd: KeyCommand, g: &Global) -> CmdResult {
             } else {
                 Some(passphrase(password_file.as_deref(), true)?)
             };
-            let key = keys::generate().map_err(|e| CliError::error(e.code(), e.to_string()))?;
-            let pem = key
-                .to_pem(pass.as_ref().map(|p| p.as_bytes()))
-                .map_err(|e| CliError::error(e.code(), e.to_string()))?;
+            let key_err = |e: keys::KeyError| CliError::error(e.code(), e.to_string());
+            let (pem, public) = match (cosign, &pass) {
+                (true, Some(p)) => {
+                    let key = PrivateKey::generate_p256().map_err(key_err)?;
+                    let pem = keys::cosign::to_pem(&key, p.as_bytes()).map_err(key_err)?;
+                    (pem, keys::Signer::public_key(&key))
+                }
+                _ => {
+                    let key = keys::generate().map_err(key_err)?;
+                    let pem = key
+                        .to_pem(pass.as_ref().map(|p| p.as_bytes()))
+                        .map_err(key_err)?;
+                    (pem, key.public())
+                }
+            };
             write_key_file(&secret_path, pem.as_bytes(), 0o600, force)?;
-            write_key_file(&public_path, key.public().to_pem().as_bytes(), 0o644, force)?;
-            let id = key.public().key_id();
+            write_key_file(&public_path, public.to_pem().as_bytes(), 0o644, force)?;
+            let id = public.key_id();
             if g.json {
                 emit_json(&json!({
                     "ok": true, "keyId": id, "privateKey": secret_path.display().to_string(),
                     "publicKey": public_path.display().to_string(), "encrypted": !no_password,
+                    "keyType": public.kind().to_string(),
+                    "format": if cosign { "cosign" } else { "pkcs8" },
                 }));
             } else {
                 emit(&format!(
-                    "private key: {} (mode 0600{})",
+                    "private key: {} ({}, mode 0600{})",
                     secret_path.display(),
+                    if cosign {
+                        "ECDSA P-256, cosign format"
+                    } else {
+                        "Ed25519, PKCS#8"
+                    },
                     if no_password {
                         ", NOT encrypted"
                     } else {

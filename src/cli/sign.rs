@@ -162,7 +162,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         .map_err(|e| CliError::error("sign-failed", e.to_string()))?;
     let text = crate::json::to_pretty_sorted(&bundle);
     write_atomic(&output, text.as_bytes())?;
-    let key_id = key.public().key_id();
+    let key_id = crate::keys::Signer::public_key(&key).key_id();
     if g.json {
         emit_json(&json!({
             "ok": true, "bundle": output.display().to_string(), "keyId": key_id,

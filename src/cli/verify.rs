@@ -33,7 +33,9 @@ pub struct Args {
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: Option<PathBuf>,
 
-    /// Ed25519 public key (SPKI PEM) that must have signed the bundle.
+    /// Public key that must have signed the bundle: SPKI PEM or DER, Ed25519, ECDSA
+    /// (P-256/P-384/P-521, as `cosign generate-key-pair` makes) or RSA of 2048 bits or more.
+    /// Reads mcpseal's bundles and `cosign sign-blob --key --bundle` / `attest-blob` ones.
     #[arg(long, value_name = "PUB", group = "verifier")]
     pub key: Option<PathBuf>,
 
@@ -49,7 +51,8 @@ pub struct Args {
     #[arg(long, value_name = "ISSUER")]
     pub certificate_oidc_issuer: Option<String>,
 
-    /// Keyless: trusted root JSON [default: the embedded Sigstore public-good root].
+    /// Trusted root JSON for keyless bundles, and for the transparency-log entries of a
+    /// `--key` bundle that has them [default: the embedded Sigstore public-good root].
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
 

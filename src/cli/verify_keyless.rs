@@ -17,6 +17,20 @@ pub(crate) struct KeylessFlags<'a> {
     pub trusted_root: Option<&'a Path>,
 }
 
+/// The trusted root from `--trusted-root FILE`, or the embedded Sigstore public-good root.
+pub(crate) fn load_root(
+    trusted_root: Option<&Path>,
+) -> Result<sigstore_verify::trust_root::TrustedRoot, CliError> {
+    match trusted_root {
+        Some(p) => {
+            let text = read_input(p, 16 << 20, "a trusted root")?;
+            keyless::trusted_root(&String::from_utf8_lossy(&text))
+                .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))
+        }
+        None => keyless::production_root().map_err(|e| CliError::error(e.code(), e.to_string())),
+    }
+}
+
 /// Verifies a certificate-based bundle over `artifact` offline for the identity and issuer the
 /// flags require. Returns what was verified and the bundle text (for reading its payload).
 pub(crate) fn verify_keyless(
@@ -59,14 +73,7 @@ pub(crate) fn verify_keyless(
             format!("{}: not UTF-8", bundle_path.display()),
         )
     })?;
-    let root = match flags.trusted_root {
-        Some(p) => {
-            let text = read_input(p, 16 << 20, "a trusted root")?;
-            keyless::trusted_root(&String::from_utf8_lossy(&text))
-                .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?
-        }
-        None => keyless::production_root().map_err(|e| CliError::error(e.code(), e.to_string()))?,
-    };
+    let root = load_root(flags.trusted_root)?;
     let mut file = std::fs::File::open(artifact)
         .map_err(|e| crate::cli::io_error(artifact, "the artifact", e))?;
     let v = keyless::verify(
