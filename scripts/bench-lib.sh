@@ -2,8 +2,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-cargo build --release --quiet
-MCPSEAL=$root/target/release/mcpseal
+# MCPSEAL_BIN=path runs against an already-built binary instead (say which in docs/benchmarks.md).
+if [ -n "${MCPSEAL_BIN:-}" ]; then
+  MCPSEAL=$MCPSEAL_BIN
+else
+  cargo build --release --quiet
+  MCPSEAL=$root/target/release/mcpseal
+fi
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 work=$root/target/bench
 mkdir -p "$work"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs every real peer the tests and interop checks use, pinned, into target/peers/:
 #   target/peers/node/node_modules   npm: MCP servers, the MCP Inspector, @sigstore/verify
+#   target/peers/mcpb/node_modules   npm: the reference MCPB CLI (@anthropic-ai/mcpb), on its own
 #   target/peers/venv                PyPI: the mcp SDK, mcp-server-git, mcp-server-fetch, securesystemslib
-# plus Debian packages (minisign, signify-openbsd, openssl, git, python3-nacl) when apt-get is available.
+# plus Debian packages (minisign, signify-openbsd, openssl, git, python3-nacl, ca-certificates:
+# the system roots tests/mcpb.rs chains against) when apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
 # Writes target/peers/env.sh, which tests and scripts source to find the peers.
 set -euo pipefail
@@ -11,7 +13,7 @@ peers="$root/target/peers"
 mkdir -p "$peers/node"
 
 need_apt=()
-for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git; do
+for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git update-ca-certificates:ca-certificates; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
@@ -33,6 +35,13 @@ if ! cmp -s "$root/scripts/peers/package.json" "$peers/node/package.json" || [ !
   [ -f "$root/scripts/peers/package-lock.json" ] && cp "$root/scripts/peers/package-lock.json" "$peers/node/"
   (cd "$peers/node" && npm install --no-audit --no-fund --loglevel=error)
   [ -f "$root/scripts/peers/package-lock.json" ] || cp "$peers/node/package-lock.json" "$root/scripts/peers/package-lock.json"
+fi
+
+if ! cmp -s "$root/scripts/peers/mcpb/package.json" "$peers/mcpb/package.json" || [ ! -d "$peers/mcpb/node_modules" ]; then
+  echo "install-peers: npm ci (scripts/peers/mcpb/package.json)"
+  mkdir -p "$peers/mcpb"
+  cp "$root/scripts/peers/mcpb/package.json" "$root/scripts/peers/mcpb/package-lock.json" "$peers/mcpb/"
+  (cd "$peers/mcpb" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if ! cmp -s "$root/scripts/peers/requirements.txt" "$peers/venv/requirements.txt"; then

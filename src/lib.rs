@@ -8,12 +8,15 @@
 //! - [`bundle`]: Sigstore bundle v0.3, DSSE, in-toto statements; key-based sign and verify.
 //! - [`keyless`]: certificate-based Sigstore bundles checked offline against a trusted root.
 //! - [`minisign`]: minisign and signify signatures.
+//! - [`mcpb`]: MCP bundles: the `MCPB_SIG_V1` PKCS#7 signature block, verified and written.
 //! - [`mcp`]: JSON-RPC framing and MCP client sessions (stdio, Streamable HTTP, SSE).
 //! - [`surface`]: a server's tool surface, entity digests, diffs.
 //! - [`lock`]: the `mcpseal.lock` model and the one `Store` that writes it.
 //! - [`gate`]: `mcpseal run`, the pre-launch gate and stdio proxy, audit events.
 //! - [`scan`]: poisoning and shadowing findings.
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
+//! - [`provenance`]: npm provenance of a package tarball (SLSA, publish attestation), offline.
+//! - [`registry`]: MCP Registry `server.json`: exact versions, `fileSha256`, name markers.
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
 pub mod atomic;
@@ -31,9 +34,12 @@ pub mod keyless;
 pub mod keys;
 pub mod lock;
 pub mod mcp;
+pub mod mcpb;
 pub mod minisign;
 pub mod pin;
 pub mod policy;
+pub mod provenance;
+pub mod registry;
 pub mod scan;
 pub mod severity;
 pub mod surface;

@@ -24,8 +24,10 @@ pub mod render_diff;
 pub mod run;
 pub mod scan;
 pub mod sign;
+pub mod sign_mcpb;
 pub mod surface;
 pub mod verify;
+pub mod verify_registry;
 pub mod verify_surface;
 pub mod wrap;
 
@@ -58,10 +60,12 @@ pub enum Command {
     Key(key::KeyCommand),
     /// Print SHA-256 digests of files and directory trees (and npm integrity for .tgz).
     Digest(digest::Args),
-    /// Sign release artifacts (and optionally the tool surface) into a Sigstore bundle.
+    /// Sign artifacts and tool surfaces (Sigstore bundle), or a .mcpb (X.509).
     Sign(sign::Args),
-    /// Verify artifacts against a Sigstore bundle, a minisign or a signify signature.
+    /// Verify artifacts: Sigstore bundles, minisign / signify, MCP bundles (.mcpb).
     Verify(verify::Args),
+    /// Check an MCP Registry server.json and package files against it.
+    VerifyRegistry(verify_registry::Args),
     /// Capture a server's tool surface and print it with its digests.
     Surface(surface::Args),
     /// Pin servers' tool surfaces into mcpseal.lock.
@@ -245,6 +249,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Digest(a) => digest::run(a, &g),
         Command::Sign(a) => sign::run(a, &g),
         Command::Verify(a) => verify::run(a, &g),
+        Command::VerifyRegistry(a) => verify_registry::run(a, &g),
         Command::Surface(a) => surface::run(a, &g),
         Command::Pin(a) if a.is_bulk() => pin_configs::run(a, &g),
         Command::Pin(a) => pin::run(a, &g),

@@ -12,19 +12,28 @@ pub struct Args {
     /// Artifacts to sign: files (npm .tgz, wheels, binaries, MCPB bundles) or directories.
     #[arg(required = true, value_name = "ARTIFACT")]
     pub artifacts: Vec<PathBuf>,
-    /// Private key (PKCS#8 PEM) [default: the PEM text in MCPSEAL_PRIVATE_KEY].
+    /// Private key (PKCS#8 PEM) [default: the PEM text in MCPSEAL_PRIVATE_KEY]. With --cert:
+    /// the certificate's RSA or ECDSA private key (PEM).
     #[arg(long, value_name = "KEY")]
     pub key: Option<PathBuf>,
     /// Read the key's passphrase from this file [default: MCPSEAL_PASSWORD, or a prompt].
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// Sign an MCP bundle (.mcpb) in place with this X.509 certificate (PEM; a chain after the
+    /// leaf is included), appending the MCPB_SIG_V1 block `mcpb sign` writes.
+    #[arg(long, value_name = "CERT.pem", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// With --cert: an intermediate CA certificate to include (repeatable).
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub intermediate: Vec<PathBuf>,
     /// The MCP server's name, recorded in the signed statement.
     #[arg(long, value_name = "NAME")]
     pub server_name: Option<String>,
     /// The MCP server's version, recorded in the signed statement.
     #[arg(long, value_name = "VERSION")]
     pub server_version: Option<String>,
-    /// Where to write the bundle [default: ARTIFACT.sigstore.json; required for several artifacts].
+    /// Where to write the bundle [default: ARTIFACT.sigstore.json; required for several
+    /// artifacts; with --cert: the signed .mcpb, default in place].
     #[arg(long, short, value_name = "BUNDLE")]
     pub output: Option<PathBuf>,
     /// Also sign the tool surface: start the server given after `--`, capture every tool,
@@ -107,6 +116,9 @@ pub(crate) fn subject_name(p: &std::path::Path) -> Result<String, CliError> {
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
+    if args.cert.is_some() {
+        return super::sign_mcpb::run(args, g);
+    }
     let output = match (&args.output, args.artifacts.as_slice()) {
         (Some(o), _) => o.clone(),
         (None, [one]) => {

@@ -4,6 +4,9 @@
 //! - `--certificate-identity[-regexp]` + `--certificate-oidc-issuer`: keyless Sigstore bundles
 //!   checked offline against a trusted root ([`verify_keyless`]).
 //! - `--minisign-key` / `--signify-key`: minisign and signify signatures ([`verify_minisign`]).
+//! - `--provenance ATTESTATIONS.json --package NAME@VERSION`: npm provenance ([`verify_npm`]).
+//! - `SERVER.mcpb` (with `--ca`, `--allow-self-signed` or nothing): the bundle's own
+//!   `MCPB_SIG_V1` PKCS#7 signature ([`verify_mcpb`]).
 
 use std::path::PathBuf;
 
@@ -13,8 +16,12 @@ use super::{CliError, CmdResult, Global};
 pub mod verify_key;
 #[path = "verify_keyless.rs"]
 pub mod verify_keyless;
+#[path = "verify_mcpb.rs"]
+pub mod verify_mcpb;
 #[path = "verify_minisign.rs"]
 pub mod verify_minisign;
+#[path = "verify_npm.rs"]
+pub mod verify_npm;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,13 +64,55 @@ pub struct Args {
     #[arg(long, value_name = "KEY.pub", group = "verifier")]
     pub signify_key: Option<PathBuf>,
 
+    /// MCP bundle: the roots (PEM certificates) the signer must chain to, with code signing
+    /// [default: the system's roots].
+    #[arg(long, value_name = "ROOTS.pem")]
+    pub ca: Option<PathBuf>,
+
+    /// MCP bundle: accept a self-signed signer certificate (pair it with --signer to say which).
+    #[arg(long)]
+    pub allow_self_signed: bool,
+
+    /// MCP bundle: the SHA-256 fingerprint of the certificate that must have signed it.
+    #[arg(long, value_name = "SHA256")]
+    pub signer: Option<String>,
+
+    /// Package provenance: npm's attestations document for the version (`{"attestations":…}`),
+    /// or for a wheel / sdist its PEP 740 provenance file or attestation object.
+    #[arg(long, value_name = "FILE")]
+    pub provenance: Option<PathBuf>,
+
+    /// npm provenance: the package and exact version the tarball must be (NAME@VERSION).
+    #[arg(long, value_name = "NAME@VERSION", requires = "provenance")]
+    pub package: Option<String>,
+
+    /// Provenance: the repository that must have built it (github.com/ORG/REPO).
+    #[arg(long, value_name = "REPO", requires = "provenance")]
+    pub repository: Option<String>,
+
+    /// Provenance: the workflow file that must have built it (release.yml).
+    #[arg(long, value_name = "FILE", requires = "provenance")]
+    pub workflow: Option<String>,
+
+    /// Provenance: a regular expression the whole git ref must match (refs/tags/v.*).
+    #[arg(long, value_name = "RE", requires = "provenance")]
+    pub ref_regexp: Option<String>,
+
+    /// PyPI provenance: the Trusted Publisher's environment PyPI must have recorded.
+    #[arg(long, value_name = "ENV", requires = "provenance")]
+    pub environment: Option<String>,
+
     /// minisign / signify signature file [default: ARTIFACT.minisig or ARTIFACT.sig].
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
-    if args.key.is_some() {
+    if args.provenance.is_some() {
+        verify_npm::run(args, g)
+    } else if verify_mcpb::wanted(&args) {
+        verify_mcpb::run(args, g)
+    } else if args.key.is_some() {
         verify_key::run(args, g)
     } else if args.certificate_identity.is_some() || args.certificate_identity_regexp.is_some() {
         verify_keyless::run(args, g)
