@@ -30,6 +30,9 @@ const PUBLISHED_HIGH_ALONE: usize = 17;
 /// Held-out paraphrases caught at `high` with victims / alone (out of 30).
 const PARAPHRASE_HIGH_WITH_VICTIMS: usize = 30;
 const PARAPHRASE_HIGH_ALONE: usize = 30;
+/// Round-2 paraphrases (written after the rules, never tuned for) caught at `high` (of 15).
+const ROUND2_HIGH_WITH_VICTIMS: usize = 7;
+const ROUND2_HIGH_ALONE: usize = 7;
 /// Real tools with a finding at `high` / at `medium` or above, scanned all together.
 const BENIGN_TOOLS_HIGH: usize = 0;
 const BENIGN_TOOLS_MEDIUM: usize = 3;
@@ -97,8 +100,8 @@ fn published() -> Vec<Case> {
         .collect()
 }
 
-fn paraphrases() -> Vec<Case> {
-    let v = read_json("paraphrases.json");
+fn paraphrases(file: &str) -> Vec<Case> {
+    let v = read_json(file);
     v.as_array()
         .expect("paraphrases.json: []")
         .iter()
@@ -209,9 +212,11 @@ fn published_attacks_alone_at_high() {
     check_floor(n, PUBLISHED_HIGH_ALONE, "published alone");
 }
 
+/// Round 1: written before the issue-16 rules, from the issue's attack list; the rules were
+/// then written with these misses in view, so this round measures less than it seems.
 #[test]
 fn paraphrased_attacks_at_high() {
-    let cases = paraphrases();
+    let cases = paraphrases("paraphrases.json");
     assert_eq!(cases.len(), 30);
     let with = recall(&cases, true, Severity::High, "paraphrases, with victims");
     let alone = recall(&cases, false, Severity::High, "paraphrases, alone");
@@ -221,6 +226,24 @@ fn paraphrased_attacks_at_high() {
         "paraphrases with victims",
     );
     check_floor(alone, PARAPHRASE_HIGH_ALONE, "paraphrases alone");
+}
+
+/// Round 2: written after the rules, in other registers (polite, casual, fake errors,
+/// another language, leetspeak, orders in titles, enums and defaults), and measured once
+/// without changing a rule for them: the honest figure for unseen phrasings.
+#[test]
+fn paraphrased_attacks_round_two_at_high() {
+    let cases = paraphrases("paraphrases-round2.json");
+    assert_eq!(cases.len(), 15);
+    let with = recall(
+        &cases,
+        true,
+        Severity::High,
+        "paraphrases round 2, with victims",
+    );
+    let alone = recall(&cases, false, Severity::High, "paraphrases round 2, alone");
+    check_floor(with, ROUND2_HIGH_WITH_VICTIMS, "round 2 with victims");
+    check_floor(alone, ROUND2_HIGH_ALONE, "round 2 alone");
 }
 
 /// Real servers scanned together, as `scan --all` sees a host that runs all of them: how many
