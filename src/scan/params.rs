@@ -229,6 +229,10 @@ mod tests {
         ] {
             assert!(scan_param_name(n, &s).is_none(), "{n}");
         }
+        // Limits (docs/findings.md): abbreviations and names spelled apart.
+        for n in ["sysPrompt", "hist", "s_y_s_t_e_m_prompt"] {
+            assert!(scan_param_name(n, &s).is_none(), "{n}");
+        }
         // A boolean flag cannot carry the message it is named after.
         assert!(scan_param_name("include_last_message", &json!({"type": "boolean"})).is_none());
         assert!(scan_param_name("include_last_message", &s).is_some());
