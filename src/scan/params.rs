@@ -14,12 +14,18 @@ use super::Code;
 use super::text::Hit;
 use crate::severity::Severity;
 
-/// Splits a member name into lowercase words.
+/// Splits a member name into lowercase words; look-alike letters read as their ASCII
+/// (`sуstem_prompt` with a Cyrillic `у` is `system`, `prompt`).
 pub fn name_parts(name: &str) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = String::new();
     let mut prev: Option<char> = None;
     for c in name.chars() {
+        let c = if c.is_ascii() {
+            c
+        } else {
+            super::text::ascii_look_alike(c).unwrap_or(c)
+        };
         let boundary = !c.is_alphanumeric()
             || (c.is_uppercase() && prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit()));
         if boundary && !cur.is_empty() {
@@ -183,6 +189,9 @@ mod tests {
         );
         assert_eq!(name_parts("SYSTEM_PROMPT"), ["system", "prompt"]);
         assert_eq!(name_parts("ssh.privateKey"), ["ssh", "private", "key"]);
+        // The ways around the split: invisible separators, look-alike letters.
+        assert_eq!(name_parts("system\u{200b}prompt"), ["system", "prompt"]);
+        assert_eq!(name_parts("s\u{0443}stem_prompt"), ["system", "prompt"]);
     }
 
     #[test]

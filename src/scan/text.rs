@@ -472,7 +472,8 @@ fn plural(n: usize) -> &'static str {
 /// break push text sideways on the same line; the spaces after a line break are the next
 /// line's indentation (template literals and docstrings indent every line), which pushes
 /// nothing out of view until it is very deep. Medium: 40+ spaces within a line, an indent of
-/// 100+, or 10+ line breaks; high: 100+ within a line, an indent of 200+, or 25+ line breaks.
+/// 100+, 10+ line breaks or 250+ characters in all; high: 100+ within a line, an indent of
+/// 200+, 25+ line breaks or 500+ characters.
 fn whitespace_padding(s: &str, hits: &mut Vec<Hit>) {
     #[derive(Clone, Copy, Default)]
     struct Run {
@@ -495,9 +496,10 @@ fn whitespace_padding(s: &str, hits: &mut Vec<Hit>) {
             } else {
                 self.inline
             };
-            if inline >= 100 || indent >= 200 || self.newlines >= 25 {
+            // Blank lines that are each indented just under the limit still add up.
+            if inline >= 100 || indent >= 200 || self.newlines >= 25 || self.len >= 500 {
                 Some(Severity::High)
-            } else if inline >= 40 || indent >= 100 || self.newlines >= 10 {
+            } else if inline >= 40 || indent >= 100 || self.newlines >= 10 || self.len >= 250 {
                 Some(Severity::Medium)
             } else {
                 None
@@ -637,7 +639,7 @@ impl<'a> Cleaned<'a> {
 /// TR39 maps `I`, `l` and `1` to one skeleton, so the ASCII letter is the one of the same
 /// case (an uppercase look-alike reads as the uppercase letter); when no single letter fits,
 /// the character is left alone.
-fn ascii_look_alike(c: char) -> Option<char> {
+pub(crate) fn ascii_look_alike(c: char) -> Option<char> {
     static BY_SKELETON: LazyLock<std::collections::BTreeMap<String, Vec<char>>> =
         LazyLock::new(|| {
             let mut m: std::collections::BTreeMap<String, Vec<char>> = Default::default();
@@ -1206,6 +1208,9 @@ mod tests {
         assert!(has(&deep, Code::WhitespacePadding, Severity::Medium));
         let deeper = format!("Adds.\n{}do evil", " ".repeat(250));
         assert!(has(&deeper, Code::WhitespacePadding, Severity::High));
+        // The way around the indentation allowance: many blank lines indented just under it.
+        let stacked = format!("Adds.{}do evil", format!("\n{}", " ".repeat(99)).repeat(9));
+        assert!(has(&stacked, Code::WhitespacePadding, Severity::High));
         // Many line breaks, indented or not.
         let down = format!("Adds.{}do evil", "\n    ".repeat(30));
         assert!(has(&down, Code::WhitespacePadding, Severity::High));
