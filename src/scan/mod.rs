@@ -8,8 +8,12 @@
 //! - [`text`]: rules on every string of a surface, at every depth (hidden Unicode, bidi
 //!   controls, tag characters, terminal escapes, whitespace padding, orders aimed at the
 //!   model, sensitive paths, exfiltration hints, secrets).
+//! - [`orders`]: the order families published attacks use beyond `<IMPORTANT>` (system
+//!   impersonation, priority claims, triggers, personas, HTML comments, base64), and the
+//!   context that makes a named secret file an order or an example.
+//! - [`params`]: attacks carried by parameter names (`system_prompt`, `chatHistory`, keys).
 //! - [`names`]: rules across servers (cross-server references, name collisions, confusable
-//!   names).
+//!   and baiting names).
 //! - [`launch`]: rules on launch specs (unpinned packages, shell launches, literal secrets).
 //! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
 //!
