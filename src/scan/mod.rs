@@ -8,8 +8,12 @@
 //! - [`text`]: rules on every string of a surface, at every depth (hidden Unicode, bidi
 //!   controls, tag characters, terminal escapes, whitespace padding, orders aimed at the
 //!   model, sensitive paths, exfiltration hints, secrets).
+//! - [`orders`]: the order families published attacks use beyond `<IMPORTANT>` (system
+//!   impersonation, priority claims, triggers, personas, HTML comments, base64), and the
+//!   context that makes a named secret file an order or an example.
+//! - [`params`]: attacks carried by parameter names (`system_prompt`, `chatHistory`, keys).
 //! - [`names`]: rules across servers (cross-server references, name collisions, confusable
-//!   names).
+//!   and baiting names).
 //! - [`launch`]: rules on launch specs (unpinned packages, shell launches, literal secrets).
 //! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
 //!
@@ -45,6 +49,8 @@ use crate::surface::{EntityKind, Surface};
 
 pub mod launch;
 pub mod names;
+pub mod orders;
+pub mod params;
 pub mod suppress;
 pub mod text;
 
@@ -337,7 +343,16 @@ fn scan_surface_strings(
         for (key, value) in entities {
             let target = Target::Entity(*kind);
             text::walk(value, kind.key_field(), &mut |s, pointer, field, role| {
-                for hit in text::scan_string(s, role) {
+                for mut hit in text::scan_string(s, role) {
+                    // "Include the last message" describing a boolean option names a flag.
+                    if hit.code == Code::Exfiltration
+                        && hit.severity > Severity::Low
+                        && params::describes_flag(value, pointer)
+                    {
+                        hit.severity = Severity::Low;
+                        hit.reason
+                            .push_str(" (describes a boolean or number parameter)");
+                    }
                     out.push(hit.into_finding(server, target, Some(key), pointer, field));
                 }
                 if role == text::Role::Text
@@ -346,6 +361,13 @@ fn scan_surface_strings(
                     index.look(me, names, s, target, Some(key), pointer, field, out);
                 }
             });
+            let mut props = Vec::new();
+            params::properties(value, &mut props);
+            for (pointer, name, schema) in props {
+                if let Some(hit) = params::scan_param_name(name, schema) {
+                    out.push(hit.into_finding(server, target, Some(key), &pointer, "properties"));
+                }
+            }
         }
     }
     if let Some(instructions) = &surface.instructions {
