@@ -284,7 +284,8 @@ fn run(
     let max = opts.max_message;
     let pid = child.as_ref().map(Child::id);
 
-    // Client → gate.
+    // Client → gate. Rate limits count from the session's start (a monotonic clock).
+    let started = std::time::Instant::now();
     let c2s = {
         let shell = shell.clone();
         std::thread::spawn(move || {
@@ -322,7 +323,11 @@ fn run(
                         continue;
                     }
                 };
-                let Some(actions) = shell.with_core(|p| p.on_client(msg)) else {
+                let now = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
+                let Some(actions) = shell.with_core(|p| {
+                    p.set_clock(now);
+                    p.on_client(msg)
+                }) else {
                     break;
                 };
                 if shell.act(actions).is_some() {
