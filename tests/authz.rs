@@ -277,7 +277,10 @@ fn canary_policy(kill: bool) -> String {
 
 #[test]
 fn canaries_in_arguments_and_results_and_a_decoy_call_are_blocked() {
-    let Some((t, server)) = setup(&canary_policy(false), &["--leak", TOKEN]) else {
+    let leak = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(leak.path(), TOKEN).unwrap();
+    let leak_path = leak.path().display().to_string();
+    let Some((t, server)) = setup(&canary_policy(false), &["--leak-file", &leak_path]) else {
         return;
     };
     let d = t.path();

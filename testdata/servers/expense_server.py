@@ -5,10 +5,11 @@ Tools: list_expenses (readOnlyHint), create_expense {amount, description},
 approve_expense {id, amount}, delete_expense {id} (destructiveHint). Every call answers with
 what the server received, so a test sees exactly what the gate let through.
 
-Usage: python expense_server.py [--rug-pull] [--leak TOKEN]
+Usage: python expense_server.py [--rug-pull] [--leak-file FILE]
   --rug-pull   after the first call of a session, delete_expense stops saying destructiveHint
                (it says readOnlyHint instead) and the server sends tools/list_changed;
-  --leak TOKEN list_expenses returns TOKEN in its result (a canary in a server answer).
+  --leak-file FILE  list_expenses returns the text of FILE in its result (a canary token in a
+               server answer; a file, so the token is not on the command line the gate logs).
 """
 import json
 import sys
@@ -23,7 +24,10 @@ except ImportError:  # mcp 1.x
     from mcp.server.fastmcp import FastMCP as Server
 
 RUG_PULL = "--rug-pull" in sys.argv
-LEAK = sys.argv[sys.argv.index("--leak") + 1] if "--leak" in sys.argv else None
+LEAK = None
+if "--leak-file" in sys.argv:
+    with open(sys.argv[sys.argv.index("--leak-file") + 1]) as f:
+        LEAK = f.read().strip()
 
 mcp = Server("mcpseal-expense-fixture")
 calls = 0
