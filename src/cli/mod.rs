@@ -69,7 +69,7 @@ pub enum Command {
     Clients(clients::Args),
     /// Gate a server: verify before launch, then enforce its pins on the stdio pipe.
     Run(run::Args),
-    /// Try the gate's authorization offline: decide one call, or print the Cedar of a policy.
+    /// Decide a call offline as the gate would ([authz]), or print a policy's Cedar.
     #[command(subcommand)]
     Authz(authz::AuthzCommand),
     /// Rewrite client configs so every server launches through `mcpseal run`.
