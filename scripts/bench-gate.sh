@@ -17,6 +17,8 @@ rm -rf gate && mkdir gate && cd gate
 server=("$MCPSEAL" fixture-server --extra-tools 18)   # 20 tools
 "$MCPSEAL" pin fx -- "${server[@]}" >/dev/null
 calls=${CALLS:-10000}
+# AUTHZ_ONLY=1 runs section 4 alone.
+if [ -z "${AUTHZ_ONLY:-}" ]; then
 for run in 1 2 3 4 5; do
   d=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "${server[@]}")
   g=$(python3 "$root/scripts/bench/gate_rtt.py" "$calls" -- "$MCPSEAL" run --name fx -- "${server[@]}")
@@ -35,6 +37,7 @@ print(f"gate peak RSS:     {med('peak_rss_kib','gate') / 1024:.1f} MiB (target <
 if rows[0]["baseline"]:
     print(f"baseline gate:     median {med('median_us','baseline'):.1f} us, p99 {med('p99_us','baseline'):.1f} us, calls/s {med('calls_per_s','baseline'):.0f}; this gate / baseline calls/s = {med('calls_per_s','gate') / med('calls_per_s','baseline'):.3f}")
 PY
+fi
 # [authz] with 50 Cedar policies: 47 permits for other roles with argument conditions, the
 # bench principal's permit on echo, a forbid on destructive tools and one on a canary argument.
 python3 - > authz50.cedar <<'PY'
@@ -59,6 +62,7 @@ p, a = med('median_us', 'plain'), med('median_us', 'authz')
 print(f"[authz] 50 Cedar policies: median per tools/call {a:.1f} us vs {p:.1f} us without [authz], added {a - p:.1f} us (target <= 100); ratio {a / p:.3f}")
 print(f"[authz] p99: {med('p99_us', 'authz'):.1f} us vs {med('p99_us', 'plain'):.1f} us; peak RSS {med('peak_rss_kib', 'authz') / 1024:.1f} MiB vs {med('peak_rss_kib', 'plain') / 1024:.1f} MiB")
 PY
+[ -n "${AUTHZ_ONLY:-}" ] && exit 0
 # Gate start -> spawn, with a lock of 100 servers x 20 tools.
 for i in $(seq -w 1 99); do "$MCPSEAL" pin "s$i" -- "${server[@]}" >/dev/null; done
 ls -la mcpseal.lock | awk '{print "lock size: " $5 " bytes"}'
