@@ -111,6 +111,11 @@ pub struct Authz {
     ancestry: HashSet<EntityUid>,
     server_uid: EntityUid,
     authorizer: Authorizer,
+    /// Per (action, pinned entity): only the policies whose scope can match this principal,
+    /// action and entity. Cedar decides a policy whose scope does not match as not
+    /// satisfied without looking at its conditions, so leaving those out decides exactly the
+    /// same — in a few policies' time instead of all of them. Any other name: all policies.
+    scoped: HashMap<(&'static str, String), PolicySet>,
     /// Per action: the Cedar type each argument must have (from the schema).
     arg_types: BTreeMap<&'static str, BTreeMap<String, args::ArgType>>,
 }
@@ -247,7 +252,7 @@ impl Authz {
         }
         let entities = Entities::from_entities(ents, Some(&schema))
             .map_err(|e| AuthzError::Invalid(format!("entities of {server:?}: {}", render(&e))))?;
-        Ok(Authz {
+        let mut z = Authz {
             server: server.to_owned(),
             principal: principal.to_owned(),
             policies,
@@ -258,8 +263,36 @@ impl Authz {
             ancestry,
             server_uid,
             authorizer: Authorizer::new(),
+            scoped: HashMap::new(),
             arg_types,
-        })
+        };
+        let keyed = [
+            (Act::CallTool, entry.tools.keys().collect::<Vec<_>>()),
+            (Act::GetPrompt, entry.prompts.keys().collect()),
+            (
+                Act::ReadResource,
+                entry
+                    .resources
+                    .keys()
+                    .chain(entry.resource_templates.keys())
+                    .collect(),
+            ),
+        ];
+        for (act, names) in keyed {
+            for name in names {
+                let mut set = PolicySet::new();
+                for p in z
+                    .policies
+                    .policies()
+                    .filter(|p| z.scope_may_match(p, act, name))
+                {
+                    set.add(p.clone())
+                        .map_err(|e| AuthzError::Invalid(render(&e)))?;
+                }
+                z.scoped.insert((act.action_id(), name.clone()), set);
+            }
+        }
+        Ok(z)
     }
 
     pub fn principal(&self) -> &str {
@@ -329,9 +362,11 @@ impl Authz {
                 );
             }
         };
-        let resp = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &self.entities);
+        let set = self
+            .scoped
+            .get(&(act.action_id(), name.to_owned()))
+            .unwrap_or(&self.policies);
+        let resp = self.authorizer.is_authorized(&request, set, &self.entities);
         let d = resp.diagnostics();
         let errors: Vec<String> = d
             .errors()
@@ -384,17 +419,24 @@ impl Authz {
     /// this principal doing `act` on `name`. A tool for which this is false can never be
     /// called by the principal, and is removed from its `tools/list`.
     pub fn may_ever(&self, act: Act, name: &str) -> bool {
+        self.policies
+            .policies()
+            .filter(|p| p.effect() == cedar_policy::Effect::Permit)
+            .any(|p| self.scope_may_match(p, act, name))
+    }
+
+    /// Whether `p`'s scope can match this principal doing `act` on `name` (over-inclusive: a
+    /// resource is taken to be in its server even when it is not a pinned entity).
+    fn scope_may_match(&self, p: &cedar_policy::Policy, act: Act, name: &str) -> bool {
         let (Ok(resource), Ok(action)) = (
             uid(act.resource_type(), name),
             uid("Action", act.action_id()),
         ) else {
-            return false;
+            return true;
         };
         let in_res = |u: &EntityUid| *u == resource || *u == self.server_uid;
-        self.policies
-            .policies()
-            .filter(|p| p.effect() == cedar_policy::Effect::Permit)
-            .any(|p| {
+        {
+            {
                 let pr = match p.principal_constraint() {
                     PrincipalConstraint::Any => true,
                     PrincipalConstraint::Eq(u) => u == self.principal_uid,
@@ -415,7 +457,8 @@ impl Authz {
                     ResourceConstraint::Is(t) => t == resource.type_name().clone(),
                 };
                 pr && ac && re
-            })
+            }
+        }
     }
 
     /// The tools of `entry` this principal may ever call, in name order.

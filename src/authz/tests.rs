@@ -374,3 +374,23 @@ fn an_evaluation_error_denies() {
     assert_eq!((v.allow, v.reason), (false, "authz-eval-error"), "{v:?}");
     assert!(allowed(&a, "list_expenses", json!({})));
 }
+
+/// The per-entity policy sets decide exactly as the whole set: for every principal and every
+/// request of the table, the verdict (decision, reason, deciding policies) is the same.
+#[test]
+fn scoped_policy_sets_decide_as_the_whole_set() {
+    for file in ["expense.toml", "expense-rules.toml"] {
+        for who in ["alice", "bob", "carol", "mallory"] {
+            let scoped = authz(file, who);
+            let mut whole = authz(file, who);
+            whole.scoped.clear();
+            for (t, args) in table() {
+                assert_eq!(
+                    scoped.decide(Act::CallTool, t, Some(&args)),
+                    whole.decide(Act::CallTool, t, Some(&args)),
+                    "{file} {who} {t} {args}"
+                );
+            }
+        }
+    }
+}
