@@ -20,6 +20,7 @@
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
 pub mod atomic;
+pub mod authz;
 pub mod bundle;
 pub mod cli;
 pub mod clients;

@@ -9,6 +9,7 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
+pub mod authz;
 pub mod check;
 pub mod clients;
 #[cfg(feature = "demo")]
@@ -76,6 +77,9 @@ pub enum Command {
     Clients(clients::Args),
     /// Gate a server: verify before launch, then enforce its pins on the stdio pipe.
     Run(run::Args),
+    /// Decide a call offline as the gate would ([authz]), or print a policy's Cedar.
+    #[command(subcommand)]
+    Authz(authz::AuthzCommand),
     /// Rewrite client configs so every server launches through `mcpseal run`.
     Wrap(wrap::Args),
     /// Undo `mcpseal wrap`: restore the original server entries.
@@ -256,6 +260,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Check(a) => check::run(a, &g),
         Command::Clients(a) => clients::run(a, &g),
         Command::Run(a) => run::run(a, &g),
+        Command::Authz(a) => authz::run(a, &g),
         Command::Wrap(a) => wrap::run(a, &g),
         Command::Unwrap(a) => wrap::run_unwrap(a, &g),
         Command::Scan(a) => scan::run(a, &g),

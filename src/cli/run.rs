@@ -68,6 +68,10 @@ pub struct Args {
     /// Policy file whose [[scan.suppress]] tables apply to --deny-findings.
     #[arg(long, value_name = "FILE", requires = "deny_findings")]
     pub suppressions: Option<PathBuf>,
+    /// Who this session acts for, for the policy's [authz] rules (docs/authz.md)
+    /// [default: $MCPSEAL_PRINCIPAL, else the OS user name].
+    #[arg(long, value_name = "ID", env = "MCPSEAL_PRINCIPAL")]
+    pub principal: Option<String>,
     /// Gate a remote Streamable HTTP server instead of a command: stdio toward the client,
     /// HTTP toward the server (pinned with `mcpseal pin NAME --url URL`).
     #[arg(long, value_name = "URL", conflicts_with = "command")]
@@ -137,6 +141,26 @@ fn observer(repin: (String, String)) -> session::Observer {
             "response-dropped" => format!("dropped a server message: {}", f("reason")),
             "request-dropped" => format!("dropped {} sent as a notification", f("method")),
             "instructions-removed" => "removed changed server instructions".to_owned(),
+            "authz-decision" => format!(
+                "denied {} {:?} for {:?}: {}",
+                f("method"),
+                f("entity"),
+                f("principal"),
+                f("message")
+            ),
+            "canary-tripped" => format!(
+                "CANARY TRIPPED ({}) on {} {}",
+                f("kind"),
+                f("method"),
+                f("entity")
+            ),
+            "limit-exceeded" => format!(
+                "refused tools/call {:?}: over the {} {} limit",
+                f("entity"),
+                f("scope"),
+                f("limit")
+            ),
+            "entity-hidden" => return,
             "server-message-rejected" => format!(
                 "the server sent what the gate cannot check ({}{}); ending the session",
                 f("reason"),
@@ -197,6 +221,11 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         Some(p) => Some(super::key::load_public_key(p)?),
         None => None,
     };
+    let principal = args
+        .principal
+        .clone()
+        .filter(|p| !p.is_empty())
+        .or_else(crate::gate::child::os_user_name);
     let request = Request {
         name: &args.name,
         lock: &args.lock,
@@ -211,6 +240,7 @@ pub fn run(args: Args, _g: &Global) -> CmdResult {
         deny_findings,
         capture: CaptureOptions::default(),
         state_file: args.state_file.as_deref(),
+        principal: principal.as_deref(),
     };
     let cleared = match gate::prepare(request, &audit) {
         Ok(c) => c,

@@ -231,7 +231,7 @@ fn lock_binding(args: &Args) -> Result<Option<bundle::LockBinding>, CliError> {
     };
     let policy = policy
         .map(|p| {
-            crate::digest::sha256_file(&p).map_err(|e| {
+            crate::policy::binding_digest_of_file(&p).map_err(|e| {
                 CliError::error(
                     "io-error",
                     format!("{}: cannot read the policy: {e}", p.display()),

@@ -90,6 +90,7 @@ impl Audit {
         obj.insert("event".into(), json!(e.event));
         obj.insert("decision".into(), json!(e.decision));
         obj.insert("pid".into(), json!(std::process::id()));
+        let critical = e.fields.get("severity").and_then(Value::as_str) == Some("critical");
         if let Value::Object(extra) = e.fields {
             for (k, v) in extra {
                 if !v.is_null() {
@@ -113,7 +114,14 @@ impl Audit {
         if let Some(s) = &self.syslog {
             // RFC 5424: <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG.
             // Facility authpriv (10); severity warning (4) for blocks, info (6) otherwise.
-            let sev = if e.decision == "allow" { 6 } else { 4 };
+            // Severity critical (2) for an event that says so (`canary-tripped`).
+            let sev = if critical {
+                2
+            } else if e.decision == "allow" {
+                6
+            } else {
+                4
+            };
             let pri = 10 * 8 + sev;
             let msg = format!(
                 "<{pri}>1 {ts} - mcpseal {} {} - {line}",

@@ -131,3 +131,29 @@ impl Child {
         status
     }
 }
+
+/// The effective user's login name (getpwuid_r), for the default principal.
+pub fn os_user_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: `pwd` and `buf` outlive the call; getpwuid_r writes only inside them and sets
+    // `result` to null or to `&mut pwd`, whose `pw_name` then points into `buf`, NUL-ended.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::geteuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pwd.pw_name)
+            .to_str()
+            .ok()?
+            .to_owned();
+        (!name.is_empty()).then_some(name)
+    }
+}

@@ -68,6 +68,9 @@ pub struct Request<'a> {
     /// With `lock_key`: the file that keeps, per signing key, the highest lock serial this host
     /// enforced [`None`: [`default_state_file`]].
     pub state_file: Option<&'a Path>,
+    /// Who the session acts for, for `[authz]` (`run --principal`, `MCPSEAL_PRINCIPAL`, else the
+    /// OS user name; the CLI resolves it).
+    pub principal: Option<&'a str>,
 }
 
 /// Where a host keeps the highest signed-lock serial it enforced, per key id:
@@ -89,6 +92,7 @@ pub struct Cleared {
     on_drift: OnDrift,
     signer: Option<String>,
     tofu_pinned: bool,
+    guards: crate::authz::Guards,
 }
 
 impl Cleared {
@@ -114,7 +118,11 @@ impl Cleared {
     }
     /// The proxy core for this session.
     pub fn proxy(&self) -> Proxy {
-        Proxy::new(self.entry.clone(), self.on_drift)
+        Proxy::new(self.entry.clone(), self.on_drift, self.guards.clone())
+    }
+    /// What the session checks beyond the pins (`[authz]`, `[canary]`, limits).
+    pub fn guards(&self) -> &crate::authz::Guards {
+        &self.guards
     }
 }
 
@@ -129,14 +137,29 @@ fn refusal(reason: &'static str, message: String, fix: impl Into<String>) -> Ref
 /// Runs the pre-launch checks in order; see the module docs.
 pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> {
     let lock_s = req.lock.display().to_string();
+    let mut bound = None;
     if let Some(key) = req.lock_key {
         let statement = check_signed_file(req.lock, key, "lockfile")?;
-        check_binding(&req, &statement, key)?;
+        bound = check_binding(&req, &statement, key)?;
         if let Some(p) = req.policy {
             check_signed_file(p, key, "policy")?;
         }
     }
     let policy = req.policy.map(load_policy).transpose()?;
+    // The policy (and the files it names) as parsed must be what the signed lock binds: the
+    // binding was checked on a first read, this closes the window until the parse.
+    if let (Some(d), Some(p), Some(path)) = (bound, &policy, req.policy)
+        && p.binding != d
+    {
+        return Err(refusal(
+            "policy-mismatch",
+            format!(
+                "the policy {} (or a file it names) changed while the gate read it",
+                path.display()
+            ),
+            "restore the policy the lock was signed with, or re-sign the lock with this policy",
+        ));
+    }
     let pinned = match Store::load_server(req.lock, req.name) {
         Ok(e) => e,
         Err(lock::LockError::Missing { .. }) => None,
@@ -215,6 +238,7 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
         Launch::Url(url) => url_matches(req.name, &entry, url, &lock_s)?,
     }
     artifacts_match(req.name, &entry)?;
+    let guards = guards(&req, &entry, policy.as_ref(), requirements.as_ref())?;
     if let Some(d) = &deny
         && let Some(r) = d.check(req.name, &entry, &lock_s)
     {
@@ -255,7 +279,68 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
         on_drift,
         signer,
         tofu_pinned: tofu,
+        guards,
     })
+}
+
+/// `[authz]`, `[canary]` and the server's limits, compiled for this server's pins.
+fn guards(
+    req: &Request<'_>,
+    entry: &ServerEntry,
+    policy: Option<&Policy>,
+    requirements: Option<&Requirements>,
+) -> Result<crate::authz::Guards, Refusal> {
+    use crate::authz::{Authz, Guards, canary::Canary};
+    let mut g = Guards {
+        limits: requirements.map(|r| r.limits.clone()).unwrap_or_default(),
+        principal: req.principal.map(str::to_owned),
+        ..Guards::default()
+    };
+    let Some(policy) = policy else {
+        return Ok(g);
+    };
+    let fix_policy = "fix the policy file (docs/authz.md)";
+    if let Some(c) = &policy.canary {
+        if let Some(d) = c.decoys.iter().find(|d| entry.tools.contains_key(&d.name)) {
+            return Err(refusal(
+                "canary-decoy-collides",
+                format!(
+                    "the decoy tool {:?} of [[canary.tool]] has the name of a tool server {:?} really has: a call to the real tool would trip the canary, or the decoy would hide it",
+                    d.name, req.name
+                ),
+                "rename the decoy in the policy's [[canary.tool]]",
+            ));
+        }
+        let c = Canary::new(c).map_err(|e| refusal("canary-invalid", e, fix_policy))?;
+        g.canary = Some(std::sync::Arc::new(c));
+    }
+    if let Some(a) = &policy.authz
+        && a.covers(req.name)
+    {
+        let Some(principal) = req.principal else {
+            return Err(refusal(
+                "no-principal",
+                format!(
+                    "the policy authorizes calls to {:?} ([authz]), but no principal is known for this session",
+                    req.name
+                ),
+                "pass --principal ID (or set MCPSEAL_PRINCIPAL) in the client's server entry",
+            ));
+        };
+        let z = Authz::build(a, req.name, entry, principal).map_err(|e| {
+            refusal(
+                e.code(),
+                e.to_string(),
+                format!(
+                    "fix the policy, then try it offline: mcpseal authz test --policy FILE --lock {} --server {} --principal {principal} --tool TOOL --arguments '{{}}'",
+                    req.lock.display(),
+                    req.name
+                ),
+            )
+        })?;
+        g.authz = Some(std::sync::Arc::new(z));
+    }
+    Ok(g)
 }
 
 /// Trust on first use: capture the server as launched (not yet written to the lock).
@@ -408,7 +493,7 @@ fn check_binding(
     req: &Request<'_>,
     st: &bundle::Statement,
     key: &PublicKey,
-) -> Result<(), Refusal> {
+) -> Result<Option<crate::digest::Digest>, Refusal> {
     let lock_s = req.lock.display();
     let resign = format!(
         "re-sign the current lock: mcpseal sign {lock_s} --key KEY [--policy FILE | --no-policy]"
@@ -474,7 +559,7 @@ fn check_binding(
             ));
         }
         (Some(d), Some(p)) => {
-            let live = crate::digest::sha256_file(p)
+            let live = crate::policy::binding_digest_of_file(p)
                 .map_err(|e| refusal("policy-missing", format!("{}: {e}", p.display()), &resign))?;
             if live != d {
                 return Err(refusal(
@@ -498,7 +583,7 @@ fn check_binding(
             )
         })?,
     };
-    super::serials::advance(&state, &key.key_id(), b.serial).map_err(|e| match e {
+    super::serials::advance(&state, &key.key_id(), b.serial).map(|()| b.policy).map_err(|e| match e {
         super::serials::Error::Rollback { highest } => refusal(
             "lock-rollback",
             format!(

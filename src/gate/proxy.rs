@@ -28,6 +28,8 @@ use serde_json::{Value, json};
 
 use super::OnDrift;
 use super::filter::{self, Decision, Live, Target};
+use crate::authz::limits::Limiter;
+use crate::authz::{Act, Guards};
 use crate::lock::ServerEntry;
 use crate::mcp::framing::{self, Kind, Message};
 use crate::surface::EntityKind;
@@ -104,6 +106,10 @@ pub struct Proxy {
     listings: HashMap<EntityKind, Listing>,
     deferred: Vec<Deferred>,
     ended: bool,
+    guards: Guards,
+    limiter: Limiter,
+    /// Milliseconds since the session started, as the shell last said ([`Proxy::set_clock`]).
+    now_ms: u64,
 }
 
 /// The methods whose requests name an entity and are checked against the pins.
@@ -178,8 +184,11 @@ fn target_of<'a>(method: &str, params: Option<&'a Value>) -> Option<Result<Targe
 }
 
 impl Proxy {
-    pub(super) fn new(entry: ServerEntry, on_drift: OnDrift) -> Proxy {
+    pub(super) fn new(entry: ServerEntry, on_drift: OnDrift, guards: Guards) -> Proxy {
         Proxy {
+            limiter: Limiter::new(guards.limits.clone()),
+            guards,
+            now_ms: 0,
             entry,
             on_drift,
             next_id: 1,
@@ -194,7 +203,13 @@ impl Proxy {
     /// A proxy over `entry` without the pre-launch checks, for the fuzz targets only.
     #[cfg(fuzzing)]
     pub fn for_fuzzing(entry: ServerEntry, on_drift: OnDrift) -> Proxy {
-        Proxy::new(entry, on_drift)
+        Proxy::new(entry, on_drift, Guards::default())
+    }
+
+    /// Tells the core the time (milliseconds since the session started), for rate limits. The
+    /// core has no clock of its own; a shell that never calls this runs at time 0.
+    pub fn set_clock(&mut self, now_ms: u64) {
+        self.now_ms = self.now_ms.max(now_ms);
     }
 
     /// Whether the session has ended.
@@ -241,8 +256,11 @@ impl Proxy {
         if matches!(msg.method(), Some("initialize" | "server/discover")) {
             self.compare_capabilities(&msg, out);
         }
+        if self.canary_in_request(&msg, out) {
+            return;
+        }
         match self.decide(&msg) {
-            Decision::Allow => self.forward(msg, out),
+            Decision::Allow => self.admit(msg, out),
             Decision::Refuse(why) => refuse(&msg, &why, out),
             Decision::NeedsList(kind) => {
                 self.deferred.push(Deferred { msg, kind });
@@ -281,6 +299,174 @@ impl Proxy {
                 "recheck",
                 json!({"clientCapabilities": client, "pinnedCapabilities": pinned}),
             ));
+        }
+    }
+
+    /// A request that passed the pins: its limits, then `[authz]`, then it is forwarded.
+    fn admit(&mut self, msg: Message, out: &mut Vec<Action>) {
+        let method = msg.method().unwrap_or_default();
+        let params = msg.params();
+        let name = |f: &str| params.and_then(|p| p.get(f)).and_then(Value::as_str);
+        let (act, entity, arguments) = match method {
+            "tools/call" => (
+                Act::CallTool,
+                name("name"),
+                params.and_then(|p| p.get("arguments")),
+            ),
+            "prompts/get" => (
+                Act::GetPrompt,
+                name("name"),
+                params.and_then(|p| p.get("arguments")),
+            ),
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+                (Act::ReadResource, name("uri"), None)
+            }
+            "completion/complete" => {
+                let r = params.and_then(|p| p.get("ref"));
+                let f = |k: &str| r.and_then(|r| r.get(k)).and_then(Value::as_str);
+                match f("type") {
+                    Some("ref/prompt") => (Act::GetPrompt, f("name"), None),
+                    _ => (Act::ReadResource, f("uri"), None),
+                }
+            }
+            _ => return self.forward(msg, out),
+        };
+        let Some(entity) = entity.map(str::to_owned) else {
+            return self.forward(msg, out); // the pin check refuses these before here
+        };
+        let principal = self.guards.principal.clone();
+        let bytes = arguments.map_or(0, |a| a.to_string().len());
+        if act == Act::CallTool
+            && !self.limiter.is_empty()
+            && let Err(o) = self.limiter.peek_size(&entity, bytes)
+        {
+            return self.over_limit(&msg, &entity, &o, out);
+        }
+        if let Some(a) = self.guards.authz.clone() {
+            let v = a.decide(act, &entity, arguments);
+            out.push(audit(
+                "authz-decision",
+                if v.allow { "allow" } else { "block" },
+                json!({
+                    "method": method, "entity": entity, "principal": principal,
+                    "action": act.action_id(), "reason": v.reason, "policies": v.policies,
+                    "message": v.message,
+                }),
+            ));
+            if !v.allow {
+                let text = format!(
+                    "mcpseal denied {method} {entity:?} for principal {:?}: {}",
+                    a.principal(),
+                    v.message
+                );
+                out.push(Action::ToClient(framing::error_response(
+                    msg.id().cloned().unwrap_or(Value::Null),
+                    GATE_ERROR,
+                    &text,
+                    Some(json!({"reason": v.reason, "policies": v.policies})),
+                )));
+                return;
+            }
+        }
+        if act == Act::CallTool
+            && !self.limiter.is_empty()
+            && let Err(o) = self.limiter.admit(&entity, bytes, self.now_ms)
+        {
+            return self.over_limit(&msg, &entity, &o, out);
+        }
+        self.forward(msg, out)
+    }
+
+    fn over_limit(
+        &self,
+        msg: &Message,
+        tool: &str,
+        o: &crate::authz::limits::Over,
+        out: &mut Vec<Action>,
+    ) {
+        out.push(audit(
+            "limit-exceeded",
+            "block",
+            json!({
+                "method": "tools/call", "entity": tool, "principal": self.guards.principal,
+                "reason": "limit-exceeded", "limit": o.limit, "scope": o.scope,
+                "max": o.max, "seen": o.seen,
+            }),
+        ));
+        let text = format!(
+            "mcpseal refused tools/call {tool:?}: over the {} {} limit of {} ({})",
+            o.scope, o.limit, o.max, o.seen
+        );
+        out.push(Action::ToClient(framing::error_response(
+            msg.id().cloned().unwrap_or(Value::Null),
+            GATE_ERROR,
+            &text,
+            Some(json!({"reason": "limit-exceeded", "limit": o.limit, "scope": o.scope})),
+        )));
+    }
+
+    /// A client request that carries a canary token, or calls a decoy tool: answered with an
+    /// error, never forwarded, `canary-tripped` at critical severity (and the end of the
+    /// session under `on-canary = "kill"`). Returns whether it tripped.
+    fn canary_in_request(&mut self, msg: &Message, out: &mut Vec<Action>) -> bool {
+        let Some(c) = self.guards.canary.clone() else {
+            return false;
+        };
+        let method = msg.method().unwrap_or_default();
+        let tool = (method == "tools/call")
+            .then(|| {
+                msg.params()
+                    .and_then(|p| p.get("name"))
+                    .and_then(Value::as_str)
+            })
+            .flatten();
+        let (what, fields) = match (
+            tool.filter(|t| c.decoy(t).is_some()),
+            msg.params().and_then(|p| c.scan(p)),
+        ) {
+            (Some(t), _) => (
+                format!("a call to the decoy tool {t:?}"),
+                json!({"kind": "decoy-tool", "entity": t}),
+            ),
+            (None, Some(trip)) => (
+                format!("a canary token ({}) in the request", trip.encoding),
+                json!({"kind": "token-in-request", "token": format!("#{}", trip.token), "encoding": trip.encoding, "entity": tool}),
+            ),
+            (None, None) => return false,
+        };
+        self.trip(&c, method, "request", what, fields, msg.id().cloned(), out);
+        true
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn trip(
+        &mut self,
+        c: &crate::authz::canary::Canary,
+        method: &str,
+        side: &str,
+        what: String,
+        mut fields: Value,
+        id: Option<Value>,
+        out: &mut Vec<Action>,
+    ) {
+        fields["method"] = json!(method);
+        fields["principal"] = json!(self.guards.principal);
+        fields["severity"] = json!("critical");
+        fields["reason"] = json!("canary-tripped");
+        fields["side"] = json!(side);
+        out.push(audit("canary-tripped", "block", fields));
+        if let Some(id) = id {
+            out.push(gate_error(
+                id,
+                &format!("mcpseal blocked this {side}: {what}"),
+                "canary-tripped",
+            ));
+        }
+        if c.kill() {
+            self.end(
+                format!("canary tripped: {what} (on-canary = \"kill\")"),
+                out,
+            );
         }
     }
 
@@ -479,6 +665,17 @@ impl Proxy {
     ) {
         let mut v = msg.value;
         v["id"] = id.clone();
+        if let Some(c) = self.guards.canary.clone()
+            && let Some(trip) = v
+                .get("result")
+                .or_else(|| v.get("error"))
+                .and_then(|r| c.scan(r))
+        {
+            let fields = json!({"kind": "token-in-result", "token": format!("#{}", trip.token), "encoding": trip.encoding});
+            let what = format!("a canary token ({}) in the server's answer", trip.encoding);
+            self.trip(&c, method, "answer", what, fields, Some(id), out);
+            return;
+        }
         if v.get("result").is_none() {
             out.push(Action::ToClient(v)); // an error answer carries nothing to check
             return;
@@ -499,10 +696,13 @@ impl Proxy {
             let last_page = v.pointer("/result/nextCursor").is_none_or(Value::is_null);
             self.live
                 .record_page(kind, generation, first_page, &check.kept_keys, last_page);
-            if !check.removed.is_empty()
-                && let Some(arr) = v.pointer_mut(&format!("/result/{}", kind.as_str()))
-            {
-                *arr = Value::Array(check.kept);
+            let mut kept = check.kept;
+            let mut changed = !check.removed.is_empty();
+            if kind == EntityKind::Tools {
+                changed |= self.hide_and_decoy(&mut kept, first_page, out);
+            }
+            if changed && let Some(arr) = v.pointer_mut(&format!("/result/{}", kind.as_str())) {
+                *arr = Value::Array(kept);
             }
         } else if method == "initialize" || method == "server/discover" {
             let live = v.pointer("/result/instructions").cloned();
@@ -525,6 +725,40 @@ impl Proxy {
             }
         }
         out.push(Action::ToClient(v));
+    }
+
+    /// Removes from a `tools/list` page the tools `[authz]` never lets this principal call, and
+    /// adds the decoy tools to the first page. Returns whether the page changed.
+    fn hide_and_decoy(
+        &self,
+        kept: &mut Vec<Value>,
+        first_page: bool,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let mut changed = false;
+        if let Some(a) = &self.guards.authz {
+            let before = kept.len();
+            kept.retain(|t| {
+                let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
+                let ok = a.may_ever(Act::CallTool, name);
+                if !ok {
+                    out.push(audit(
+                        "entity-hidden",
+                        "block",
+                        json!({"kind": EntityKind::Tools, "entity": name, "principal": a.principal(), "reason": "authz-never-permitted"}),
+                    ));
+                }
+                ok
+            });
+            changed |= kept.len() != before;
+        }
+        if first_page && let Some(c) = &self.guards.canary {
+            for d in c.decoys() {
+                kept.push(d.clone());
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// One page of the gate's own listing.
@@ -631,7 +865,7 @@ impl Proxy {
         out: &mut Vec<Action>,
     ) {
         match self.decide(&msg) {
-            Decision::Allow => self.forward(msg, out),
+            Decision::Allow => self.admit(msg, out),
             Decision::Refuse(why) => refuse(&msg, &why, out),
             Decision::NeedsList(k) if k == listed => {
                 refuse(

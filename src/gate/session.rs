@@ -67,6 +67,9 @@ struct Shell {
     to_server: Sink,
     audit: Arc<Audit>,
     observer: Option<Observer>,
+    /// Why the gate ended the session on a client message (a tripped canary under
+    /// `on-canary = "kill"`), for the session's outcome.
+    client_blocked: Mutex<Option<String>>,
 }
 
 impl Shell {
@@ -280,11 +283,13 @@ fn run(
         to_server: Arc::new(Mutex::new(Some(server_in))),
         audit: opts.audit.clone(),
         observer: opts.observer.clone(),
+        client_blocked: Mutex::new(None),
     });
     let max = opts.max_message;
     let pid = child.as_ref().map(Child::id);
 
-    // Client → gate.
+    // Client → gate. Rate limits count from the session's start (a monotonic clock).
+    let started = std::time::Instant::now();
     let c2s = {
         let shell = shell.clone();
         std::thread::spawn(move || {
@@ -322,11 +327,22 @@ fn run(
                         continue;
                     }
                 };
-                let Some(actions) = shell.with_core(|p| p.on_client(msg)) else {
+                let now = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
+                let Some(actions) = shell.with_core(|p| {
+                    p.set_clock(now);
+                    p.on_client(msg)
+                }) else {
                     break;
                 };
-                if shell.act(actions).is_some() {
-                    break;
+                match shell.act(actions) {
+                    None => {}
+                    Some(Stop::Closed) => break,
+                    Some(Stop::Blocked(why)) => {
+                        if let Ok(mut g) = shell.client_blocked.lock() {
+                            *g = Some(why);
+                        }
+                        break;
+                    }
                 }
             }
             // EOF to the server: its cue to exit. A server that ignores it is ended.
@@ -368,6 +384,10 @@ fn run(
                 break;
             }
         }
+    }
+    // A block on the client side closed the server's input first, then it exited.
+    if ended.is_none() {
+        ended = shell.client_blocked.lock().ok().and_then(|g| g.clone());
     }
     let status = child.map(|mut c| c.finish(ended.is_some()));
     let code = status.flatten().and_then(|s| s.code());

@@ -135,6 +135,175 @@ pub struct Requirements {
     pub bundle: Option<PathBuf>,
     pub on_drift: Option<String>,
     pub deny_findings: Option<Severity>,
+    /// `[server.NAME.limits]`: calls per minute and argument sizes (docs/authz.md).
+    pub limits: Limits,
+}
+
+/// `[server.NAME.limits]`: for the server as a whole, and per tool (`[….limits.tool.NAME]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub calls_per_minute: Option<u32>,
+    pub max_argument_bytes: Option<usize>,
+    pub tools: BTreeMap<String, ToolLimits>,
+}
+
+/// One tool's limits, on top of its server's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ToolLimits {
+    pub calls_per_minute: Option<u32>,
+    pub max_argument_bytes: Option<usize>,
+}
+
+/// `[authz]`: who may call what (docs/authz.md). Compiled and validated by [`crate::authz`].
+#[derive(Clone, Debug, Default)]
+pub struct AuthzSpec {
+    /// `cedar = "FILE.cedar"`: the file and the text read from it (bound into
+    /// [`Policy::binding`]).
+    pub cedar: Option<(PathBuf, String)>,
+    /// The servers it applies to (`None`: every server the gate runs).
+    pub servers: Option<Vec<String>>,
+    /// Role → its members' principal ids.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// `[[authz.rule]]`: the TOML front end, compiled to Cedar.
+    pub rules: Vec<Rule>,
+}
+
+impl AuthzSpec {
+    /// Whether the gate for `server` authorizes calls.
+    pub fn covers(&self, server: &str) -> bool {
+        self.servers
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|n| n == server))
+    }
+}
+
+/// One `[[authz.rule]]`: these roles (or principals) may call these tools when every condition
+/// holds (`effect = "forbid"`: may not).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rule {
+    pub id: Option<String>,
+    pub roles: Vec<String>,
+    pub principals: Vec<String>,
+    pub tools: Vec<String>,
+    pub when: Vec<String>,
+    pub forbid: bool,
+}
+
+/// `[canary]`: tokens that must never leave through a call or come back in a result, and decoy
+/// tools no honest agent calls. Its `Debug` never prints a token.
+#[derive(Clone, Default)]
+pub struct CanarySpec {
+    /// The tokens (from `tokens` and `tokens-file`); never printed or logged.
+    pub tokens: Vec<zeroize::Zeroizing<String>>,
+    pub decoys: Vec<Decoy>,
+    /// `on-canary = "kill"`: a tripped canary ends the session.
+    pub kill: bool,
+}
+
+impl std::fmt::Debug for CanarySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CanarySpec")
+            .field("tokens", &format_args!("[{} redacted]", self.tokens.len()))
+            .field("decoys", &self.decoys)
+            .field("kill", &self.kill)
+            .finish()
+    }
+}
+
+/// A decoy tool the gate adds to `tools/list`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoy {
+    pub name: String,
+    /// The tool definition the client sees (`name`, `description`, `inputSchema`).
+    pub definition: serde_json::Value,
+}
+
+/// Files a policy names whose bytes are part of it: read once, bound into its digest.
+#[derive(Default)]
+pub struct Referenced {
+    pub cedar: Option<(PathBuf, Vec<u8>)>,
+    pub tokens_file: Option<(PathBuf, zeroize::Zeroizing<Vec<u8>>)>,
+}
+
+/// The digest a signed lock binds for a policy: the SHA-256 of the policy file when it names
+/// no other file; when it names a Cedar file or a tokens file, the SHA-256 of the RFC 8785
+/// form of `{"cedar": D, "policy": D, "tokensFile": D}` (the digests of each file's bytes), so a
+/// changed `.cedar` file under a signed lock is a changed policy.
+pub fn binding_digest(policy_bytes: &[u8], r: &Referenced) -> crate::digest::Digest {
+    use crate::digest::Digest;
+    let own = Digest::of(policy_bytes);
+    if r.cedar.is_none() && r.tokens_file.is_none() {
+        return own;
+    }
+    let mut m = serde_json::Map::new();
+    m.insert("policy".into(), serde_json::json!(own.to_string()));
+    if let Some((_, b)) = &r.cedar {
+        m.insert("cedar".into(), serde_json::json!(Digest::of(b).to_string()));
+    }
+    if let Some((_, b)) = &r.tokens_file {
+        m.insert(
+            "tokensFile".into(),
+            serde_json::json!(Digest::of(b).to_string()),
+        );
+    }
+    // JCS of an object of ASCII strings cannot fail; fall back to the plain digest would weaken
+    // the binding, so hash the sorted-key text directly instead.
+    let text = serde_json::Value::Object(m).to_string();
+    Digest::of(text.as_bytes())
+}
+
+/// [`binding_digest`] of the policy file at `path` as it is now. A policy that is not valid
+/// TOML names no other file: its binding is the digest of its bytes (and it fails to load
+/// later).
+pub fn binding_digest_of_file(path: &Path) -> std::io::Result<crate::digest::Digest> {
+    let bytes = std::fs::read(path)?;
+    let refs = match std::str::from_utf8(&bytes).map(|t| referenced(t, path)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e @ PolicyError::Invalid { .. })) => {
+            return Err(std::io::Error::other(e.to_string()));
+        }
+        _ => Referenced::default(),
+    };
+    Ok(binding_digest(&bytes, &refs))
+}
+
+/// Reads the files `text` (a policy at `path`) names: `[authz] cedar` and `[canary]
+/// tokens-file`, relative to the policy's folder. Only those two keys are looked at, so `sign`
+/// can bind a policy it does not otherwise load.
+pub fn referenced(text: &str, path: &Path) -> Result<Referenced, PolicyError> {
+    const MAX: u64 = 4 << 20;
+    let p = path.display().to_string();
+    let doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| PolicyError::Syntax {
+                path: p.clone(),
+                message: e.to_string().trim().to_owned(),
+            })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read = |table: &str, key: &str| -> Result<Option<(PathBuf, Vec<u8>)>, PolicyError> {
+        let Some(item) = doc.get(table).and_then(|t| t.get(key)) else {
+            return Ok(None);
+        };
+        let rel = item.as_str().ok_or_else(|| PolicyError::Invalid {
+            path: p.clone(),
+            message: format!("[{table}] {key} is a file name (a string)"),
+        })?;
+        let full = base.join(rel);
+        let invalid = |e: String| PolicyError::Invalid {
+            path: p.clone(),
+            message: format!("[{table}] {key} = {rel:?}: {}: {e}", full.display()),
+        };
+        let meta = std::fs::metadata(&full).map_err(|e| invalid(e.to_string()))?;
+        if meta.len() > MAX {
+            return Err(invalid(format!("over the {MAX}-byte limit")));
+        }
+        let bytes = std::fs::read(&full).map_err(|e| invalid(e.to_string()))?;
+        Ok(Some((full, bytes)))
+    };
+    Ok(Referenced {
+        cedar: read("authz", "cedar")?,
+        tokens_file: read("canary", "tokens-file")?.map(|(p, b)| (p, zeroize::Zeroizing::new(b))),
+    })
 }
 
 impl Requirements {
@@ -174,10 +343,14 @@ impl Requirements {
 }
 
 /// A loaded, validated policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Policy {
     pub signers: BTreeMap<String, Signer>,
     pub servers: BTreeMap<String, Requirements>,
+    pub authz: Option<AuthzSpec>,
+    pub canary: Option<CanarySpec>,
+    /// What a signed lock binds: [`binding_digest`] of the bytes parsed.
+    pub binding: crate::digest::Digest,
     /// Where the file was, to resolve relative paths.
     pub base: PathBuf,
 }
@@ -230,6 +403,24 @@ struct RawServer {
     bundle: Option<PathBuf>,
     on_drift: Option<String>,
     deny_findings: Option<String>,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    calls_per_minute: Option<u32>,
+    max_argument_bytes: Option<usize>,
+    #[serde(default)]
+    tool: BTreeMap<String, RawToolLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawToolLimits {
+    calls_per_minute: Option<u32>,
+    max_argument_bytes: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +434,57 @@ struct RawPolicy {
     #[serde(default)]
     #[allow(dead_code)]
     scan: Option<serde::de::IgnoredAny>,
+    authz: Option<RawAuthz>,
+    canary: Option<RawCanary>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAuthz {
+    /// Read by [`referenced`] (its bytes are bound into the policy digest).
+    #[allow(dead_code)]
+    cedar: Option<PathBuf>,
+    servers: Option<Vec<String>>,
+    #[serde(default)]
+    roles: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRule {
+    id: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    principals: Vec<String>,
+    tools: Vec<String>,
+    #[serde(default)]
+    when: Vec<String>,
+    #[serde(default)]
+    effect: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCanary {
+    #[serde(default)]
+    tokens: Vec<String>,
+    /// Read by [`referenced`] (its bytes are bound into the policy digest).
+    #[allow(dead_code)]
+    tokens_file: Option<PathBuf>,
+    #[serde(default)]
+    tool: Vec<RawDecoy>,
+    on_canary: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawDecoy {
+    name: String,
+    description: String,
+    input_schema: Option<serde_json::Value>,
 }
 
 impl Policy {
@@ -253,6 +495,8 @@ impl Policy {
             path: p.clone(),
             message: e.to_string().trim().to_owned(),
         })?;
+        let refs = referenced(text, path)?;
+        let binding = binding_digest(text.as_bytes(), &refs);
         let invalid = |message: String| PolicyError::Invalid {
             path: p.clone(),
             message,
@@ -352,6 +596,7 @@ impl Policy {
                 ),
                 None => None,
             };
+            let limits = limits(&name, r.limits).map_err(invalid)?;
             servers.insert(
                 name,
                 Requirements {
@@ -361,20 +606,218 @@ impl Policy {
                     bundle: r.bundle.map(|b| base.join(b)),
                     on_drift: r.on_drift,
                     deny_findings,
+                    limits,
                 },
             );
         }
+        let authz = match raw.authz {
+            Some(a) => Some(authz_spec(a, refs.cedar).map_err(invalid)?),
+            None => None,
+        };
+        let canary = match raw.canary {
+            Some(c) => Some(canary_spec(c, refs.tokens_file).map_err(invalid)?),
+            None => None,
+        };
         Ok(Policy {
             signers,
             servers,
+            authz,
+            canary,
+            binding,
             base,
         })
+    }
+
+    /// Reads and parses the policy at `path` (and the files it names).
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Policy::parse(&text, path)
     }
 
     /// What the policy requires of `server` (nothing, if it does not name it).
     pub fn requirements_for(&self, server: &str) -> Requirements {
         self.servers.get(server).cloned().unwrap_or_default()
     }
+}
+
+fn limits(server: &str, r: RawLimits) -> Result<Limits, String> {
+    let zero = |what: &str, v: Option<u64>| match v {
+        Some(0) => Err(format!(
+            "server {server:?}: {what} = 0 would refuse every call; remove the line to set no limit"
+        )),
+        _ => Ok(()),
+    };
+    zero("limits.calls-per-minute", r.calls_per_minute.map(u64::from))?;
+    zero(
+        "limits.max-argument-bytes",
+        r.max_argument_bytes.map(|v| v as u64),
+    )?;
+    let mut tools = BTreeMap::new();
+    for (t, l) in r.tool {
+        zero(
+            &format!("limits.tool.{t}.calls-per-minute"),
+            l.calls_per_minute.map(u64::from),
+        )?;
+        zero(
+            &format!("limits.tool.{t}.max-argument-bytes"),
+            l.max_argument_bytes.map(|v| v as u64),
+        )?;
+        tools.insert(
+            t,
+            ToolLimits {
+                calls_per_minute: l.calls_per_minute,
+                max_argument_bytes: l.max_argument_bytes,
+            },
+        );
+    }
+    Ok(Limits {
+        calls_per_minute: r.calls_per_minute,
+        max_argument_bytes: r.max_argument_bytes,
+        tools,
+    })
+}
+
+fn authz_spec(a: RawAuthz, cedar: Option<(PathBuf, Vec<u8>)>) -> Result<AuthzSpec, String> {
+    let cedar = match cedar {
+        Some((p, b)) => {
+            let text = String::from_utf8(b)
+                .map_err(|_| format!("[authz] cedar: {} is not UTF-8", p.display()))?;
+            Some((p, text))
+        }
+        None => None,
+    };
+    if let Some(s) = &a.servers
+        && s.is_empty()
+    {
+        return Err(
+            "[authz] servers = [] covers no server: remove the line to cover every server".into(),
+        );
+    }
+    let mut rules = Vec::new();
+    for (i, r) in a.rule.into_iter().enumerate() {
+        let n = i + 1;
+        if r.roles.is_empty() && r.principals.is_empty() {
+            return Err(format!(
+                "[[authz.rule]] #{n} names no roles or principals: a rule for nobody is a mistake, never a rule for everybody"
+            ));
+        }
+        if r.tools.is_empty() {
+            return Err(format!("[[authz.rule]] #{n} names no tools"));
+        }
+        for role in &r.roles {
+            if !a.roles.contains_key(role) {
+                return Err(format!(
+                    "[[authz.rule]] #{n} names role {role:?}, which [authz.roles] does not define"
+                ));
+            }
+        }
+        let forbid = match r.effect.as_deref() {
+            None | Some("permit") => false,
+            Some("forbid") => true,
+            Some(e) => {
+                return Err(format!(
+                    "[[authz.rule]] #{n}: effect is \"permit\" or \"forbid\", not {e:?}"
+                ));
+            }
+        };
+        rules.push(Rule {
+            id: r.id,
+            roles: r.roles,
+            principals: r.principals,
+            tools: r.tools,
+            when: r.when,
+            forbid,
+        });
+    }
+    if cedar.is_none() && rules.is_empty() {
+        return Err(
+            "[authz] has neither `cedar = \"FILE.cedar\"` nor any [[authz.rule]]: it would permit nothing; give one, or remove [authz]".into(),
+        );
+    }
+    Ok(AuthzSpec {
+        cedar,
+        servers: a.servers,
+        roles: a.roles,
+        rules,
+    })
+}
+
+fn canary_spec(
+    c: RawCanary,
+    file: Option<(PathBuf, zeroize::Zeroizing<Vec<u8>>)>,
+) -> Result<CanarySpec, String> {
+    // The smallest token worth matching: a shorter one trips on ordinary text.
+    const MIN: usize = 8;
+    let mut tokens: Vec<zeroize::Zeroizing<String>> = Vec::new();
+    let mut add = |t: &str, where_: &str| -> Result<(), String> {
+        let t = t.trim();
+        if t.len() < MIN {
+            // Never echo the token itself.
+            return Err(format!(
+                "[canary] {where_}: a token is shorter than {MIN} bytes and would trip on ordinary text"
+            ));
+        }
+        tokens.push(zeroize::Zeroizing::new(t.to_owned()));
+        Ok(())
+    };
+    for (i, t) in c.tokens.iter().enumerate() {
+        add(t, &format!("tokens[{i}]"))?;
+    }
+    if let Some((p, bytes)) = &file {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| format!("[canary] tokens-file {}: not UTF-8", p.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            add(line, &format!("tokens-file {} line {}", p.display(), i + 1))?;
+        }
+    }
+    let mut decoys: Vec<Decoy> = Vec::new();
+    for d in c.tool {
+        if decoys.iter().any(|x| x.name == d.name) {
+            return Err(format!("[[canary.tool]] {:?} is declared twice", d.name));
+        }
+        let schema = d
+            .input_schema
+            .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+        if !schema.is_object() {
+            return Err(format!(
+                "[[canary.tool]] {:?}: input-schema is a table (a JSON Schema object)",
+                d.name
+            ));
+        }
+        decoys.push(Decoy {
+            definition: serde_json::json!({
+                "name": d.name,
+                "description": d.description,
+                "inputSchema": schema,
+            }),
+            name: d.name,
+        });
+    }
+    let kill = match c.on_canary.as_deref() {
+        None | Some("block") => false,
+        Some("kill") => true,
+        Some(o) => {
+            return Err(format!(
+                "[canary] on-canary is \"block\" or \"kill\", not {o:?}"
+            ));
+        }
+    };
+    if tokens.is_empty() && decoys.is_empty() {
+        return Err(
+            "[canary] has no tokens and no [[canary.tool]]: it would watch for nothing".into(),
+        );
+    }
+    Ok(CanarySpec {
+        tokens,
+        decoys,
+        kill,
+    })
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn entry() -> ServerEntry {
 }
 
 fn proxy() -> Proxy {
-    Proxy::new(entry(), OnDrift::Block)
+    Proxy::new(entry(), OnDrift::Block, Default::default())
 }
 
 fn m(v: Value) -> Message {
@@ -516,7 +516,7 @@ fn a_list_answered_across_list_changed_is_not_a_checked_list() {
 
 #[test]
 fn on_drift_kill_ends_the_session_and_nothing_passes_after() {
-    let mut p = Proxy::new(entry(), OnDrift::Kill);
+    let mut p = Proxy::new(entry(), OnDrift::Kill, Default::default());
     let gid = list_tools(&mut p);
     let a = p.on_server(result(json!(gid), json!({"tools": [poisoned_add()]})));
     assert_eq!(to_client(&a)[0]["error"]["data"]["reason"], "drift");
@@ -642,6 +642,7 @@ fn interleavings_never_forward_an_unpinned_entity_or_an_unchecked_call() {
             } else {
                 OnDrift::Block
             },
+            Default::default(),
         );
         let mut sent: Vec<(u64, String)> = Vec::new(); // gate ids the server saw, with methods
         let mut asked: std::collections::HashMap<String, &str> = Default::default(); // client id → method
@@ -760,4 +761,191 @@ fn a_client_with_other_capabilities_than_the_pin_is_told() {
     let mut p = proxy();
     let a = p.on_client(req(0, "initialize", json!({"capabilities": {}})));
     assert!(audits(&a, "capabilities-differ").is_empty());
+}
+
+/// Issue 14: `[authz]`, `[canary]` and limits in the core, over the expense example.
+mod guards {
+    use super::*;
+    use crate::authz::tests::{expense_entry, expense_tools};
+    use crate::authz::{Authz, Guards, canary::Canary};
+    use crate::policy::{CanarySpec, Decoy, Limits, Policy, ToolLimits};
+
+    const TOKEN: &str = "mcpseal-canary-7f3a9c2e41d8";
+
+    fn guarded(who: &str, canary: bool, limits: Limits) -> Proxy {
+        let policy = Policy::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/authz/expense.toml"),
+        )
+        .unwrap();
+        let entry = expense_entry(expense_tools(true));
+        let authz = Authz::build(policy.authz.as_ref().unwrap(), "expense", &entry, who).unwrap();
+        let canary = canary.then(|| {
+            std::sync::Arc::new(
+                Canary::new(&CanarySpec {
+                    tokens: vec![zeroize::Zeroizing::new(TOKEN.into())],
+                    decoys: vec![Decoy {
+                        name: "export_all".into(),
+                        definition: json!({"name": "export_all", "description": "d", "inputSchema": {"type": "object"}}),
+                    }],
+                    kill: false,
+                })
+                .unwrap(),
+            )
+        });
+        let guards = Guards {
+            authz: Some(std::sync::Arc::new(authz)),
+            canary,
+            limits,
+            principal: Some(who.into()),
+        };
+        Proxy::new(entry, OnDrift::Block, guards)
+    }
+
+    /// Lists the expense tools through the proxy; returns the names the client sees.
+    fn listed(p: &mut Proxy) -> Vec<String> {
+        let gid = list_tools(p);
+        let a = p.on_server(result(json!(gid), json!({"tools": expense_tools(true)})));
+        names(to_client(&a)[0], "tools")
+    }
+
+    fn call(p: &mut Proxy, id: u64, tool: &str, args: Value) -> Vec<Action> {
+        p.on_client(req(
+            id,
+            "tools/call",
+            json!({"name": tool, "arguments": args}),
+        ))
+    }
+
+    #[test]
+    fn a_denied_call_is_answered_with_the_rule_and_never_forwarded() {
+        let mut p = guarded("bob", false, Limits::default());
+        assert_eq!(listed(&mut p), ["list_expenses", "approve_expense"]);
+        let a = call(&mut p, 5, "delete_expense", json!({"id": 1}));
+        assert!(to_server(&a).is_empty());
+        let e = &to_client(&a)[0]["error"];
+        assert_eq!(e["data"]["reason"], "authz-forbidden");
+        assert_eq!(e["data"]["policies"], json!(["destructive-admin-only"]));
+        assert!(e["message"].as_str().unwrap().contains("bob"), "{e}");
+        let d = audits(&a, "authz-decision");
+        assert_eq!(
+            (d[0].decision, &d[0].fields["principal"]),
+            ("block", &json!("bob"))
+        );
+        let a = call(
+            &mut p,
+            6,
+            "approve_expense",
+            json!({"id": 1, "amount": 499.99}),
+        );
+        assert_eq!(to_server(&a).len(), 1);
+        assert_eq!(audits(&a, "authz-decision")[0].decision, "allow");
+    }
+
+    /// The rug pull, in the core: after `list_changed` the server lists `delete_expense`
+    /// without `destructiveHint`. The manager's delete stays denied (the changed tool is
+    /// refused by the pins; the pinned attribute is the one `[authz]` ever saw).
+    #[test]
+    fn a_flipped_destructive_hint_mid_session_allows_nothing_new() {
+        let mut p = guarded("bob", false, Limits::default());
+        listed(&mut p);
+        p.on_server(m(
+            json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+        ));
+        let gid = list_tools(&mut p);
+        let a = p.on_server(result(json!(gid), json!({"tools": expense_tools(false)})));
+        assert!(!names(to_client(&a)[0], "tools").contains(&"delete_expense".to_owned()));
+        let a = call(&mut p, 7, "delete_expense", json!({"id": 1}));
+        assert!(to_server(&a).is_empty());
+        assert!(to_client(&a)[0]["error"].is_object());
+    }
+
+    #[test]
+    fn decoys_are_listed_and_a_call_to_one_trips_the_canary() {
+        let mut p = guarded("alice", true, Limits::default());
+        assert!(listed(&mut p).contains(&"export_all".to_owned()));
+        let a = call(&mut p, 8, "export_all", json!({}));
+        assert!(to_server(&a).is_empty());
+        assert_eq!(
+            to_client(&a)[0]["error"]["data"]["reason"],
+            "canary-tripped"
+        );
+        let t = audits(&a, "canary-tripped");
+        assert_eq!(t[0].fields["severity"], "critical");
+        assert_eq!(t[0].fields["kind"], "decoy-tool");
+    }
+
+    #[test]
+    fn a_token_in_arguments_or_in_an_answer_is_blocked() {
+        let mut p = guarded("alice", true, Limits::default());
+        listed(&mut p);
+        let a = call(
+            &mut p,
+            9,
+            "create_expense",
+            json!({"amount": 1, "description": TOKEN}),
+        );
+        assert!(to_server(&a).is_empty());
+        assert_eq!(
+            audits(&a, "canary-tripped")[0].fields["kind"],
+            "token-in-request"
+        );
+        let a = call(&mut p, 10, "list_expenses", json!({}));
+        let gid = to_server(&a)[0]["id"].clone();
+        let a = p.on_server(result(
+            gid,
+            json!({"content": [{"type": "text", "text": format!("x{TOKEN}")}]}),
+        ));
+        let c = to_client(&a);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0]["id"], 10);
+        assert_eq!(c[0]["error"]["data"]["reason"], "canary-tripped");
+        assert!(!c[0].to_string().contains(TOKEN));
+    }
+
+    #[test]
+    fn limits_refuse_over_rate_and_over_size_with_the_injected_clock() {
+        let mut tools = std::collections::BTreeMap::new();
+        tools.insert(
+            "list_expenses".to_owned(),
+            ToolLimits {
+                calls_per_minute: Some(1),
+                max_argument_bytes: None,
+            },
+        );
+        let mut p = guarded(
+            "alice",
+            false,
+            Limits {
+                calls_per_minute: None,
+                max_argument_bytes: Some(64),
+                tools,
+            },
+        );
+        listed(&mut p);
+        assert_eq!(
+            to_server(&call(&mut p, 11, "list_expenses", json!({}))).len(),
+            1
+        );
+        let a = call(&mut p, 12, "list_expenses", json!({}));
+        assert_eq!(
+            to_client(&a)[0]["error"]["data"]["reason"],
+            "limit-exceeded"
+        );
+        p.set_clock(60_000);
+        assert_eq!(
+            to_server(&call(&mut p, 13, "list_expenses", json!({}))).len(),
+            1
+        );
+        let a = call(
+            &mut p,
+            14,
+            "create_expense",
+            json!({"amount": 1, "description": "x".repeat(100)}),
+        );
+        assert_eq!(
+            audits(&a, "limit-exceeded")[0].fields["limit"],
+            "max-argument-bytes"
+        );
+        assert!(to_server(&a).is_empty());
+    }
 }
