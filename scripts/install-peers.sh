@@ -2,7 +2,7 @@
 # Installs every real peer the tests and interop checks use, pinned, into target/peers/:
 #   target/peers/node/node_modules   npm: MCP servers, the MCP Inspector, @sigstore/verify
 #   target/peers/venv                PyPI: the mcp SDK, mcp-server-git, mcp-server-fetch, securesystemslib
-# plus Debian packages (minisign, signify-openbsd, openssl, git) when apt-get is available.
+# plus Debian packages (minisign, signify-openbsd, openssl, git, strace, socat) when apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
 # Writes target/peers/env.sh, which tests and scripts source to find the peers.
 set -euo pipefail
@@ -11,7 +11,7 @@ peers="$root/target/peers"
 mkdir -p "$peers/node"
 
 need_apt=()
-for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git; do
+for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git strace:strace socat:socat; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

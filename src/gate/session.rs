@@ -282,7 +282,7 @@ fn run(
         observer: opts.observer.clone(),
     });
     let max = opts.max_message;
-    let pid = child.as_ref().map(Child::id);
+    let exit = child.as_ref().map(Child::exit);
 
     // Client → gate.
     let c2s = {
@@ -333,8 +333,8 @@ fn run(
             if let Ok(mut g) = shell.to_server.lock() {
                 g.take();
             }
-            if let Some(pid) = pid {
-                child::end_after_eof(pid);
+            if let Some(exit) = exit {
+                exit.end_after_eof();
             }
         })
     };
