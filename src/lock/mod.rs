@@ -492,15 +492,23 @@ impl Lockfile {
                 servers,
             });
         }
-        let v = json::parse_strict(bytes).map_err(|e| LockError::Corrupt {
-            path: p.clone(),
-            why: e.to_string(),
-        })?;
-        check_version(v.get("version"), &p)?;
-        let lock: Lockfile = serde_json::from_value(v).map_err(|e| LockError::Corrupt {
-            path: p.clone(),
-            why: e.to_string(),
-        })?;
+        // Two passes over the bytes, no intermediate tree: the strict check (syntax, duplicate
+        // keys at any depth, nesting), then the typed deserialization (issue 17: `scan --lock`).
+        json::check_strict(bytes).map_err(|e| corrupt(&e))?;
+        let lock: Lockfile = match serde_json::from_slice(bytes) {
+            Ok(l) => l,
+            Err(e) => {
+                // A lock of another version may not fit this one's types: say which it is.
+                let top: Result<BTreeMap<String, serde::de::IgnoredAny>, _> =
+                    serde_json::from_slice(bytes);
+                if top.is_ok() {
+                    let v: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(&e))?;
+                    check_version(v.get("version"), &p)?;
+                }
+                return Err(corrupt(&e));
+            }
+        };
+        check_version(Some(&Value::from(lock.version)), &p)?;
         // Every stored definition re-digests to its recorded digest (on both cores).
         use rayon::prelude::*;
         lock.servers
