@@ -236,11 +236,23 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 const DUP_MARK: &str = "\u{0}duplicate-key:";
 
+/// Checks one JSON document as [`parse_strict`] does (duplicate keys, trailing data, depth)
+/// without building it: the first pass before a typed deserialization from the same bytes.
+pub fn check_strict(bytes: &[u8]) -> Result<(), JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let checked = StrictIgnored::deserialize(&mut de).and_then(|_| de.end());
+    checked.map_err(strict_error)
+}
+
 /// Parses one JSON document, rejecting duplicate keys, trailing data and nesting deeper than 128.
 pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed = StrictValue::deserialize(&mut de).and_then(|v| de.end().map(|()| v.0));
-    parsed.map_err(|e| {
+    parsed.map_err(strict_error)
+}
+
+fn strict_error(e: serde_json::Error) -> JsonError {
+    {
         let msg = e.to_string();
         match msg.strip_prefix(DUP_MARK) {
             Some(rest) => {
@@ -252,7 +264,7 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
             }
             None => JsonError::Syntax(msg),
         }
-    })
+    }
 }
 
 /// Parses strictly and deserializes into `T`.

@@ -2,7 +2,8 @@
 
 Usage: python3 gate_rtt.py CALLS -- COMMAND ARGS...
 Prints JSON: per-call median and p99 in microseconds, calls per second, and the peak RSS
-(VmHWM, KiB) of the spawned process, read just before the session ends.
+(VmHWM, KiB) of the spawned process, read just before the session ends, and the whole
+session's wall time (spawn to exit, after the client closed stdin) in milliseconds.
 """
 import json
 import os
@@ -13,6 +14,7 @@ import time
 
 calls = int(sys.argv[1])
 cmd = sys.argv[sys.argv.index("--") + 1:]
+session_start = time.perf_counter()
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
 out = p.stdout
 
@@ -56,6 +58,7 @@ except OSError:
     pass
 p.stdin.close()
 p.wait()
+session_ms = (time.perf_counter() - session_start) * 1000
 times.sort()
 print(json.dumps({
     "calls": calls,
@@ -63,4 +66,5 @@ print(json.dumps({
     "p99_us": times[int(len(times) * 0.99) - 1] / 1000,
     "calls_per_s": calls / elapsed,
     "peak_rss_kib": hwm,
+    "session_ms": session_ms,
 }))

@@ -71,7 +71,7 @@ fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError
         (None, true) => {
             let server = super::surface::ServerArgs {
                 timeout: 30,
-                settle: 100,
+                settle: 10,
                 discover: false,
                 url: None,
                 sse: false,

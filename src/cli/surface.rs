@@ -23,9 +23,10 @@ pub struct ServerArgs {
     /// your host declares.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub capabilities: Vec<String>,
-    /// Quiet period, in milliseconds, with no `list_changed` before the lists count as
-    /// settled (docs/capture.md). Servers that announce changes right after start need it.
-    #[arg(long, default_value_t = 100, value_name = "MS")]
+    /// After a server announces a change (`list_changed`): how long, in milliseconds, it must
+    /// stay quiet before everything is listed again (docs/capture.md). A server that announces
+    /// nothing is not waited for.
+    #[arg(long, default_value_t = 10, value_name = "MS")]
     pub settle: u64,
     /// Offer the 2026-07-28 protocol first (`server/discover`), falling back to `initialize`
     /// for servers that do not speak it.

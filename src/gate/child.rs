@@ -1,16 +1,22 @@
-//! The gated server as a process: spawning it, passing signals on, ending it. All of the
-//! gate's `unsafe` is here, each block a single async-signal-safe libc call.
+//! The gated server as a process: spawning it, passing signals on, waiting for it, ending it.
+//! All of the gate's `unsafe` is here, each block a single libc call.
 //!
 //! - The server is spawned directly (no shell) with stdin/stdout piped and stderr inherited;
 //!   on Linux it gets `PR_SET_PDEATHSIG(SIGKILL)`, so it never outlives the gate.
 //! - SIGTERM, SIGINT and SIGHUP sent to the gate are passed to the server.
 //! - After the client closes its side the server gets EOF, then SIGTERM after 2 s and SIGKILL
-//!   after 3 s if it has not exited ([`end_after_eof`]).
+//!   after 3 s if it has not exited ([`Exit::end_after_eof`]).
+//! - Nothing here sleeps (issue 17). Waiting for the server's exit is a wait on an event: on
+//!   Linux a pidfd, opened right after the spawn (before anything can reap the child, so it
+//!   names exactly this process even once its pid is reused), polled with the grace period as
+//!   the timeout: the poll returns the moment the server exits. Signals after EOF go through
+//!   `pidfd_send_signal`, which cannot reach another process. Without a pidfd (not Linux, or a
+//!   kernel before 5.3) the fallback asks every 5 ms whether the server still runs.
 
 use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The running server's pid, for the signal handler (0: none).
 static CHILD_PID: AtomicI32 = AtomicI32::new(0);
@@ -34,20 +40,126 @@ fn install_signal_forwarding() {
     }
 }
 
-fn signal(pid: u32, sig: libc::c_int) {
-    if let Ok(pid) = i32::try_from(pid)
-        && pid > 0
-        && CHILD_PID.load(Ordering::SeqCst) == pid
-    {
-        // SAFETY: plain kill(2) on our own, still registered child's pid.
-        unsafe {
-            libc::kill(pid, sig);
+/// The server's exit as an event: what the gate waits on, and signals through, from any
+/// thread.
+#[derive(Clone)]
+pub struct Exit {
+    pid: i32,
+    #[cfg(target_os = "linux")]
+    pidfd: Option<std::sync::Arc<std::os::fd::OwnedFd>>,
+}
+
+impl Exit {
+    #[cfg(target_os = "linux")]
+    fn open(pid: i32) -> Exit {
+        use std::os::fd::FromRawFd;
+        // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd or -1. The child is
+        // not reaped yet (only `Child::finish` waits for it), so the pid is still this process.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        let pidfd = i32::try_from(fd).ok().filter(|fd| *fd >= 0).map(|fd| {
+            // SAFETY: `fd` was just returned by pidfd_open and nothing else owns it.
+            std::sync::Arc::new(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+        });
+        Exit { pid, pidfd }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(pid: i32) -> Exit {
+        Exit { pid }
+    }
+
+    /// Waits until the server has exited or `timeout` has passed; true if it exited. Returns
+    /// as soon as the server exits; does not reap it.
+    fn wait(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.pidfd {
+            use std::os::fd::AsRawFd;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+                let mut p = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: poll(2) on one valid pollfd that outlives the call.
+                let n = unsafe { libc::poll(&mut p, 1, ms) };
+                if n != -1 {
+                    return n > 0;
+                }
+                if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                    break; // poll itself failed: fall back to asking
+                }
+            }
+        }
+        loop {
+            if !self.running() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Whether the pid still runs (exists and is not a zombie awaiting `wait`).
+    fn running(&self) -> bool {
+        // SAFETY: kill(2) with signal 0 only checks that the process exists.
+        let exists = self.pid > 0 && unsafe { libc::kill(self.pid, 0) } == 0;
+        exists
+            && !std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, r)| r.trim_start().starts_with('Z'))
+                })
+                .unwrap_or(false)
+    }
+
+    /// Sends `sig` to the server.
+    fn signal(&self, sig: libc::c_int) {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.pidfd {
+            use std::os::fd::AsRawFd;
+            // SAFETY: pidfd_send_signal(2) on our own pidfd; it can only reach that process.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                );
+            }
+            return;
+        }
+        if self.pid > 0 && CHILD_PID.load(Ordering::SeqCst) == self.pid {
+            // SAFETY: plain kill(2) on our own, still registered child's pid.
+            unsafe {
+                libc::kill(self.pid, sig);
+            }
+        }
+    }
+
+    /// After the server got EOF: SIGTERM in 2 s, SIGKILL a second later, unless it exited
+    /// first. Blocks the calling thread until the server exits or is killed (at most 3 s).
+    pub fn end_after_eof(&self) {
+        for (wait, sig) in [(2000, libc::SIGTERM), (1000, libc::SIGKILL)] {
+            if self.wait(Duration::from_millis(wait)) {
+                return;
+            }
+            self.signal(sig);
         }
     }
 }
 
 /// A spawned server.
-pub struct Child(std::process::Child);
+pub struct Child {
+    process: std::process::Child,
+    exit: Exit,
+}
 
 /// Spawns `command args` as the gated server and starts passing signals on to it.
 pub fn spawn(command: &str, args: &[String]) -> std::io::Result<Child> {
@@ -67,28 +179,31 @@ pub fn spawn(command: &str, args: &[String]) -> std::io::Result<Child> {
             });
         }
     }
-    let child = cmd.spawn()?;
-    CHILD_PID.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+    let process = cmd.spawn()?;
+    let pid = i32::try_from(process.id()).unwrap_or(0);
+    CHILD_PID.store(pid, Ordering::SeqCst);
     install_signal_forwarding();
-    Ok(Child(child))
+    Ok(Child {
+        process,
+        exit: Exit::open(pid),
+    })
 }
 
-/// After the server got EOF: SIGTERM in 2 s, SIGKILL a second later, unless it is gone.
-/// Blocks the calling thread for those 3 s.
-pub fn end_after_eof(pid: u32) {
-    for (wait, sig) in [(2000, libc::SIGTERM), (1000, libc::SIGKILL)] {
-        std::thread::sleep(Duration::from_millis(wait));
-        signal(pid, sig);
-    }
-}
+/// How long a server whose output ended may take to exit by itself before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 impl Child {
     pub fn id(&self) -> u32 {
-        self.0.id()
+        self.process.id()
+    }
+
+    /// The server's exit, to wait on or signal from another thread.
+    pub fn exit(&self) -> Exit {
+        self.exit.clone()
     }
 
     pub fn take_stdin(&mut self) -> std::io::Result<Box<dyn Write + Send>> {
-        self.0
+        self.process
             .stdin
             .take()
             .map(|s| Box::new(s) as Box<dyn Write + Send>)
@@ -96,37 +211,21 @@ impl Child {
     }
 
     pub fn take_stdout(&mut self) -> std::io::Result<Box<dyn Read + Send>> {
-        self.0
+        self.process
             .stdout
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>)
             .ok_or_else(|| std::io::Error::other("no stdout pipe"))
     }
 
-    /// Ends the server: at once when the gate ended the session, else after a moment to exit
-    /// by itself. Unregisters it from signal forwarding.
+    /// Ends the server: at once when the gate ended the session, else after up to
+    /// [`EXIT_GRACE`] to exit by itself (returning the moment it does). Unregisters it from
+    /// signal forwarding.
     pub fn finish(&mut self, ended_by_gate: bool) -> Option<ExitStatus> {
-        let c = &mut self.0;
-        let status = if ended_by_gate {
-            let _ = c.kill();
-            c.wait().ok()
-        } else {
-            let mut st = None;
-            for _ in 0..50 {
-                if let Ok(Some(x)) = c.try_wait() {
-                    st = Some(x);
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            match st {
-                Some(x) => Some(x),
-                None => {
-                    let _ = c.kill();
-                    c.wait().ok()
-                }
-            }
-        };
+        if ended_by_gate || !self.exit.wait(EXIT_GRACE) {
+            let _ = self.process.kill();
+        }
+        let status = self.process.wait().ok();
         CHILD_PID.store(0, Ordering::SeqCst);
         status
     }

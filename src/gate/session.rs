@@ -286,7 +286,7 @@ fn run(
         client_blocked: Mutex::new(None),
     });
     let max = opts.max_message;
-    let pid = child.as_ref().map(Child::id);
+    let exit = child.as_ref().map(Child::exit);
 
     // Client → gate. Rate limits count from the session's start (a monotonic clock).
     let started = std::time::Instant::now();
@@ -349,8 +349,8 @@ fn run(
             if let Ok(mut g) = shell.to_server.lock() {
                 g.take();
             }
-            if let Some(pid) = pid {
-                child::end_after_eof(pid);
+            if let Some(exit) = exit {
+                exit.end_after_eof();
             }
         })
     };

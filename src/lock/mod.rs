@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod index;
+
 use crate::digest::Digest;
 use crate::json;
 use crate::surface::{self, EntityKind, Surface};
@@ -490,15 +492,23 @@ impl Lockfile {
                 servers,
             });
         }
-        let v = json::parse_strict(bytes).map_err(|e| LockError::Corrupt {
-            path: p.clone(),
-            why: e.to_string(),
-        })?;
-        check_version(v.get("version"), &p)?;
-        let lock: Lockfile = serde_json::from_value(v).map_err(|e| LockError::Corrupt {
-            path: p.clone(),
-            why: e.to_string(),
-        })?;
+        // Two passes over the bytes, no intermediate tree: the strict check (syntax, duplicate
+        // keys at any depth, nesting), then the typed deserialization (issue 17: `scan --lock`).
+        json::check_strict(bytes).map_err(|e| corrupt(&e))?;
+        let lock: Lockfile = match serde_json::from_slice(bytes) {
+            Ok(l) => l,
+            Err(e) => {
+                // A lock of another version may not fit this one's types: say which it is.
+                let top: Result<BTreeMap<String, serde::de::IgnoredAny>, _> =
+                    serde_json::from_slice(bytes);
+                if top.is_ok() {
+                    let v: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(&e))?;
+                    check_version(v.get("version"), &p)?;
+                }
+                return Err(corrupt(&e));
+            }
+        };
+        check_version(Some(&Value::from(lock.version)), &p)?;
         // Every stored definition re-digests to its recorded digest (on both cores).
         use rayon::prelude::*;
         lock.servers
@@ -506,6 +516,37 @@ impl Lockfile {
             .try_for_each(|(name, entry)| entry.validate(name))
             .map_err(|e| e.in_file(&p))?;
         Ok(lock)
+    }
+}
+
+impl Lockfile {
+    /// The lockfile as the fast path sees it: the serial and the one entry, parsed strictly
+    /// and validated like any other.
+    fn from_entry(found: index::Found, path: &Path, name: &str) -> Result<Lockfile, LockError> {
+        let p = path.display().to_string();
+        let corrupt = |e: &dyn std::fmt::Display| LockError::Corrupt {
+            path: p.clone(),
+            why: e.to_string(),
+        };
+        let mut servers = BTreeMap::new();
+        if let Some(bytes) = found.entry {
+            let v = json::parse_strict(&bytes).map_err(|e| corrupt(&e))?;
+            let mut obj = match v {
+                Value::Object(o) if o.len() == 1 => o,
+                _ => return Err(corrupt(&"a server entry is not one object")),
+            };
+            let v = obj
+                .remove(name)
+                .ok_or_else(|| corrupt(&format!("the entry found is not {name:?}")))?;
+            let entry: ServerEntry = serde_json::from_value(v).map_err(|e| corrupt(&e))?;
+            entry.validate(name).map_err(|e| e.in_file(&p))?;
+            servers.insert(name.to_owned(), entry);
+        }
+        Ok(Lockfile {
+            version: VERSION,
+            serial: found.serial,
+            servers,
+        })
     }
 }
 
@@ -625,8 +666,32 @@ fn read_lock_only(path: &Path, only: Option<&str>) -> Result<Option<Lockfile>, L
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     }
-    let bytes = std::fs::read(path).map_err(io)?;
-    Lockfile::parse_only(&bytes, path, only).map(Some)
+    let Some(name) = only else {
+        let bytes = std::fs::read(path).map_err(io)?;
+        return Lockfile::parse(&bytes, path).map(Some);
+    };
+    // One server: from a stamped canonical file, only its entry is read (src/lock/index.rs).
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let meta = file.metadata().map_err(io)?;
+    if meta.len() <= MAX_LOCK_BYTES
+        && index::is_stamped(path, &meta)
+        && let Ok(Some(found)) = index::find_entry(&file, meta.len(), name)
+    {
+        return Lockfile::from_entry(found, path, name).map(Some);
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+    let lock = Lockfile::parse_only(&bytes, path, Some(name))?;
+    // The file is whole and strict; if it is also canonical, later launches take the fast
+    // path (checked once per change of the file).
+    if json::parse_strict(&bytes).is_ok_and(|v| json::to_pretty_sorted(&v).as_bytes() == bytes) {
+        index::stamp(path);
+    }
+    Ok(Some(lock))
 }
 
 /// Opens the lockfile's folder and takes its advisory lock (exclusive for writers, shared for
@@ -719,6 +784,8 @@ impl Store {
             },
         )
         .map_err(io)?;
+        // Written by us, so canonical: the gate may read only its entry (src/lock/index.rs).
+        index::stamp(&self.path);
         Ok(())
     }
 }
@@ -740,7 +807,7 @@ mod tests {
         assert_eq!(closest_name(names.iter(), "fetch"), None);
     }
 
-    fn entry() -> ServerEntry {
+    pub(super) fn entry() -> ServerEntry {
         let mut s = Surface {
             protocol_version: "2025-11-25".into(),
             server_info: json!({"name": "x"}),

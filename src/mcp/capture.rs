@@ -4,10 +4,14 @@
 //! optionally roots / sampling / elicitation, because real servers change their lists with
 //! what the client declares); `initialize` offers 2025-11-25 and accepts 2024-11-05 through
 //! 2025-11-25; after `notifications/initialized` every kind the server declared is listed, all
-//! pages; if any `notifications/*/list_changed` arrives while listing or during the quiet
-//! period (`settle`) after it, everything is listed again, up to [`MAX_ROUNDS`] times. A kind the
-//! server did not declare, or that answers -32601, is an empty list. Server requests during
-//! capture are answered (`ping`, `roots/list` with no roots; others -32601).
+//! pages. Settling is by events, not by a clock (issue 17): a server that declared
+//! `listChanged` is sent one `ping` after the lists, and everything it wrote before answering
+//! it has arrived by then; if any `notifications/*/list_changed` arrived while listing or
+//! before that answer, the capture waits until the announcements stop (a quiet window of
+//! `settle` measured from the last one, at most [`MAX_QUIET_WINDOWS`] windows long) and lists
+//! everything again, up to [`MAX_ROUNDS`] times. A server that announces nothing is not waited
+//! for. A kind the server did not declare, or that answers -32601, is an empty list. Server
+//! requests during capture are answered (`ping`, `roots/list` with no roots; others -32601).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -28,13 +32,20 @@ pub const OFFERED_VERSION: &str = "2025-11-25";
 pub const MAX_ROUNDS: usize = 5;
 /// Pages per list before the server counts as looping.
 pub const MAX_PAGES: usize = 1000;
+/// A quiet period after an announcement ends after this many `settle` windows even if the
+/// server keeps announcing (the next round lists what it has then).
+pub const MAX_QUIET_WINDOWS: u32 = 10;
+/// How long the settling `ping` may go unanswered before the lists count as settled (a server
+/// that does not answer `ping` is then waited for once, not until the capture's deadline).
+pub const BARRIER_WAIT: Duration = Duration::from_secs(1);
 
 /// How to capture. The default capability set is fixed and documented (docs/capture.md).
 #[derive(Clone, Debug)]
 pub struct CaptureOptions {
     /// Whole-capture deadline.
     pub timeout: Duration,
-    /// Quiet period with no `list_changed` before the lists count as settled.
+    /// After a `list_changed`: the quiet period, measured from the last one, before the lists
+    /// are listed again. A server that announces nothing is not waited for.
     pub settle: Duration,
     /// Client capabilities declared in `initialize`.
     pub capabilities: Value,
@@ -49,13 +60,16 @@ impl Default for CaptureOptions {
     fn default() -> Self {
         CaptureOptions {
             timeout: Duration::from_secs(30),
-            settle: Duration::from_millis(100),
+            settle: DEFAULT_SETTLE,
             capabilities: json!({}),
             max_message: super::framing::DEFAULT_MAX_MESSAGE,
             discover: false,
         }
     }
 }
+
+/// The default quiet window after the last `list_changed` (`--settle`).
+pub const DEFAULT_SETTLE: Duration = Duration::from_millis(10);
 
 /// The capability object for a list of names (`roots`, `sampling`, `elicitation`).
 pub fn capabilities_for(names: &[String]) -> Result<Value, String> {
@@ -81,6 +95,21 @@ pub struct Capture {
     pub surface: Surface,
     /// The server's capabilities from the handshake.
     pub capabilities: Value,
+    /// How the lists settled.
+    pub settling: Settling,
+}
+
+/// What settling the lists took: counts of events, for tests and `--json` readers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Settling {
+    /// Times every list was listed (1 when nothing was announced).
+    pub rounds: usize,
+    /// `list_changed` notifications received.
+    pub announcements: usize,
+    /// Settling pings sent (0 when the server did not declare `listChanged`).
+    pub pings: usize,
+    /// Whether the server still announced changes after the last round.
+    pub unsettled: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +263,9 @@ struct Session {
     timeout: Duration,
     next_id: u64,
     changed: bool,
+    /// When the last `list_changed` arrived, and how many did.
+    last_announcement: Option<Instant>,
+    announcements: usize,
     /// 2026-07-28: the `_meta` every request carries (version, client info, capabilities).
     meta: Option<Value>,
 }
@@ -299,6 +331,8 @@ impl Session {
                 Kind::Notification => {
                     if m.method().is_some_and(|x| x.ends_with("/list_changed")) {
                         self.changed = true;
+                        self.last_announcement = Some(Instant::now());
+                        self.announcements += 1;
                     }
                     Ok(None)
                 }
@@ -357,6 +391,43 @@ impl Session {
                         .to_owned(),
                 });
             }
+        }
+    }
+
+    /// The settling barrier: one `ping`, and everything the server wrote before its answer.
+    /// Returns when the answer (any answer, even an error) arrives or after [`BARRIER_WAIT`].
+    fn barrier(&mut self) -> Result<(), CaptureError> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut params = json!({});
+        if let (Some(meta), Some(obj)) = (&self.meta, params.as_object_mut()) {
+            obj.insert("_meta".into(), meta.clone());
+        }
+        self.send(&framing::request(id, "ping", params), "ping")?;
+        let until = self.deadline.min(Instant::now() + BARRIER_WAIT);
+        while Instant::now() < until {
+            if let Some(m) = self.pump(until, "the answer to ping")?
+                && m.id() == Some(&json!(id))
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// After an announcement: waits until `settle` has passed since the last one, at most
+    /// [`MAX_QUIET_WINDOWS`] windows, never past the capture's deadline.
+    fn quiet(&mut self, settle: Duration) -> Result<(), CaptureError> {
+        let cap = self
+            .deadline
+            .min(Instant::now() + settle * MAX_QUIET_WINDOWS);
+        loop {
+            let last = self.last_announcement.unwrap_or_else(Instant::now);
+            let until = (last + settle).min(cap);
+            if Instant::now() >= until {
+                return Ok(());
+            }
+            self.pump(until, "the announcements to stop")?;
         }
     }
 
@@ -450,6 +521,8 @@ pub fn capture(spec: &LaunchSpec, opts: &CaptureOptions) -> Result<Capture, Capt
         timeout: opts.timeout,
         next_id: 0,
         changed: false,
+        last_announcement: None,
+        announcements: 0,
         meta: None,
     };
     let result = capture_session(&mut s, opts);
@@ -571,10 +644,21 @@ fn list_everything(
         EntityKind::Prompts => caps.get("prompts").is_some(),
         EntityKind::Resources | EntityKind::ResourceTemplates => caps.get("resources").is_some(),
     };
+    // Only a server that can push and declared `listChanged` for some kind announces changes
+    // by the protocol; it alone gets the settling barrier. An announcement from any other is
+    // still honoured (everything is listed again).
+    let announces = s.server.can_push()
+        && ["tools", "prompts", "resources"].iter().any(|k| {
+            caps.pointer(&format!("/{k}/listChanged"))
+                .and_then(Value::as_bool)
+                == Some(true)
+        });
     let mut entities = BTreeMap::new();
-    for _round in 0..MAX_ROUNDS {
+    let mut settling = Settling::default();
+    for round in 0..MAX_ROUNDS {
         s.changed = false;
         entities.clear();
+        settling.rounds += 1;
         for kind in EntityKind::ALL {
             let items = if declared(kind) {
                 s.list_all(kind)?
@@ -587,24 +671,22 @@ fn list_everything(
             })?;
             entities.insert(kind, keyed);
         }
-        // Quiet period: a list_changed now means the lists above may be stale.
-        // A transport that cannot push (Streamable HTTP without a stream) cannot announce a
-        // change between requests: no quiet period to wait.
-        let quiet_until = Instant::now()
-            + if s.server.can_push() {
-                opts.settle
-            } else {
-                Duration::ZERO
-            };
-        while Instant::now() < quiet_until && !s.changed {
-            if s.pump(quiet_until, "the lists to settle")?.is_some() {
-                continue;
-            }
+        if announces && !s.changed {
+            settling.pings += 1;
+            s.barrier()?;
         }
         if !s.changed {
             break;
         }
+        if round + 1 == MAX_ROUNDS {
+            settling.unsettled = true;
+            break;
+        }
+        // A list_changed means the lists above may be stale: let the announcements stop,
+        // then list again.
+        s.quiet(opts.settle)?;
     }
+    settling.announcements = s.announcements;
     Ok(Capture {
         surface: Surface {
             protocol_version: version,
@@ -613,5 +695,222 @@ fn list_everything(
             entities,
         },
         capabilities: caps,
+        settling,
     })
+}
+
+/// Settling, counted in events (issue 17). The server here is a script in memory — a mock,
+/// because no real server can be made to put an announcement exactly before or after a given
+/// answer; the real fixture and server-everything are captured in tests/pin_check.rs and
+/// tests/conformance.rs. Nothing below asserts a time: a server that announces nothing is
+/// captured with a settle window of an hour and a deadline of a minute, which only ends if
+/// it is not waited for.
+#[cfg(test)]
+mod settle_tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::mcp::framing::Message;
+
+    /// When the scripted server announces `tools/list_changed`.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Announce {
+        Never,
+        /// Before its first `tools/list` answer (as server-everything does).
+        OnInitialized,
+        /// Before answering the settling ping, the first `n` times.
+        OnPing(usize),
+        /// After every `tools/list` answer, forever.
+        Always,
+    }
+
+    struct Script {
+        caps: Value,
+        announce: Announce,
+        answers_ping: bool,
+        queue: VecDeque<Value>,
+        sent: Vec<String>,
+    }
+
+    impl Script {
+        fn new(caps: Value, announce: Announce) -> Script {
+            Script {
+                caps,
+                announce,
+                answers_ping: true,
+                queue: VecDeque::new(),
+                sent: Vec::new(),
+            }
+        }
+        fn count(&self, method: &str) -> usize {
+            self.sent.iter().filter(|m| *m == method).count()
+        }
+    }
+
+    fn changed() -> Value {
+        json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+    }
+
+    struct Scripted(std::rc::Rc<std::cell::RefCell<Script>>);
+
+    impl Transport for Scripted {
+        fn send(&mut self, msg: &Value) -> Result<(), TransportError> {
+            let mut s = self.0.borrow_mut();
+            let method = msg["method"].as_str().unwrap_or("(response)").to_owned();
+            s.sent.push(method.clone());
+            let id = msg["id"].clone();
+            let ok = |r: Value| json!({"jsonrpc": "2.0", "id": id, "result": r});
+            match method.as_str() {
+                "initialize" => {
+                    let r = ok(json!({"protocolVersion": OFFERED_VERSION,
+                        "capabilities": s.caps, "serverInfo": {"name": "s", "version": "1"}}));
+                    s.queue.push_back(r);
+                }
+                "notifications/initialized" if s.announce == Announce::OnInitialized => {
+                    s.queue.push_back(changed());
+                }
+                "tools/list" => {
+                    let r =
+                        ok(json!({"tools": [{"name": "t", "inputSchema": {"type": "object"}}]}));
+                    s.queue.push_back(r);
+                    if s.announce == Announce::Always {
+                        s.queue.push_back(changed());
+                    }
+                }
+                "ping" => {
+                    if let Announce::OnPing(n) = s.announce
+                        && s.count("ping") <= n
+                    {
+                        s.queue.push_back(changed());
+                    }
+                    if s.answers_ping {
+                        s.queue.push_back(ok(json!({})));
+                    }
+                }
+                m if m.ends_with("/list") => s.queue.push_back(ok(json!({m
+                    .trim_end_matches("/list")
+                    .rsplit('/')
+                    .next()
+                    .map(|k| if k == "templates" { "resourceTemplates" } else { k })
+                    .unwrap_or(""): []}))),
+                _ => {}
+            }
+            Ok(())
+        }
+        fn recv(&mut self, deadline: Instant) -> Result<Option<Message>, TransportError> {
+            match self.0.borrow_mut().queue.pop_front() {
+                Some(v) => Ok(Some(Message::from_value(v).expect("a valid message"))),
+                None => {
+                    // Nothing to say: as a real pipe, block until the deadline.
+                    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                    Ok(None)
+                }
+            }
+        }
+        fn can_push(&self) -> bool {
+            true
+        }
+    }
+
+    fn run(script: Script, settle: Duration) -> (Result<Capture, CaptureError>, Script) {
+        let shared = std::rc::Rc::new(std::cell::RefCell::new(script));
+        let opts = CaptureOptions {
+            timeout: Duration::from_secs(60),
+            settle,
+            ..CaptureOptions::default()
+        };
+        let mut s = Session {
+            server: Box::new(Scripted(shared.clone())),
+            label: "scripted".into(),
+            deadline: Instant::now() + opts.timeout,
+            timeout: opts.timeout,
+            next_id: 0,
+            changed: false,
+            last_announcement: None,
+            announcements: 0,
+            meta: None,
+        };
+        let r = capture_session(&mut s, &opts);
+        drop(s);
+        let script = std::rc::Rc::try_unwrap(shared)
+            .ok()
+            .expect("the session is gone")
+            .into_inner();
+        (r, script)
+    }
+
+    const HOUR: Duration = Duration::from_secs(3600);
+    const MS: Duration = Duration::from_millis(1);
+
+    fn announcing() -> Value {
+        json!({"tools": {"listChanged": true}})
+    }
+
+    #[test]
+    fn a_server_that_announces_nothing_is_not_waited_for() {
+        let (r, script) = run(Script::new(announcing(), Announce::Never), HOUR);
+        let cap = r.expect("captured without waiting out an hour's settle window");
+        assert_eq!(
+            cap.settling,
+            Settling {
+                rounds: 1,
+                announcements: 0,
+                pings: 1,
+                unsettled: false
+            }
+        );
+        assert_eq!(script.count("tools/list"), 1);
+    }
+
+    #[test]
+    fn a_server_that_declared_no_list_changed_gets_no_ping() {
+        let (r, script) = run(Script::new(json!({"tools": {}}), Announce::Never), HOUR);
+        let cap = r.unwrap();
+        assert_eq!(cap.settling.pings, 0);
+        assert_eq!(script.count("ping"), 0);
+        assert_eq!(script.count("tools/list"), 1);
+    }
+
+    #[test]
+    fn an_announcement_during_listing_lists_again() {
+        let (r, script) = run(Script::new(announcing(), Announce::OnInitialized), MS);
+        let cap = r.unwrap();
+        assert_eq!(cap.settling.rounds, 2);
+        assert_eq!(cap.settling.announcements, 1);
+        assert!(!cap.settling.unsettled);
+        assert_eq!(script.count("tools/list"), 2);
+        // The second round was confirmed by the barrier; the first needed none.
+        assert_eq!(script.count("ping"), 1);
+    }
+
+    /// The attack on a settle-by-barrier rule: announce only while the capture waits at the
+    /// barrier, hoping the first lists are taken as final.
+    #[test]
+    fn an_announcement_before_the_pings_answer_lists_again() {
+        let (r, script) = run(Script::new(announcing(), Announce::OnPing(2)), MS);
+        let cap = r.unwrap();
+        assert_eq!(cap.settling.rounds, 3);
+        assert_eq!(cap.settling.announcements, 2);
+        assert_eq!(script.count("ping"), 3);
+        assert!(!cap.settling.unsettled);
+    }
+
+    #[test]
+    fn a_server_that_never_stops_announcing_is_bounded_and_flagged() {
+        let (r, script) = run(Script::new(announcing(), Announce::Always), MS);
+        let cap = r.unwrap();
+        assert_eq!(cap.settling.rounds, MAX_ROUNDS);
+        assert!(cap.settling.unsettled);
+        assert_eq!(script.count("tools/list"), MAX_ROUNDS);
+    }
+
+    #[test]
+    fn a_server_that_ignores_ping_is_waited_for_once_not_until_the_deadline() {
+        let mut script = Script::new(announcing(), Announce::Never);
+        script.answers_ping = false;
+        let (r, script) = run(script, HOUR);
+        let cap = r.expect("captured after the bounded barrier");
+        assert_eq!(cap.settling.rounds, 1);
+        assert_eq!(script.count("ping"), 1);
+    }
 }
