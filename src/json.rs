@@ -308,15 +308,54 @@ pub fn canonical_digest(v: &Value) -> Result<crate::digest::Digest, JsonError> {
 
 /// Sorted-key, two-space-indented, newline-terminated JSON: the form of every file mcpseal writes.
 pub fn to_pretty_sorted(v: &Value) -> String {
-    // serde_json's Map is a BTreeMap (no `preserve_order`), so keys come out sorted.
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+    // Sorted explicitly: serde_json's `preserve_order` (which a dependency — cedar-policy —
+    // turns on for the whole build) makes its Map keep insertion order, and the lockfile's
+    // format (and the gate's index over it, src/lock/index.rs) is sorted keys at every depth.
+    let mut s = serde_json::to_string_pretty(&sorted(v)).unwrap_or_else(|_| "null".into());
     s.push('\n');
     s
+}
+
+/// `v` with every object's keys in byte order, at every depth.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut members: Vec<(&String, &Value)> = m.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pretty_sorted_sorts_keys_at_every_depth_whatever_the_map_keeps() {
+        let mut inner = serde_json::Map::new();
+        inner.insert("z".into(), json_lit("1"));
+        inner.insert("a".into(), json_lit("2"));
+        let mut outer = serde_json::Map::new();
+        outer.insert("servers".into(), Value::Object(inner));
+        outer.insert("serial".into(), json_lit("3"));
+        let text = to_pretty_sorted(&Value::Object(outer));
+        assert_eq!(
+            text,
+            "{\n  \"serial\": 3,\n  \"servers\": {\n    \"a\": 2,\n    \"z\": 1\n  }\n}\n"
+        );
+    }
+
+    fn json_lit(s: &str) -> Value {
+        serde_json::from_str(s).unwrap_or(Value::Null)
+    }
 
     #[test]
     fn duplicate_keys_are_rejected_at_any_depth() {
