@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 VERSION=0.20.2
 BIN=target/tools/bin/cargo-deny
 if ! { [ -x "$BIN" ] && "$BIN" --version | grep -qF "$VERSION"; }; then
-    cargo install --locked --quiet "cargo-deny@$VERSION" --root target/tools
+    # A checker, not a shipped binary: built for compile time, not speed (no LTO, opt-level 1).
+    CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=64 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+        cargo install --locked --quiet "cargo-deny@$VERSION" --root target/tools
 fi
 exec "$BIN" deny check bans licenses sources
