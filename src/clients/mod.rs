@@ -851,11 +851,14 @@ fn json_server(
     })
 }
 
+/// Whether an entry launches mcpseal: the command's file name is `mcpseal` (or `mcpseal.exe`),
+/// whichever separator the path uses (a Windows client's config read on Linux, say).
 fn transport_is_mcpseal(t: &Transport) -> bool {
     match t {
-        Transport::Stdio { command, .. } => Path::new(command)
-            .file_stem()
-            .is_some_and(|s| s == "mcpseal"),
+        Transport::Stdio { command, .. } => {
+            let name = command.rsplit(['/', '\\']).next().unwrap_or(command);
+            name == "mcpseal" || name.eq_ignore_ascii_case("mcpseal.exe")
+        }
         _ => false,
     }
 }
@@ -1029,6 +1032,31 @@ fn project_of(path: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz smoke: a wrapped entry whose mcpseal path is a Windows path (a
+    /// Windows client's config read on Linux) was not recognised as launching the gate, so
+    /// the marker made it `stale`. The file name is read with either separator.
+    #[test]
+    fn mcpseal_is_recognised_by_file_name_with_either_separator() {
+        let t = |c: &str| Transport::Stdio {
+            command: c.into(),
+            args: vec!["run".into()],
+            cwd: None,
+        };
+        for yes in [
+            "mcpseal",
+            "/opt/bin/mcpseal",
+            "C:\\Program Files\\mcpseal\\mcpseal.exe",
+            "C:\\x\\MCPSEAL.EXE",
+        ] {
+            assert!(transport_is_mcpseal(&t(yes)), "{yes}");
+            assert_eq!(wrap_state(true, &t(yes)), WrapState::Wrapped, "{yes}");
+        }
+        for no in ["/opt/bin/mcpseal-evil", "/mcpseal/npx", "C:\\mcpseal\\node.exe", ""] {
+            assert!(!transport_is_mcpseal(&t(no)), "{no}");
+            assert_eq!(wrap_state(true, &t(no)), WrapState::Stale, "{no}");
+        }
+    }
 
     #[test]
     fn every_client_has_an_id_a_capability_set_captures_accept_and_a_guess() {
