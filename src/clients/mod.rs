@@ -1052,7 +1052,12 @@ mod tests {
             assert!(transport_is_mcpseal(&t(yes)), "{yes}");
             assert_eq!(wrap_state(true, &t(yes)), WrapState::Wrapped, "{yes}");
         }
-        for no in ["/opt/bin/mcpseal-evil", "/mcpseal/npx", "C:\\mcpseal\\node.exe", ""] {
+        for no in [
+            "/opt/bin/mcpseal-evil",
+            "/mcpseal/npx",
+            "C:\\mcpseal\\node.exe",
+            "",
+        ] {
             assert!(!transport_is_mcpseal(&t(no)), "{no}");
             assert_eq!(wrap_state(true, &t(no)), WrapState::Stale, "{no}");
         }
