@@ -217,30 +217,39 @@ fn statement_of(bundle: &Value) -> Result<Value, ProvenanceError> {
     crate::json::parse_strict(&bytes).map_err(|e| ProvenanceError::Statement(e.to_string()))
 }
 
-/// The statement's one subject must be `purl` with the tarball's SHA-512.
-fn check_subject(stmt: &Value, purl: &str, sha512_hex: &str) -> Result<(), ProvenanceError> {
+/// The statement's one subject must be `expected` with `digest_hex` under `/digest/<algo>`
+/// (npm: the package URL and the tarball's SHA-512; PyPI: the file name and its SHA-256).
+/// `one` says what the single subject stands for, in the error.
+fn check_one_subject(
+    stmt: &Value,
+    expected: &str,
+    algo: &str,
+    digest_hex: &str,
+    one: &str,
+) -> Result<(), ProvenanceError> {
     let subjects = stmt
         .get("subject")
         .and_then(Value::as_array)
         .ok_or_else(|| ProvenanceError::Statement("no subject list".into()))?;
     let [subject] = subjects.as_slice() else {
         return Err(ProvenanceError::Statement(format!(
-            "{} subjects; npm attests one tarball",
+            "{} subjects; {one}",
             subjects.len()
         )));
     };
     let name = subject.get("name").and_then(Value::as_str).unwrap_or("");
-    if name != purl {
+    if name != expected {
         return Err(ProvenanceError::Subject {
-            expected: purl.to_owned(),
+            expected: expected.to_owned(),
             found: name.to_owned(),
         });
     }
     let digest = subject
-        .pointer("/digest/sha512")
+        .get("digest")
+        .and_then(|d| d.get(algo))
         .and_then(Value::as_str)
         .unwrap_or("");
-    if !digest.eq_ignore_ascii_case(sha512_hex) {
+    if !digest.eq_ignore_ascii_case(digest_hex) {
         return Err(ProvenanceError::Digest {
             name: name.to_owned(),
         });
@@ -370,7 +379,13 @@ pub fn verify_npm(
         root,
     )?;
     let stmt = statement_of(bundle)?;
-    check_subject(&stmt, &purl, &sha512_hex)?;
+    check_one_subject(
+        &stmt,
+        &purl,
+        "sha512",
+        &sha512_hex,
+        "npm attests one tarball",
+    )?;
     let san = v.identity().unwrap_or("").to_owned();
     let source = parse_github_san(&san).ok_or_else(|| ProvenanceError::NotWorkflow(san.clone()))?;
     check_predicate(&stmt, &source)?;
@@ -389,8 +404,14 @@ pub fn verify_npm(
         )
         .map_err(|e| ProvenanceError::Publish(e.to_string()))?;
         let stmt = statement_of(b)?;
-        check_subject(&stmt, &purl, &sha512_hex)
-            .map_err(|e| ProvenanceError::Publish(e.to_string()))?;
+        check_one_subject(
+            &stmt,
+            &purl,
+            "sha512",
+            &sha512_hex,
+            "npm attests one tarball",
+        )
+        .map_err(|e| ProvenanceError::Publish(e.to_string()))?;
     }
     Ok(NpmVerified {
         purl,
@@ -454,41 +475,6 @@ fn pep740_to_bundle(att: &Value) -> Result<Value, ProvenanceError> {
             "signatures": [{"sig": signature}],
         },
     }))
-}
-
-/// The statement's one subject must be the distribution's file name with its SHA-256.
-fn check_pypi_subject(
-    stmt: &Value,
-    filename: &str,
-    sha256_hex: &str,
-) -> Result<(), ProvenanceError> {
-    let subjects = stmt
-        .get("subject")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ProvenanceError::Statement("no subject list".into()))?;
-    let [subject] = subjects.as_slice() else {
-        return Err(ProvenanceError::Statement(format!(
-            "{} subjects; a PEP 740 attestation is about one distribution",
-            subjects.len()
-        )));
-    };
-    let name = subject.get("name").and_then(Value::as_str).unwrap_or("");
-    if name != filename {
-        return Err(ProvenanceError::Subject {
-            expected: filename.to_owned(),
-            found: name.to_owned(),
-        });
-    }
-    let digest = subject
-        .pointer("/digest/sha256")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if !digest.eq_ignore_ascii_case(sha256_hex) {
-        return Err(ProvenanceError::Digest {
-            name: name.to_owned(),
-        });
-    }
-    Ok(())
 }
 
 /// Verifies a wheel or sdist (`dist`, its bytes; `filename`, its file name) against a PEP 740
@@ -559,7 +545,13 @@ pub fn verify_pypi(
             },
             root,
         )?;
-        check_pypi_subject(&stmt, filename, &sha256_hex)?;
+        check_one_subject(
+            &stmt,
+            filename,
+            "sha256",
+            &sha256_hex,
+            "a PEP 740 attestation is about one distribution",
+        )?;
         let pt = stmt
             .get("predicateType")
             .and_then(Value::as_str)
