@@ -2,7 +2,9 @@
 # Installs every real peer the tests and interop checks use, pinned, into target/peers/:
 #   target/peers/node/node_modules   npm: MCP servers, the MCP Inspector, @sigstore/verify
 #   target/peers/venv                PyPI: the mcp SDK, mcp-server-git, mcp-server-fetch, securesystemslib
-# plus Debian packages (minisign, signify-openbsd, openssl, git) when apt-get is available.
+# plus Debian packages (minisign, signify-openbsd, openssl, git; for the OCI tests the
+# docker-registry 2.8.2 server, umoci and skopeo to build and push images, and htpasswd from
+# apache2-utils) when apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
 # Writes target/peers/env.sh, which tests and scripts source to find the peers.
 set -euo pipefail
@@ -11,7 +13,8 @@ peers="$root/target/peers"
 mkdir -p "$peers/node"
 
 need_apt=()
-for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git; do
+for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git \
+  docker-registry:docker-registry umoci:umoci skopeo:skopeo htpasswd:apache2-utils; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

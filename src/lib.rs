@@ -8,6 +8,7 @@
 //! - [`bundle`]: Sigstore bundle v0.3, DSSE, in-toto statements; key-based sign and verify.
 //! - [`keyless`]: certificate-based Sigstore bundles checked offline against a trusted root.
 //! - [`minisign`]: minisign and signify signatures.
+//! - [`oci`]: container registries and image signatures in the cosign formats.
 //! - [`mcp`]: JSON-RPC framing and MCP client sessions (stdio, Streamable HTTP, SSE).
 //! - [`surface`]: a server's tool surface, entity digests, diffs.
 //! - [`lock`]: the `mcpseal.lock` model and the one `Store` that writes it.
@@ -29,6 +30,7 @@ pub mod keys;
 pub mod lock;
 pub mod mcp;
 pub mod minisign;
+pub mod oci;
 pub mod pin;
 pub mod policy;
 pub mod scan;

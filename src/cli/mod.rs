@@ -15,6 +15,8 @@ pub mod demo;
 pub mod digest;
 pub mod fixture;
 pub mod key;
+pub mod lock_oci;
+pub mod oci;
 pub mod pin;
 pub mod pin_configs;
 pub mod render_diff;
@@ -58,6 +60,9 @@ pub enum Command {
     Sign(sign::Args),
     /// Verify artifacts against a Sigstore bundle, a minisign or a signify signature.
     Verify(verify::Args),
+    /// Publish a signed lock and policy to a registry, or pull and install one (fleets).
+    #[command(subcommand)]
+    Lock(lock_oci::LockCommand),
     /// Capture a server's tool surface and print it with its digests.
     Surface(surface::Args),
     /// Pin servers' tool surfaces into mcpseal.lock.
@@ -194,6 +199,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Digest(a) => digest::run(a, &g),
         Command::Sign(a) => sign::run(a, &g),
         Command::Verify(a) => verify::run(a, &g),
+        Command::Lock(a) => lock_oci::run(a, &g),
         Command::Surface(a) => surface::run(a, &g),
         Command::Pin(a) if a.is_bulk() => pin_configs::run(a, &g),
         Command::Pin(a) => pin::run(a, &g),
