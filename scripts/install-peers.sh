@@ -4,7 +4,9 @@
 #   target/peers/mcpb/node_modules   npm: the reference MCPB CLI (@anthropic-ai/mcpb), on its own
 #   target/peers/venv                PyPI: the mcp SDK, mcp-server-git, mcp-server-fetch, securesystemslib
 # plus Debian packages (minisign, signify-openbsd, openssl, git, python3-nacl, strace, socat,
-# ca-certificates: the system roots tests/mcpb.rs chains against) when apt-get is available.
+# ca-certificates: the system roots tests/mcpb.rs chains against; for the OCI tests the
+# docker-registry 2.8.2 server, umoci and skopeo to build and push images, and htpasswd from
+# apache2-utils) when apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
 # Writes target/peers/env.sh, which tests and scripts source to find the peers.
 set -euo pipefail
@@ -13,7 +15,9 @@ peers="$root/target/peers"
 mkdir -p "$peers/node"
 
 need_apt=()
-for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git update-ca-certificates:ca-certificates strace:strace socat:socat; do
+for pair in minisign:minisign signify-openbsd:signify-openbsd openssl:openssl git:git \
+  update-ca-certificates:ca-certificates strace:strace socat:socat \
+  docker-registry:docker-registry umoci:umoci skopeo:skopeo htpasswd:apache2-utils; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

@@ -9,6 +9,7 @@
 //! - [`keyless`]: certificate-based Sigstore bundles checked offline against a trusted root.
 //! - [`minisign`]: minisign and signify signatures.
 //! - [`mcpb`]: MCP bundles: the `MCPB_SIG_V1` PKCS#7 signature block, verified and written.
+//! - [`oci`]: container registries and image signatures in the cosign formats.
 //! - [`mcp`]: JSON-RPC framing and MCP client sessions (stdio, Streamable HTTP, SSE).
 //! - [`surface`]: a server's tool surface, entity digests, diffs.
 //! - [`lock`]: the `mcpseal.lock` model and the one `Store` that writes it.
@@ -37,6 +38,7 @@ pub mod lock;
 pub mod mcp;
 pub mod mcpb;
 pub mod minisign;
+pub mod oci;
 pub mod pin;
 pub mod policy;
 pub mod provenance;

@@ -120,6 +120,7 @@ fn plan_one(
         Some(p) => [
             ("launch", p.launch != entry.launch),
             ("artifacts", p.artifacts != entry.artifacts),
+            ("image", p.image != entry.image),
             ("signature", p.signed != entry.signed),
             ("capabilities", p.capabilities != entry.capabilities),
         ]

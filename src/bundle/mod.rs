@@ -200,7 +200,13 @@ pub struct SignError(String);
 /// the bundle as a JSON value.
 pub fn sign(statement: &Statement, key: &dyn Signer) -> Result<Value, SignError> {
     let v = serde_json::to_value(statement).map_err(|e| SignError(e.to_string()))?;
-    let payload = json::canonical(&v).map_err(|e| SignError(e.to_string()))?;
+    sign_statement_value(&v, key)
+}
+
+/// Signs any in-toto statement (its RFC 8785 form is the DSSE payload), e.g. cosign's
+/// `https://sigstore.dev/cosign/sign/v1` statement over an image digest (src/oci).
+pub fn sign_statement_value(statement: &Value, key: &dyn Signer) -> Result<Value, SignError> {
+    let payload = json::canonical(statement).map_err(|e| SignError(e.to_string()))?;
     let sig = key
         .sign(&pae(PAYLOAD_TYPE, &payload))
         .map_err(|e| SignError(e.to_string()))?;
@@ -306,9 +312,45 @@ fn base64_field(v: &Value, pointer: &str) -> Result<Vec<u8>, VerifyError> {
         .map_err(|_| VerifyError::Malformed(format!("{pointer} is not valid base64")))
 }
 
+/// A DSSE payload whose one signature verified with a key. Only [`verify_envelope`] makes one.
+#[derive(Debug, Clone)]
+pub struct VerifiedPayload {
+    payload: Vec<u8>,
+    key_id: String,
+    bundle_digest: Digest,
+}
+
+impl VerifiedPayload {
+    /// The signed in-toto statement, as bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+    pub fn bundle_digest(&self) -> Digest {
+        self.bundle_digest
+    }
+}
+
 /// Verifies a bundle's one DSSE signature with `key` and parses the statement it signs.
 /// Does not look at artifacts: see [`match_subjects`].
 pub fn verify(bundle: &[u8], key: &PublicKey) -> Result<Verified, VerifyError> {
+    let v = verify_envelope(bundle, key)?;
+    // Only now is the payload trusted enough to parse.
+    let statement: Statement =
+        json::from_slice_strict(&v.payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
+    check_statement(&statement)?;
+    Ok(Verified {
+        statement,
+        key_id: v.key_id,
+        bundle_digest: v.bundle_digest,
+    })
+}
+
+/// Verifies a key-based bundle's media type, payload type and one DSSE signature with `key`;
+/// returns the signed payload, whatever statement it holds (the caller checks that).
+pub fn verify_envelope(bundle: &[u8], key: &PublicKey) -> Result<VerifiedPayload, VerifyError> {
     if bundle.len() > MAX_BUNDLE_BYTES {
         return Err(VerifyError::TooLarge { size: bundle.len() });
     }
@@ -364,12 +406,8 @@ pub fn verify(bundle: &[u8], key: &PublicKey) -> Result<Verified, VerifyError> {
     if key.verify(&pae(payload_type, &payload), &sig).is_err() {
         return Err(VerifyError::BadSignature { key_id: expected });
     }
-    // Only now is the payload trusted enough to parse.
-    let statement: Statement =
-        json::from_slice_strict(&payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
-    check_statement(&statement)?;
-    Ok(Verified {
-        statement,
+    Ok(VerifiedPayload {
+        payload,
         key_id: expected,
         bundle_digest: Digest::of(bundle),
     })

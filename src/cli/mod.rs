@@ -18,6 +18,8 @@ pub mod digest;
 #[cfg(feature = "demo")]
 pub mod fixture;
 pub mod key;
+pub mod lock_oci;
+pub mod oci;
 pub mod pin;
 pub mod pin_configs;
 mod progress;
@@ -67,6 +69,9 @@ pub enum Command {
     Verify(verify::Args),
     /// Check an MCP Registry server.json and package files against it.
     VerifyRegistry(verify_registry::Args),
+    /// Publish a signed lock and policy to a registry, or pull and install one (fleets).
+    #[command(subcommand)]
+    Lock(lock_oci::LockCommand),
     /// Capture a server's tool surface and print it with its digests.
     Surface(surface::Args),
     /// Pin servers' tool surfaces into mcpseal.lock.
@@ -254,6 +259,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Sign(a) => sign::run(a, &g),
         Command::Verify(a) => verify::run(a, &g),
         Command::VerifyRegistry(a) => verify_registry::run(a, &g),
+        Command::Lock(a) => lock_oci::run(a, &g),
         Command::Surface(a) => surface::run(a, &g),
         Command::Pin(a) if a.is_bulk() => pin_configs::run(a, &g),
         Command::Pin(a) => pin::run(a, &g),

@@ -71,6 +71,10 @@ pub struct Args {
     /// The finding severity from which a changed surface needs --accept-findings.
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
     pub fail_on: SeverityArg,
+    /// A `docker run` / `podman run` server: allow plain HTTP to this registry host[:port]
+    /// when resolving its image (loopback registries always may).
+    #[arg(long, value_name = "HOST")]
+    pub allow_insecure_registry: Vec<String>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -105,14 +109,18 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     check_name(&name)?;
     let spec = args.server.spec()?;
     let opts = args.server.options()?;
+    // A container server: pin the image's digest, and capture exactly that digest.
+    let container = super::oci::pin_container(&spec, &args.allow_insecure_registry)?;
+    let capture_spec = container.as_ref().map_or(&spec, |(_, s)| s);
     // Capture first; only then take the folder lock (a long capture must not block `run`).
-    let cap = mcp::capture(&spec, &opts).map_err(capture_error)?;
+    let cap = mcp::capture(capture_spec, &opts).map_err(capture_error)?;
     let mut entry = ServerEntry::from_surface(
         PinnedLaunch::from_spec(&spec),
         opts.capabilities.clone(),
         &cap.surface,
     )
     .map_err(lock_error)?;
+    entry.image = container.map(|(image, _)| image);
     if let (Some(b), Some(k)) = (&args.bundle, &args.key) {
         let (verified, mismatches) = super::verify_surface::check_signed(b, k, &cap.surface)?;
         if !mismatches.is_empty() {
@@ -181,8 +189,12 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "updated": p.previous.is_some() && refused.is_none(), "changes": p.diff,
             "otherChanges": p.other_changes,
             "findings": p.findings,
+            "image": p.entry.image.as_ref().map(|i| json!({"reference": i.reference, "digest": i.digest.to_string()})),
         }));
     } else {
+        if let Some(i) = &p.entry.image {
+            emit(&format!("image {} pinned at {}", i.reference, i.digest));
+        }
         match p.verdict {
             Verdict::New => emit(&format!(
                 "pinned {name} ({count} entities, surface {surface_digest}) in {path}"

@@ -9,7 +9,9 @@ use crate::bundle::{self, ReleasePredicate, ServerId, Statement, Subject};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Artifacts to sign: files (npm .tgz, wheels, binaries, MCPB bundles) or directories.
+    /// Artifacts to sign: files (npm .tgz, wheels, binaries, MCPB bundles) or directories; or
+    /// one container image, oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST] (its signatures are
+    /// pushed to the registry; see docs/oci.md).
     #[arg(required = true, value_name = "ARTIFACT")]
     pub artifacts: Vec<PathBuf>,
     /// Private key (PKCS#8 PEM) [default: the PEM text in MCPSEAL_PRIVATE_KEY]. With --cert:
@@ -59,13 +61,19 @@ pub struct Args {
     /// 2027-01-31T00:00:00Z).
     #[arg(long, value_name = "TIME")]
     pub expires: Option<String>,
+    /// Image: also write the cosign 1/2 `sha256-<hex>.sig` signature older verifiers read.
+    #[arg(long)]
+    pub legacy: bool,
+    /// Image: allow plain HTTP to this registry host[:port] (loopback registries always may).
+    #[arg(long, value_name = "HOST")]
+    pub allow_insecure_registry: Vec<String>,
     /// With --surface: the server command and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
 /// The surface to sign, if asked for: captured live or read from a file.
-fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError> {
+pub(crate) fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError> {
     let surface = match (&args.surface_from, args.surface) {
         (Some(p), _) => super::scan::read_surface_file(p)?,
         (None, true) => {
@@ -116,6 +124,15 @@ pub(crate) fn subject_name(p: &std::path::Path) -> Result<String, CliError> {
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
+    if super::oci::is_oci(&args.artifacts) {
+        return super::oci::sign(args, g);
+    }
+    if args.legacy || !args.allow_insecure_registry.is_empty() {
+        return Err(CliError::error(
+            "usage",
+            "--legacy and --allow-insecure-registry apply when signing an oci:// image",
+        ));
+    }
     if args.cert.is_some() {
         return super::sign_mcpb::run(args, g);
     }

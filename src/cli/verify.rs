@@ -25,7 +25,8 @@ pub mod verify_npm;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The artifacts (files or directories) the signature must cover.
+    /// The artifacts (files or directories) the signature must cover; or one container image,
+    /// oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST], whose registry signatures are checked.
     #[arg(required = true, value_name = "ARTIFACT")]
     pub artifacts: Vec<PathBuf>,
 
@@ -105,9 +106,27 @@ pub struct Args {
     /// minisign / signify signature file [default: ARTIFACT.minisig or ARTIFACT.sig].
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
+
+    /// Image index: the platform whose manifest is checked, OS/ARCH[/VARIANT] [default: this
+    /// machine's, e.g. linux/amd64].
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+
+    /// Image: allow plain HTTP to this registry host[:port] (loopback registries always may).
+    #[arg(long, value_name = "HOST")]
+    pub allow_insecure_registry: Vec<String>,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
+    if super::oci::is_oci(&args.artifacts) {
+        return super::oci::verify(args, g);
+    }
+    if args.platform.is_some() || !args.allow_insecure_registry.is_empty() {
+        return Err(CliError::error(
+            "usage",
+            "--platform and --allow-insecure-registry apply when verifying an oci:// image",
+        ));
+    }
     if args.provenance.is_some() {
         verify_npm::run(args, g)
     } else if verify_mcpb::wanted(&args) {

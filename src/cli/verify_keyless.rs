@@ -31,13 +31,11 @@ pub(crate) fn load_root(
     }
 }
 
-/// Verifies a certificate-based bundle over `artifact` offline for the identity and issuer the
-/// flags require. Returns what was verified and the bundle text (for reading its payload).
-pub(crate) fn verify_keyless(
+/// Builds the signer and trusted root the flags require and hands them to `f`.
+pub(crate) fn with_signer<T>(
     flags: &KeylessFlags<'_>,
-    bundle_path: &Path,
-    artifact: &Path,
-) -> Result<(KeylessVerified, String), CliError> {
+    f: impl FnOnce(&Signer<'_>, &sigstore_verify::trust_root::TrustedRoot) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     let issuer = flags.issuer.ok_or_else(|| {
         CliError::error(
             "issuer-needed",
@@ -62,34 +60,40 @@ pub(crate) fn verify_keyless(
             ));
         }
     };
-    let bundle = read_input(
-        bundle_path,
-        crate::bundle::MAX_BUNDLE_BYTES as u64,
-        "a bundle",
-    )?;
-    let bundle = String::from_utf8(bundle).map_err(|_| {
-        CliError::error(
-            "malformed-bundle",
-            format!("{}: not UTF-8", bundle_path.display()),
-        )
-    })?;
     let root = load_root(flags.trusted_root)?;
-    let mut file = std::fs::File::open(artifact)
-        .map_err(|e| crate::cli::io_error(artifact, "the artifact", e))?;
-    let v = keyless::verify(
-        &mut file,
-        &bundle,
-        &Signer::Identity { identity, issuer },
-        &root,
-    )
-    .map_err(|e| {
-        crate::cli::verifier_error(
-            e.code(),
-            format!("{}: {e}", bundle_path.display()),
-            e.is_input_error(),
-        )
-    })?;
-    Ok((v, bundle))
+    f(&Signer::Identity { identity, issuer }, &root)
+}
+
+/// Verifies a certificate-based bundle over `artifact` offline for the identity and issuer the
+/// flags require. Returns what was verified and the bundle text (for reading its payload).
+pub(crate) fn verify_keyless(
+    flags: &KeylessFlags<'_>,
+    bundle_path: &Path,
+    artifact: &Path,
+) -> Result<(KeylessVerified, String), CliError> {
+    with_signer(flags, |signer, root| {
+        let bundle = read_input(
+            bundle_path,
+            crate::bundle::MAX_BUNDLE_BYTES as u64,
+            "a bundle",
+        )?;
+        let bundle = String::from_utf8(bundle).map_err(|_| {
+            CliError::error(
+                "malformed-bundle",
+                format!("{}: not UTF-8", bundle_path.display()),
+            )
+        })?;
+        let mut file = std::fs::File::open(artifact)
+            .map_err(|e| crate::cli::io_error(artifact, "the artifact", e))?;
+        let v = keyless::verify(&mut file, &bundle, signer, root).map_err(|e| {
+            crate::cli::verifier_error(
+                e.code(),
+                format!("{}: {e}", bundle_path.display()),
+                e.is_input_error(),
+            )
+        })?;
+        Ok((v, bundle))
+    })
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {

@@ -314,6 +314,11 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             .filter(|k| k.contains('/'))
             .cloned()
             .collect(),
+        images: lockfile
+            .servers
+            .iter()
+            .filter_map(|(k, e)| Some((k.clone(), e.image.as_ref()?.digest)))
+            .collect(),
     };
     let allow_unpinned = args.allow_unpinned;
     let pinned_check = |outcomes: &[edit::Outcome]| -> Result<(), CliError> {

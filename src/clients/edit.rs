@@ -31,6 +31,10 @@ pub struct WrapOptions {
     /// Lock keys of the form `client/name` ([`crate::lock::qualified_name`]): an entry whose
     /// qualified key is here is wrapped under that key, not its bare name.
     pub qualified: std::collections::BTreeSet<String>,
+    /// Lock key → pinned container image digest: a wrapped `docker run IMAGE:TAG` launches
+    /// `IMAGE:TAG@sha256:…` (docs/oci.md). The original text is kept as ever, so unwrap still
+    /// restores it byte for byte.
+    pub images: std::collections::BTreeMap<String, crate::digest::Digest>,
 }
 
 impl WrapOptions {
@@ -91,7 +95,14 @@ pub fn wrapped_args(name: &str, opts: &WrapOptions, original: &Target) -> Vec<St
         Target::Command { command, args } => {
             a.push("--".into());
             a.push(command.clone());
-            a.extend(args.iter().cloned());
+            let mut args = args.clone();
+            if let Some(d) = opts.images.get(name)
+                && let Some(Ok(c)) = crate::oci::launch::container_launch(command, &args)
+                && let Some(slot) = args.get_mut(c.image_index)
+            {
+                *slot = crate::oci::launch::pinned_arg(slot, *d);
+            }
+            a.extend(args);
         }
         Target::Url(u) => {
             a.push("--url".into());
@@ -703,6 +714,7 @@ mod tests {
             lock: Some("/l/mcpseal.lock".into()),
             policy: None,
             qualified: Default::default(),
+            images: Default::default(),
         }
     }
 
@@ -723,6 +735,31 @@ mod tests {
         assert_eq!(again.text, w.text);
         assert!(!again.changed());
         assert_eq!(unwrap_text(Client::VsCode, p, &w.text).unwrap().text, t);
+    }
+
+    /// Issue 12: a pinned container image is wrapped by digest; unwrap restores the tag.
+    #[test]
+    fn wrap_pins_a_container_image_by_digest_and_unwrap_restores_the_tag() {
+        let t = "{\"mcpServers\": {\"fetch\": {\"command\": \"docker\", \"args\": [\"run\", \"-i\", \"--rm\", \"mcp/fetch:1\"]}}}";
+        let d = crate::digest::Digest::of(b"manifest");
+        let mut o = opts();
+        o.images.insert("fetch".into(), d);
+        let p = Path::new("claude_desktop_config.json");
+        let w = wrap_text(Client::ClaudeDesktop, p, t, &o).unwrap();
+        assert!(
+            w.text.contains(&format!(
+                "\"--\", \"docker\", \"run\", \"-i\", \"--rm\", \"mcp/fetch:1@{d}\""
+            )),
+            "{}",
+            w.text
+        );
+        assert_eq!(
+            unwrap_text(Client::ClaudeDesktop, p, &w.text).unwrap().text,
+            t
+        );
+        // Without a pinned image the arguments are kept as they are.
+        let plain = wrap_text(Client::ClaudeDesktop, p, t, &opts()).unwrap();
+        assert!(plain.text.contains("\"mcp/fetch:1\"]"), "{}", plain.text);
     }
 
     /// Issue 10, finding 4: the policy is written into each entry, so deleting it later makes

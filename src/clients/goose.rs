@@ -579,6 +579,7 @@ mod tests {
             lock: None,
             policy: None,
             qualified: Default::default(),
+            images: Default::default(),
         };
         let out = wrap(p(), text, &opts).unwrap();
         assert_eq!(out.text, text);

@@ -10,7 +10,7 @@
 //!    starts or pins a server the policy says must be signed;
 //! 5. `--tofu` captures an unpinned server (it is started here, under the same checks);
 //! 6. the launch matches the pin (command, arguments, env var names set; or the URL), and every
-//!    pinned artifact digests to its pin;
+//!    pinned artifact digests to its pin; a pinned container image is spawned by its digest;
 //! 7. `--deny-findings` (or the policy's `deny-findings`): no scan finding at or above it.
 //!
 //! A `--tofu` pin is written to the lockfile only after steps 6 and 7 pass.
@@ -231,12 +231,15 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
             ));
         }
     };
-    match &req.launch {
+    let launch = match &req.launch {
         Launch::Command { command, args } => {
             launch_matches(req.name, &entry, command, args, &lock_s)?
         }
-        Launch::Url(url) => url_matches(req.name, &entry, url, &lock_s)?,
-    }
+        Launch::Url(url) => {
+            url_matches(req.name, &entry, url, &lock_s)?;
+            req.launch.clone()
+        }
+    };
     artifacts_match(req.name, &entry)?;
     let guards = guards(&req, &entry, policy.as_ref(), requirements.as_ref())?;
     if let Some(d) = &deny
@@ -275,7 +278,7 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
     Ok(Cleared {
         name: req.name.to_owned(),
         entry,
-        launch: req.launch,
+        launch,
         on_drift,
         signer,
         tofu_pinned: tofu,
@@ -371,13 +374,15 @@ fn tofu_capture(req: &Request<'_>, lock_s: &str) -> Result<ServerEntry, Refusal>
 }
 
 /// The command and arguments equal the pinned ones, and every pinned env var name is set.
+/// Returns the launch to spawn: as given, or for a pinned container image, with the image
+/// argument pinned to its digest (src/oci/launch.rs).
 fn launch_matches(
     name: &str,
     entry: &ServerEntry,
     command: &str,
     args: &[String],
     lock_path: &str,
-) -> Result<(), Refusal> {
+) -> Result<Launch, Refusal> {
     let repin = format!(
         "mcpseal pin {name} --lock {lock_path} -- {command} {}",
         args.join(" ")
@@ -388,7 +393,22 @@ fn launch_matches(
             args: a,
             env,
         } => {
-            if c != command || a.as_slice() != args {
+            let spawn = match &entry.image {
+                Some(img) if c == command => {
+                    crate::oci::launch::enforce(command, a, args, img.digest).map_err(|e| {
+                        refusal(
+                            "image-not-pinned",
+                            format!("server {name:?}: {e}"),
+                            format!(
+                                "launch the pinned image ({}), or re-pin: {repin}",
+                                img.reference
+                            ),
+                        )
+                    })?
+                }
+                _ => args.to_vec(),
+            };
+            if c != command || (entry.image.is_none() && a.as_slice() != args) {
                 return Err(refusal(
                     "launch-mismatch",
                     format!(
@@ -408,7 +428,10 @@ fn launch_matches(
                     format!("set {var} in the client's server entry, or re-pin: {repin}"),
                 ));
             }
-            Ok(())
+            Ok(Launch::Command {
+                command: command.to_owned(),
+                args: spawn,
+            })
         }
         other => Err(refusal(
             "launch-mismatch",

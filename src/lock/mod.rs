@@ -190,6 +190,20 @@ pub struct PinnedArtifact {
     pub digest: Digest,
 }
 
+/// A container image pinned by its manifest digest (a `docker run` / `podman run` launch):
+/// the gate runs exactly this digest, whatever the tag points at later (docs/oci.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedImage {
+    /// The image as the launch names it, normalized (`docker.io/mcp/fetch:1`).
+    pub reference: String,
+    /// The manifest (or index) digest it resolved to when pinned.
+    pub digest: Digest,
+    /// The key id that verified the image's signature, when the policy names image signers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+}
+
 /// One pinned entity: its digest and the definition it digests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +236,9 @@ pub struct ServerEntry {
     pub launch: PinnedLaunch,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<PinnedArtifact>,
+    /// The container image, when the launch is `docker run …` / `podman run …`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<PinnedImage>,
     pub server_info: Value,
     pub protocol_version: String,
     /// Client capabilities declared when the surface was captured.
@@ -282,6 +299,7 @@ impl ServerEntry {
         let mut e = ServerEntry {
             launch,
             artifacts: Vec::new(),
+            image: None,
             server_info: s.server_info.clone(),
             protocol_version: s.protocol_version.clone(),
             capabilities,

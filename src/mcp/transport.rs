@@ -132,7 +132,14 @@ impl<R: BufRead> SseReader<R> {
 }
 
 fn agent(timeout: Duration) -> ureq::Agent {
+    // aws-lc-rs, the binary's one crypto backend (ureq's default would be ring).
+    let tls = ureq::tls::TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .build();
     ureq::Agent::config_builder()
+        .tls_config(tls)
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .build()

@@ -46,6 +46,7 @@ pub fn options(client: Client, b: u8) -> WrapOptions {
         mcpseal: MCPSEAL[usize::from(b & 3)].to_owned(),
         lock: LOCK[usize::from((b >> 2) & 3) % 3].map(str::to_owned),
         policy: POLICY[usize::from((b >> 4) & 1)].map(str::to_owned),
+        images: Default::default(),
     }
 }
 

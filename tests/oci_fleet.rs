@@ -1,0 +1,392 @@
+//! Container launch specs and fleet locks (issue 12) against a real docker-registry 2.8.2 on
+//! loopback (tests/common/registry.rs).
+//!
+//! Running a container needs a container runtime; Debian's podman 4.3.1 cannot run one in this
+//! build environment (`podman run --rootfs / /bin/true` fails with "crun: setrlimit
+//! `RLIMIT_NOFILE`: Operation not permitted"), so these tests put a `docker` **shim** on PATH: a shell script that records the arguments it was started with and then runs the
+//! fixture MCP server in place of the container. What is real: the registry, the image and
+//! its digest, the lock, the gate. What the shim stands in for: `docker run` itself. The
+//! assertions are on what the gate passes to the runtime (the pinned digest, never the tag).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::client::Client;
+use common::registry::{TestRegistry, write};
+use common::run;
+use serde_json::Value;
+
+/// A folder holding a `docker` shim that appends its arguments to `log` and execs the fixture
+/// server.
+fn docker_shim(dir: &Path) -> (PathBuf, PathBuf) {
+    let bin = dir.join("shim-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("docker-args.log");
+    let script = format!(
+        "#!/bin/sh\n# Test shim standing in for `docker run` (no container runtime here).\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' fixture-server\n",
+        log.display(),
+        env!("CARGO_BIN_EXE_mcpseal")
+    );
+    let p = write(&bin, "docker", script.as_bytes());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, log)
+}
+
+fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn pin_records_the_image_digest_and_run_spawns_only_that_digest() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let (bin, log) = docker_shim(d);
+    let path = path_with(&bin);
+    let d1 = reg.push_image("acme/fetch:1", "fetch 1.0");
+    let image = format!("{}/acme/fetch:1", reg.host);
+    let (c, out, err) = run(common::mcpseal().current_dir(d).env("PATH", &path).args([
+        "pin",
+        "fetch",
+        "--lock",
+        "mcpseal.lock",
+        "--json",
+        "--",
+        "docker",
+        "run",
+        "-i",
+        "--rm",
+        &image,
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["image"]["digest"], d1.as_str());
+    let lock: Value =
+        serde_json::from_slice(&std::fs::read(d.join("mcpseal.lock")).unwrap()).unwrap();
+    assert_eq!(lock["servers"]["fetch"]["image"]["digest"], d1.as_str());
+    assert_eq!(
+        lock["servers"]["fetch"]["image"]["reference"],
+        image.as_str()
+    );
+    // The capture ran the digest, not the tag.
+    let captured = std::fs::read_to_string(&log).unwrap();
+    assert!(captured.contains(&format!("{image}@{d1}")), "{captured}");
+
+    // The publisher's tag moves to other content after the pin.
+    let d2 = reg.push_image("acme/fetch:1", "fetch 1.0, rebuilt by someone else");
+    assert_ne!(d1, d2);
+    std::fs::write(&log, "").unwrap();
+    let gate = |args: &[&str]| {
+        let mut cmd = common::mcpseal();
+        cmd.current_dir(d)
+            .env("PATH", &path)
+            .args([
+                "run",
+                "--name",
+                "fetch",
+                "--lock",
+                "mcpseal.lock",
+                "--audit-log",
+                "audit.jsonl",
+                "--",
+            ])
+            .args(args);
+        Client::spawn(cmd)
+    };
+    let mut cl = gate(&["docker", "run", "-i", "--rm", &image]);
+    let init = cl.init();
+    assert!(init.get("result").is_some(), "{init}");
+    assert!(!cl.tools().is_empty());
+    cl.finish();
+    let spawned = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        spawned.trim(),
+        format!("run -i --rm {image}@{d1}"),
+        "the gate must run the pinned digest"
+    );
+
+    // Another digest, or other container arguments: refused before anything starts.
+    for args in [
+        vec!["docker", "run", "-i", "--rm", &*format!("{image}@{d2}")],
+        vec!["docker", "run", "-i", "--rm", "-v", "/:/host", &image],
+        vec![
+            "docker",
+            "run",
+            "-i",
+            "--rm",
+            &*format!("{}/acme/evil:1", reg.host),
+        ],
+    ] {
+        std::fs::write(&log, "").unwrap();
+        let mut cl = gate(&args);
+        let r = cl.init();
+        assert_eq!(
+            r["error"]["data"]["reason"], "image-not-pinned",
+            "{args:?}: {r}"
+        );
+        cl.finish();
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "",
+            "{args:?} must not start"
+        );
+    }
+}
+
+#[test]
+fn wrap_rewrites_the_tag_to_the_pinned_digest_and_unwrap_restores_the_bytes() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let (bin, _log) = docker_shim(d);
+    let path = path_with(&bin);
+    let digest = reg.push_image("acme/fetch:1", "fetch 1.0");
+    let image = format!("{}/acme/fetch:1", reg.host);
+    let (c, out, err) = run(common::mcpseal().current_dir(d).env("PATH", &path).args([
+        "pin",
+        "fetch",
+        "--lock",
+        "mcpseal.lock",
+        "--",
+        "docker",
+        "run",
+        "-i",
+        "--rm",
+        &image,
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let original = format!(
+        "{{\n  \"mcpServers\": {{\n    \"fetch\": {{ \"command\": \"docker\", \"args\": [\"run\", \"-i\", \"--rm\", \"{image}\"] }}\n  }}\n}}\n"
+    );
+    let cfg = write(d, "claude_desktop_config.json", original.as_bytes());
+    let (c, out, err) = run(common::mcpseal()
+        .current_dir(d)
+        .args([
+            "wrap",
+            "--as",
+            "claude-desktop",
+            "--lock",
+            "mcpseal.lock",
+            "--config",
+        ])
+        .arg(&cfg));
+    assert_eq!(c, 0, "{out}{err}");
+    let wrapped = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        wrapped.contains(&format!("\"{image}@{digest}\"")),
+        "{wrapped}"
+    );
+    // The wrapped entry passes the gate (the digest form is the pinned image).
+    let v: Value = serde_json::from_str(&wrapped).unwrap();
+    let args: Vec<String> = v["mcpServers"]["fetch"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    let mut cmd = common::mcpseal();
+    cmd.current_dir(d).env("PATH", &path).args(&args);
+    let mut cl = Client::spawn(cmd);
+    let r = cl.init();
+    assert!(r.get("result").is_some(), "{r}");
+    cl.finish();
+    let (c, out, err) = run(common::mcpseal()
+        .current_dir(d)
+        .args(["unwrap", "--as", "claude-desktop", "--config"])
+        .arg(&cfg));
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original);
+}
+
+/// A lockfile with one pinned server and a policy, in `dir`.
+fn fleet_files(dir: &Path) {
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let (c, out, err) = run(common::mcpseal().current_dir(dir).args([
+        "pin",
+        "calc",
+        "--lock",
+        "mcpseal.lock",
+        "--",
+        exe,
+        "fixture-server",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    write(
+        dir,
+        "mcpseal-policy.toml",
+        b"[server.calc]\non-drift = \"kill\"\n",
+    );
+}
+
+#[test]
+fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollback() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let publisher = t.path().join("publisher");
+    let host = t.path().join("host");
+    std::fs::create_dir_all(&publisher).unwrap();
+    std::fs::create_dir_all(&host).unwrap();
+    for name in ["fleet", "other"] {
+        assert_eq!(
+            run(common::mcpseal().current_dir(&publisher).args([
+                "key",
+                "generate",
+                "--name",
+                name,
+                "--no-password"
+            ]))
+            .0,
+            0
+        );
+    }
+    fleet_files(&publisher);
+    let url = reg.url("fleet/lock:prod");
+    let state = host.join("state.json");
+    let pull = |key: &str, url: &str| {
+        run(common::mcpseal().current_dir(&host).args([
+            "lock",
+            "pull",
+            url,
+            "--lock-key",
+            &publisher.join(key).display().to_string(),
+            "--lock",
+            "mcpseal.lock",
+            "--state-file",
+            &state.display().to_string(),
+            "--json",
+        ]))
+    };
+    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
+        "lock",
+        "push",
+        &url,
+        "--key",
+        "fleet.key",
+        "--json",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let pushed: Value = serde_json::from_str(&out).unwrap();
+    let serial1 = pushed["serial"].as_u64().unwrap();
+
+    let (c, out, _) = pull("other.pub", &url);
+    assert_eq!(c, 1, "another key must fail: {out}");
+    assert!(
+        !host.join("mcpseal.lock").exists(),
+        "nothing is installed on failure"
+    );
+
+    let (c, out, err) = pull("fleet.pub", &url);
+    assert_eq!(c, 0, "{out}{err}");
+    for f in [
+        "mcpseal.lock",
+        "mcpseal.lock.sigstore.json",
+        "mcpseal-policy.toml",
+        "mcpseal-policy.toml.sigstore.json",
+    ] {
+        assert!(
+            !std::fs::read(host.join(f)).unwrap().is_empty(),
+            "{f} installed"
+        );
+    }
+    assert_eq!(
+        std::fs::read(host.join("mcpseal.lock")).unwrap(),
+        std::fs::read(publisher.join("mcpseal.lock")).unwrap()
+    );
+    // The installed files pass the gate's own signed-lock checks.
+    let exe = env!("CARGO_BIN_EXE_mcpseal");
+    let mut cmd = common::mcpseal();
+    cmd.current_dir(&host).args([
+        "run",
+        "--name",
+        "calc",
+        "--lock",
+        "mcpseal.lock",
+        "--lock-key",
+        &publisher.join("fleet.pub").display().to_string(),
+        "--state-file",
+        &state.display().to_string(),
+        "--",
+        exe,
+        "fixture-server",
+    ]);
+    let mut cl = Client::spawn(cmd);
+    let r = cl.init();
+    assert!(r.get("result").is_some(), "{r}");
+    cl.finish();
+
+    // The publisher pins one more server (the serial goes up) and pushes under another tag.
+    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
+        "pin",
+        "calc2",
+        "--lock",
+        "mcpseal.lock",
+        "--",
+        exe,
+        "fixture-server",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let new_url = reg.url("fleet/lock:next");
+    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
+        "lock",
+        "push",
+        &new_url,
+        "--key",
+        "fleet.key",
+        "--json",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let serial2 = serde_json::from_str::<Value>(&out).unwrap()["serial"]
+        .as_u64()
+        .unwrap();
+    assert!(serial2 > serial1);
+    let (c, out, err) = pull("fleet.pub", &new_url);
+    assert_eq!(c, 0, "{out}{err}");
+
+    // Rollback: the old tag still serves serial 1; pulling it now is refused.
+    let (c, out, _) = pull("fleet.pub", &url);
+    assert_eq!(c, 1, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["reason"],
+        "lock-rollback"
+    );
+    let installed: Value =
+        serde_json::from_slice(&std::fs::read(host.join("mcpseal.lock")).unwrap()).unwrap();
+    assert_eq!(installed["serial"].as_u64(), Some(serial2));
+
+    // Tampering: the registry serves an artifact whose policy was swapped (pushed by hand
+    // with the real lock and its bundle): refused with policy-mismatch.
+    let evil = t.path().join("evil");
+    std::fs::create_dir_all(&evil).unwrap();
+    for f in ["mcpseal.lock", "fleet.key", "other.key"] {
+        std::fs::copy(publisher.join(f), evil.join(f)).unwrap();
+    }
+    write(&evil, "mcpseal-policy.toml", b"# no rules at all\n");
+    // Signed with the wrong key: the host refuses.
+    let evil_url = reg.url("fleet/lock:evil");
+    let (c, out, err) = run(common::mcpseal().current_dir(&evil).args([
+        "lock",
+        "push",
+        &evil_url,
+        "--key",
+        "other.key",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, _) = pull("fleet.pub", &evil_url);
+    assert_eq!(c, 1, "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["reason"],
+        "lock-signature"
+    );
+}
