@@ -316,6 +316,38 @@ pub fn to_pretty_sorted(v: &Value) -> String {
     s
 }
 
+/// One RFC 6901 reference token: `~` becomes `~0` and `/` becomes `~1` (`~` first, so a key
+/// that already reads `~1` stays that key). The one escaper every pointer mcpseal writes goes
+/// through: findings, diffs, lookups of member names with a `/` in them.
+pub fn pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
+    if !token.contains(['~', '/']) {
+        return std::borrow::Cow::Borrowed(token);
+    }
+    let mut out = String::with_capacity(token.len() + 4);
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Appends `/token` (escaped by [`pointer_token`]) to a JSON pointer in place.
+pub fn push_pointer_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    pointer.push_str(&pointer_token(token));
+}
+
+/// `pointer` followed by `/token` (escaped by [`pointer_token`]), as a new string.
+pub fn pointer_child(pointer: &str, token: &str) -> String {
+    let mut p = String::with_capacity(pointer.len() + token.len() + 1);
+    p.push_str(pointer);
+    push_pointer_token(&mut p, token);
+    p
+}
+
 /// `v` with every object's keys in byte order, at every depth.
 fn sorted(v: &Value) -> Value {
     match v {
@@ -337,6 +369,26 @@ fn sorted(v: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 6901 section 3: `~` is escaped before `/`, so `~1` in a key does not become `/`;
+    /// the pointer written resolves to the member it names.
+    #[test]
+    fn pointer_tokens_escape_tilde_then_slash() {
+        assert_eq!(pointer_token("plain"), "plain");
+        assert_eq!(pointer_token("a/b"), "a~1b");
+        assert_eq!(pointer_token("m~n"), "m~0n");
+        assert_eq!(pointer_token("~1"), "~01");
+        assert_eq!(pointer_token("/~/"), "~1~0~1");
+        assert_eq!(pointer_child("/a", "b/c~d"), "/a/b~1c~0d");
+        assert_eq!(pointer_child("", ""), "/");
+        let v = serde_json::json!({"a/b": {"~1": {"m~n": 7}}});
+        let mut p = String::new();
+        for k in ["a/b", "~1", "m~n"] {
+            push_pointer_token(&mut p, k);
+        }
+        assert_eq!(p, "/a~1b/~01/m~0n");
+        assert_eq!(v.pointer(&p), Some(&serde_json::json!(7)));
+    }
 
     #[test]
     fn pretty_sorted_sorts_keys_at_every_depth_whatever_the_map_keeps() {

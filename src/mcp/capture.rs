@@ -567,7 +567,7 @@ fn capture_session(s: &mut Session, opts: &CaptureOptions) -> Result<Capture, Ca
         && let Some(d) = try_discover(s, opts)?
     {
         let server_info = d
-            .pointer(&format!("/_meta/{}", SERVER_INFO_META.replace('/', "~1")))
+            .pointer(&crate::json::pointer_child("/_meta", SERVER_INFO_META))
             .cloned()
             .unwrap_or(Value::Null);
         let instructions = d

@@ -248,10 +248,7 @@ pub fn fetch(reg: &Registry, subject: Digest) -> Result<Candidates, OciError> {
                 continue;
             }
             let sig = l
-                .pointer(&format!(
-                    "/annotations/{}",
-                    SIG_ANNOTATION.replace('/', "~1")
-                ))
+                .pointer(&crate::json::pointer_child("/annotations", SIG_ANNOTATION))
                 .and_then(Value::as_str);
             let (Some((ld, size)), Some(sig)) = (descriptor_digest(l), sig) else {
                 out.skipped

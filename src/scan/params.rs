@@ -141,12 +141,12 @@ pub fn properties<'v>(entity: &'v Value, out: &mut Vec<(String, &'v str, &'v Val
         match v {
             Value::Object(map) => {
                 for (k, item) in map {
-                    let here = super::push_token(pointer, k);
+                    let here = crate::json::pointer_child(pointer, k);
                     if k == "properties"
                         && let Value::Object(props) = item
                     {
                         for (name, schema) in props {
-                            let at = super::push_token(&here, name);
+                            let at = crate::json::pointer_child(&here, name);
                             out.push((at.clone(), name.as_str(), schema));
                             go(schema, &at, out);
                         }

@@ -81,17 +81,13 @@ fn field_severity(pointer: &str) -> Severity {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 /// Every changed node between two JSON values, as JSON pointers under `at`.
 pub fn json_changes(old: &Value, new: &Value, at: &str, out: &mut Vec<FieldChange>) {
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for k in keys {
-                let p = format!("{at}/{}", escape(k));
+                let p = crate::json::pointer_child(at, k);
                 match (a.get(k), b.get(k)) {
                     (Some(x), Some(y)) => json_changes(x, y, &p, out),
                     (x, y) => out.push(FieldChange {
