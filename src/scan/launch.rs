@@ -10,19 +10,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::secrets::{SECRET_NAME, TOKEN, redact};
 use super::{Code, Finding, Target};
 use crate::mcp::LaunchSpec;
 use crate::severity::Severity;
 
-/// Credential shapes with a recognisable prefix (also used on surface strings).
-pub(crate) const TOKEN_RE: &str = r"\b(?:sk-ant-[A-Za-z0-9_-]{20,}|sk-(?:proj-)?[A-Za-z0-9_-]{32,}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|[sr]k_live_[0-9A-Za-z]{20,}|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}|hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36}|pypi-[A-Za-z0-9_-]{50,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})|-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----";
-
-static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(TOKEN_RE).unwrap_or_else(|e| panic!("{e}")));
-static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)key|token|secret|passw|pwd|credential|auth|bearer|session|cookie|private")
-        .unwrap_or_else(|e| panic!("{e}"))
-});
 static EXACT_NPM_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
         .unwrap_or_else(|e| panic!("{e}"))
@@ -31,14 +23,6 @@ static EXACT_PY_VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d+(?:\.\d+)*(?:(?:a|b|rc|\.post|\.dev)\d+)*(?:\+[0-9A-Za-z.]+)?$")
         .unwrap_or_else(|e| panic!("{e}"))
 });
-
-/// `abcd…` (N chars): at most four characters, never more than a quarter of the value.
-pub fn redact(secret: &str) -> String {
-    let n = secret.chars().count();
-    let show = (n / 4).min(4);
-    let prefix: String = secret.chars().take(show).collect();
-    format!("{prefix}… ({n} chars)")
-}
 
 struct Out<'a> {
     server: &'a str,
@@ -83,7 +67,7 @@ pub fn scan_launch(server: &str, spec: &LaunchSpec, out: &mut Vec<Finding>) {
                 secret_value(
                     k,
                     v,
-                    super::push_token("/env", k),
+                    crate::json::pointer_child("/env", k),
                     "environment variable",
                     &mut o,
                 );
@@ -96,7 +80,13 @@ pub fn scan_launch(server: &str, spec: &LaunchSpec, out: &mut Vec<Finding>) {
                     .or_else(|| v.strip_prefix("bearer "))
                     .or_else(|| v.strip_prefix("Basic "))
                     .unwrap_or(v);
-                secret_value(k, value, super::push_token("/headers", k), "header", &mut o);
+                secret_value(
+                    k,
+                    value,
+                    crate::json::pointer_child("/headers", k),
+                    "header",
+                    &mut o,
+                );
             }
             secret_url(url, &mut o);
         }
@@ -717,12 +707,5 @@ mod tests {
                 (Code::LiteralSecret, "/url")
             ]
         );
-    }
-
-    #[test]
-    fn redaction_shows_little() {
-        assert_eq!(redact("abcdefghijklmnopqrstuvwxyz"), "abcd… (26 chars)");
-        assert_eq!(redact("abcdefgh"), "ab… (8 chars)");
-        assert_eq!(redact("abc"), "… (3 chars)");
     }
 }

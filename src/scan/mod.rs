@@ -15,6 +15,7 @@
 //! - [`names`]: rules across servers (cross-server references, name collisions, confusable
 //!   and baiting names).
 //! - [`launch`]: rules on launch specs (unpinned packages, shell launches, literal secrets).
+//! - [`secrets`]: credential shapes and the one redaction, for launch specs and surfaces.
 //! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
 //!
 //! Rendering (human, JSON, SARIF) lives in `cli::scan`; nothing here prints.
@@ -51,6 +52,7 @@ pub mod launch;
 pub mod names;
 pub mod orders;
 pub mod params;
+pub mod secrets;
 pub mod suppress;
 pub mod text;
 
@@ -444,21 +446,6 @@ pub fn printable(s: &str) -> String {
     out
 }
 
-/// Appends one RFC 6901 reference token to a pointer.
-pub(crate) fn push_token(pointer: &str, token: &str) -> String {
-    let mut p = String::with_capacity(pointer.len() + token.len() + 1);
-    p.push_str(pointer);
-    p.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => p.push_str("~0"),
-            '/' => p.push_str("~1"),
-            c => p.push(c),
-        }
-    }
-    p
-}
-
 /// `run --deny-findings SEVERITY [--suppressions FILE]` (or a policy's `deny-findings`): the
 /// gate refuses a server whose pinned surface or launch spec has a finding at or above it.
 pub struct DenyFindings {
@@ -516,11 +503,6 @@ mod tests {
             surface: Some(surface_from_json(v).unwrap()),
             launch: None,
         }
-    }
-
-    #[test]
-    fn pointer_tokens_are_escaped() {
-        assert_eq!(push_token("/a", "b/c~d"), "/a/b~1c~0d");
     }
 
     #[test]
