@@ -63,6 +63,20 @@ pub struct EntryChange {
     pub note: Option<String>,
 }
 
+impl EntryChange {
+    /// What happened to one entry: no lock key and no note yet. Every format's wrap and
+    /// unwrap (JSON, TOML, Goose's YAML) starts its report of an entry here.
+    pub fn new(project: Option<String>, name: String, action: &'static str) -> EntryChange {
+        EntryChange {
+            project,
+            name,
+            action,
+            key: None,
+            note: None,
+        }
+    }
+}
+
 /// The new text and what happened to each entry.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -298,13 +312,7 @@ fn wrap_json(
                 .ok_or_else(|| edit_err(path, "entry count mismatch".into()))?;
             i += 1;
             let e = &m.value;
-            let mut change = EntryChange {
-                project: project.clone(),
-                name: m.key.clone(),
-                action: "wrapped",
-                key: None,
-                note: None,
-            };
+            let mut change = EntryChange::new(project.clone(), m.key.clone(), "wrapped");
             let legacy = (client == Client::Zed && e.get("command").is_some_and(|c| c.is_object()))
                 .then_some(("skipped-legacy-form", Some(ZED_NESTED_NOTE)));
             match legacy.or_else(|| left_alone(server, &m.key)) {
@@ -401,13 +409,7 @@ fn unwrap_json(
             if only.is_some_and(|o| !o.contains(&key)) {
                 continue;
             }
-            let mut change = EntryChange {
-                project: project.clone(),
-                name: m.key.clone(),
-                action: "not-wrapped",
-                key: None,
-                note: None,
-            };
+            let mut change = EntryChange::new(project.clone(), m.key.clone(), "not-wrapped");
             if let Some(orig) = m.value.get(MARKER) {
                 let orig = orig.as_str().ok_or_else(|| {
                     edit_err(
@@ -558,13 +560,7 @@ fn wrap_toml(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcome, Cli
     let mut entries = Vec::new();
     for server in &servers {
         let name = &server.name;
-        let mut change = EntryChange {
-            project: None,
-            name: name.clone(),
-            action: "wrapped",
-            key: None,
-            note: None,
-        };
+        let mut change = EntryChange::new(None, name.clone(), "wrapped");
         match left_alone(server, name) {
             Some((action, note)) => {
                 change.action = action;
@@ -642,13 +638,7 @@ fn unwrap_toml(
         if only.is_some_and(|o| !o.contains(&(None, name.clone()))) {
             continue;
         }
-        let mut change = EntryChange {
-            project: None,
-            name: name.clone(),
-            action: "not-wrapped",
-            key: None,
-            note: None,
-        };
+        let mut change = EntryChange::new(None, name.clone(), "not-wrapped");
         if let Some((end, orig)) = toml_marker_after(text, &doc, &name) {
             let seg = toml_seg(&doc, &name)
                 .map_err(|m| edit_err(path, m))?

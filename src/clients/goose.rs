@@ -438,13 +438,7 @@ pub(super) fn wrap(path: &Path, text: &str, opts: &WrapOptions) -> Result<Outcom
         let Some(server) = servers.iter().find(|s| s.name == e.name) else {
             continue; // provided by Goose itself
         };
-        let mut change = EntryChange {
-            project: None,
-            name: e.name.clone(),
-            action: "wrapped",
-            key: None,
-            note: None,
-        };
+        let mut change = EntryChange::new(None, e.name.clone(), "wrapped");
         let range = entry_range(text, &starts, &all, i);
         let segs = key_segments(text, &starts, e, &range);
         match (edit::left_alone(server, &e.name), segs) {
@@ -518,13 +512,7 @@ pub(super) fn unwrap(
             continue;
         }
         let range = entry_range(text, &starts, &all, i);
-        let mut change = EntryChange {
-            project: None,
-            name: name.clone(),
-            action: "not-wrapped",
-            key: None,
-            note: None,
-        };
+        let mut change = EntryChange::new(None, name.clone(), "not-wrapped");
         if let Some(original) = marker_in(text, &range) {
             edits.push((range, original));
             change.action = "unwrapped";
