@@ -13,19 +13,10 @@ use std::process::Command;
 
 use base64::Engine;
 use common::client::Client;
+use common::{audit, exe, ok};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "mcpseal-canary-7f3a9c2e41d8";
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, out, err) = common::run(common::mcpseal().current_dir(dir).args(args));
-    assert_eq!(code, 0, "mcpseal {args:?}: {out}{err}");
-    out
-}
 
 /// A folder with the expense policy files, and the server pinned (with `extra` arguments) as
 /// `expense`. None when the Python peer is missing (a failure under CI).
@@ -92,14 +83,6 @@ fn sdk(dir: &Path, steps: &Value, cmd: &[String]) -> Value {
     );
     assert_eq!(code, 0, "sdk client: {out}{err}");
     serde_json::from_str(out.lines().last().unwrap_or("")).unwrap_or_else(|_| panic!("{out}{err}"))
-}
-
-fn audit(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn call(label: &str, tool: &str, args: Value) -> Value {

@@ -7,9 +7,7 @@ mod common;
 
 use std::path::Path;
 
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
+use common::exe;
 
 fn pin(dir: &Path, name: &str, fault: Option<&str>) -> i32 {
     let e = exe();

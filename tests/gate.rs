@@ -7,34 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::client::Client;
+use common::{audit, events, exe, pin};
 
-use serde_json::{Value, json};
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
-
-fn pin(dir: &Path, name: &str, server: &[&str]) {
-    let (code, out, err) = common::run(
-        common::mcpseal()
-            .current_dir(dir)
-            .args(["pin", name, "--"])
-            .args(server),
-    );
-    assert_eq!(code, 0, "pin: {out}{err}");
-}
-
-fn audit(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn events<'a>(a: &'a [Value], event: &str) -> Vec<&'a Value> {
-    a.iter().filter(|e| e["event"] == event).collect()
-}
+use serde_json::json;
 
 fn counter(dir: &Path) -> (PathBuf, String) {
     let p = dir.join("launches");

@@ -12,23 +12,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::exe;
+
 use serde_json::{Value, json};
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
-
-fn pin(dir: &Path, name: &str, extra: &[&str], server: &[String]) {
-    let (code, out, err) = common::run(
-        common::mcpseal()
-            .current_dir(dir)
-            .args(["pin", name])
-            .args(extra)
-            .arg("--")
-            .args(server),
-    );
-    assert_eq!(code, 0, "pin {name}: {out}{err}");
-}
 
 /// `mcpseal run` as a client config entry would launch it (no `--`: the Inspector drops it).
 fn gated(dir: &Path, name: &str, server: &[String]) -> Vec<String> {
@@ -126,8 +112,8 @@ fn inspector_sees_the_same_through_the_gate_for_pinned_real_servers() {
     let Some(fs) = filesystem(root.path()) else {
         return;
     };
-    pin(t.path(), "ev", &[], &ev);
-    pin(t.path(), "fs", &[], &fs);
+    common::pin(t.path(), "ev", &ev);
+    common::pin(t.path(), "fs", &fs);
     for (name, server, call) in [
         (
             "ev",
@@ -170,7 +156,7 @@ fn inspector_after_a_rug_pull_lacks_the_tool_and_gets_the_gates_error() {
     };
     let t = tempfile::tempdir().unwrap();
     let server = sleeper(t.path());
-    pin(t.path(), "calc", &[], &server); // launch 1: benign
+    common::pin(t.path(), "calc", &server); // launch 1: benign
     let (code, list, out) = insp.run(t.path(), &gated(t.path(), "calc", &server), &["tools/list"]);
     assert_eq!(code, 0, "{out}");
     let names: Vec<&str> = list["tools"]
@@ -201,7 +187,7 @@ fn inspector_after_a_rug_pull_lacks_the_tool_and_gets_the_gates_error() {
 fn python_sdk_client_sees_the_same_through_the_gate() {
     let Some(ev) = everything() else { return };
     let t = tempfile::tempdir().unwrap();
-    pin(t.path(), "ev", &[], &ev);
+    common::pin(t.path(), "ev", &ev);
     let call = ["--call", "get-sum", r#"{"a": 2, "b": 3}"#];
     let direct = sdk_client(t.path(), &call, &ev);
     let through = sdk_client(t.path(), &call, &gated(t.path(), "ev", &ev));
@@ -226,7 +212,13 @@ fn python_sdk_client_with_roots_and_sampling_sees_conditional_tools_when_pinned_
         "the server announces more tools to a client with roots and sampling"
     );
     // Pinned with the same capabilities the host declares: everything passes, list_changed too.
-    pin(t.path(), "ev", &["--capabilities", "roots,sampling"], &ev);
+    let mut args = vec![
+        "--capabilities".to_owned(),
+        "roots,sampling".to_owned(),
+        "--".to_owned(),
+    ];
+    args.extend(ev.iter().cloned());
+    common::pin_ok(t.path(), "ev", &args);
     let through = sdk_client(t.path(), &["--roots-sampling"], &gated(t.path(), "ev", &ev));
     assert_eq!(direct["tools"], through["tools"]);
     assert!(
@@ -235,7 +227,7 @@ fn python_sdk_client_with_roots_and_sampling_sees_conditional_tools_when_pinned_
     );
     // Pinned without them: the conditional tools are unpinned, and the gate removes them.
     let t2 = tempfile::tempdir().unwrap();
-    pin(t2.path(), "ev", &[], &ev);
+    common::pin(t2.path(), "ev", &ev);
     let narrowed = sdk_client(
         t2.path(),
         &["--roots-sampling"],
@@ -251,7 +243,7 @@ fn python_sdk_client_through_the_gate_on_server_filesystem() {
         return;
     };
     let t = tempfile::tempdir().unwrap();
-    pin(t.path(), "fs", &[], &fs);
+    common::pin(t.path(), "fs", &fs);
     let call = ["--call", "list_allowed_directories", "{}"];
     let direct = sdk_client(t.path(), &call, &fs);
     let through = sdk_client(t.path(), &call, &gated(t.path(), "fs", &fs));
@@ -265,7 +257,7 @@ fn python_sdk_client_after_a_rug_pull_lacks_the_tool_and_gets_the_gates_error() 
     }
     let t = tempfile::tempdir().unwrap();
     let server = sleeper(t.path());
-    pin(t.path(), "calc", &[], &server);
+    common::pin(t.path(), "calc", &server);
     let out = sdk_client(
         t.path(),
         &["--call", "add", r#"{"a": 1, "b": 2}"#],

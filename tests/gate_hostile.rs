@@ -31,14 +31,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use common::{exe, pin_ok};
+
 use serde_json::{Value, json};
 
 const TARGETS: [&str; 5] = ["tools", "prompts", "resources", "templates", "instructions"];
 const INSTRUCTIONS: &str = "Use add to add two numbers and echo to repeat text.";
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
 
 fn hostile(file: &str) -> String {
     common::root()
@@ -141,16 +139,6 @@ impl ClientKind {
             )
         })
     }
-}
-
-fn pin(dir: &Path, name: &str, how: &[String]) {
-    let (code, out, err) = common::run(
-        common::mcpseal()
-            .current_dir(dir)
-            .args(["pin", name])
-            .args(how),
-    );
-    assert_eq!(code, 0, "pin {name}: {out}{err}");
 }
 
 /// The stdio server's command line for `mode`, counting launches in `dir`.
@@ -406,12 +394,12 @@ fn attack_through_the_gate(attack: &str, over: Over) {
                 let s = stdio_server(&p, dir, target, &mode);
                 let mut how = vec!["--".to_owned()];
                 how.extend(s.iter().cloned());
-                pin(dir, &name, &how);
+                pin_ok(dir, &name, &how);
                 how
             }
             Over::Http => {
                 let how = vec!["--url".to_owned(), http_url(&p, &mode)];
-                pin(dir, &name, &how);
+                pin_ok(dir, &name, &how);
                 how
             }
         };
@@ -510,9 +498,9 @@ fn benign_server_is_seen_whole_through_the_gate() {
     let server = stdio_server(&p, dir, "benign", "benign");
     let mut how = vec!["--".to_owned()];
     how.extend(server);
-    pin(dir, "benign", &how);
+    pin_ok(dir, "benign", &how);
     let url = http_url(&p, "benign");
-    pin(dir, "benign-http", &["--url".to_owned(), url.clone()]);
+    pin_ok(dir, "benign-http", &["--url".to_owned(), url.clone()]);
     let clients = [ClientKind::Ts, ClientKind::Py];
     let batches: Vec<BTreeMap<String, Vec<String>>> = clients
         .iter()

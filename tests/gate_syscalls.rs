@@ -11,11 +11,9 @@ mod common;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-use serde_json::{Value, json};
+use common::exe;
 
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
+use serde_json::{Value, json};
 
 /// One traced system call: thread id, name, first argument as strace printed it (`-y` adds
 /// the path or `pipe:[…]` to an fd) and the whole line.

@@ -7,17 +7,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{mcpseal, run};
+use common::{exe, mcpseal, run};
 
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
-
-fn pin(dir: &Path, name: &str, server: &[&str]) -> (i32, String, String) {
-    run(mcpseal()
-        .current_dir(dir)
-        .args(["pin", name, "--"])
-        .args(server))
+/// `mcpseal pin NAME -- SERVER…`: (code, stdout, stderr).
+fn pin_status(dir: &Path, name: &str, server: &[&str]) -> (i32, String, String) {
+    run(common::pin_cmd(dir, name).arg("--").args(server))
 }
 
 fn check(dir: &Path) -> (i32, String, String) {
@@ -28,7 +22,7 @@ fn check(dir: &Path) -> (i32, String, String) {
 fn unchanged_server_passes_check_run_after_run() {
     let t = tempfile::tempdir().unwrap();
     let e = exe();
-    let (code, out, err) = pin(
+    let (code, out, err) = pin_status(
         t.path(),
         "fx",
         &[
@@ -61,7 +55,7 @@ fn sleeper_description_rewrite_shows_old_and_new_text() {
         "--rug-pull",
         "description",
     ];
-    assert_eq!(pin(t.path(), "calc", &server).0, 0);
+    assert_eq!(pin_status(t.path(), "calc", &server).0, 0);
     let (code, out, _) = check(t.path());
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -88,7 +82,7 @@ fn schema_only_change_names_its_json_pointer() {
         "--rug-pull",
         "schema",
     ];
-    assert_eq!(pin(t.path(), "calc", &server).0, 0);
+    assert_eq!(pin_status(t.path(), "calc", &server).0, 0);
     let (code, out, _) = run(mcpseal().current_dir(t.path()).args(["--json", "check"]));
     assert_eq!(code, 1, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -115,7 +109,7 @@ fn tool_added_on_a_later_launch_is_reported() {
         "--rug-pull",
         "add-tool",
     ];
-    assert_eq!(pin(t.path(), "mail", &server).0, 0);
+    assert_eq!(pin_status(t.path(), "mail", &server).0, 0);
     let (code, out, _) = check(t.path());
     assert_eq!(code, 1);
     assert!(out.contains("+ tool \"send_email\" added (high)"), "{out}");
@@ -129,7 +123,7 @@ fn list_changed_right_after_initialized_does_not_cause_drift() {
     let t = tempfile::tempdir().unwrap();
     let e = exe();
     let server = [e.as_str(), "fixture-server", "--list-changed-on-init"];
-    assert_eq!(pin(t.path(), "fx", &server).0, 0);
+    assert_eq!(pin_status(t.path(), "fx", &server).0, 0);
     let (code, out, _) = check(t.path());
     assert_eq!(code, 0, "{out}");
 }
@@ -175,10 +169,10 @@ fn attack_re_pinning_a_rug_pull_does_not_approve_it() {
         "--rug-pull",
         "description",
     ];
-    assert_eq!(pin(t.path(), "calc", &server).0, 0);
+    assert_eq!(pin_status(t.path(), "calc", &server).0, 0);
     let lock_path = t.path().join("mcpseal.lock");
     let before = std::fs::read(&lock_path).unwrap();
-    let (code, out, _) = pin(t.path(), "calc", &server);
+    let (code, out, _) = pin_status(t.path(), "calc", &server);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("NOT re-pinned calc")
@@ -292,7 +286,7 @@ fn check_errors_are_exit_2_and_name_the_problem() {
         "{err}"
     );
     let e = exe();
-    assert_eq!(pin(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
+    assert_eq!(pin_status(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
     let (code, _, err) = run(mcpseal().current_dir(t.path()).args(["check", "nope"]));
     assert_eq!(code, 2);
     assert!(err.contains("not-pinned"), "{err}");
@@ -316,7 +310,7 @@ fn check_errors_are_exit_2_and_name_the_problem() {
 fn hand_edited_lock_is_refused_naming_the_entity() {
     let t = tempfile::tempdir().unwrap();
     let e = exe();
-    assert_eq!(pin(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
+    assert_eq!(pin_status(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
     let p = t.path().join("mcpseal.lock");
     let lock = std::fs::read_to_string(&p).unwrap();
     std::fs::write(
@@ -339,9 +333,9 @@ fn hand_edited_lock_is_refused_naming_the_entity() {
 fn lockfile_is_byte_stable_across_pins() {
     let t = tempfile::tempdir().unwrap();
     let e = exe();
-    assert_eq!(pin(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
+    assert_eq!(pin_status(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
     let first = std::fs::read(t.path().join("mcpseal.lock")).unwrap();
-    assert_eq!(pin(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
+    assert_eq!(pin_status(t.path(), "fx", &[&e, "fixture-server"]).0, 0);
     assert_eq!(first, std::fs::read(t.path().join("mcpseal.lock")).unwrap());
     assert!(first.ends_with(b"}\n"));
 }
@@ -351,7 +345,7 @@ fn lockfile_is_byte_stable_across_pins() {
 fn real_stable(name: &str, server: Vec<String>) {
     let t = tempfile::tempdir().unwrap();
     let args: Vec<&str> = server.iter().map(String::as_str).collect();
-    let (code, out, err) = pin(t.path(), name, &args);
+    let (code, out, err) = pin_status(t.path(), name, &args);
     assert_eq!(code, 0, "pin {name}: {out}{err}");
     let lock: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();

@@ -8,16 +8,8 @@ mod common;
 use std::path::Path;
 
 use common::client::Client;
+use common::{audit, exe, ok};
 use serde_json::Value;
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
-
-fn ok(dir: &Path, args: &[&str]) {
-    let (code, out, err) = common::run(common::mcpseal().current_dir(dir).args(args));
-    assert_eq!(code, 0, "mcpseal {args:?}: {out}{err}");
-}
 
 /// A pinned fixture server, its release artifact signed by `acme`, and a policy requiring it.
 fn setup(dir: &Path, counter: &str) -> Vec<String> {
@@ -61,14 +53,6 @@ fn first_answer(dir: &Path, server: &[String], extra: &[&str]) -> Value {
     let r = g.init();
     g.finish();
     r
-}
-
-fn audit(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn launches(dir: &Path) -> String {

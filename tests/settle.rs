@@ -4,11 +4,7 @@
 
 mod common;
 
-use common::{mcpseal, run};
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
+use common::{exe, mcpseal, run};
 
 #[test]
 fn issue_17_a_server_that_announces_nothing_is_not_waited_for() {

@@ -7,12 +7,8 @@ mod common;
 use std::path::Path;
 
 use common::client::Client;
-use common::run;
+use common::{exe, run};
 use serde_json::Value;
-
-fn exe() -> String {
-    env!("CARGO_BIN_EXE_mcpseal").to_owned()
-}
 
 fn mcpseal(dir: &Path, args: &[&str]) -> (i32, String, String) {
     run(common::mcpseal().current_dir(dir).args(args))

@@ -492,18 +492,20 @@ impl DenyFindings {
     }
 }
 
+/// A server to scan from its surface's JSON form, with no launch spec (the scan tests' input).
+#[cfg(test)]
+pub(crate) fn input(name: &str, v: Value) -> ScanInput {
+    ScanInput {
+        name: name.into(),
+        surface: Some(surface_from_json(v).expect("a test surface")),
+        launch: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn input(name: &str, v: Value) -> ScanInput {
-        ScanInput {
-            name: name.into(),
-            surface: Some(surface_from_json(v).unwrap()),
-            launch: None,
-        }
-    }
 
     #[test]
     fn findings_are_sorted_and_stable() {

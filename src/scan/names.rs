@@ -585,16 +585,8 @@ fn confusables(entries: &[(&str, EntityKind, &str)], out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::{ScanInput, scan, surface_from_json};
+    use crate::scan::{input, scan};
     use serde_json::{Value, json};
-
-    fn input(name: &str, v: Value) -> ScanInput {
-        ScanInput {
-            name: name.into(),
-            surface: Some(surface_from_json(v).unwrap()),
-            launch: None,
-        }
-    }
 
     fn tool(name: &str, description: &str) -> Value {
         json!({"name": name, "description": description, "inputSchema": {"type": "object"}})

@@ -47,6 +47,53 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// `mcpseal`'s path as a string, for the command lines a test builds (a gated server after
+/// `run … --`, a fixture server, a client config entry).
+pub fn exe() -> String {
+    env!("CARGO_BIN_EXE_mcpseal").to_owned()
+}
+
+/// `mcpseal ARGS` in `dir`, which must exit 0; its stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run(mcpseal().current_dir(dir).args(args));
+    assert_eq!(code, 0, "mcpseal {args:?}: {out}{err}");
+    out
+}
+
+/// `mcpseal pin NAME` in `dir`, for the caller to add options and the server to.
+pub fn pin_cmd(dir: &Path, name: &str) -> Command {
+    let mut c = mcpseal();
+    c.current_dir(dir).args(["pin", name]);
+    c
+}
+
+/// `mcpseal pin NAME ARGS…` (options, then `-- SERVER…` or `--url URL`), which must exit 0.
+pub fn pin_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, args: &[S]) {
+    let (code, out, err) = run(pin_cmd(dir, name).args(args));
+    assert_eq!(code, 0, "pin {name}: {out}{err}");
+}
+
+/// `mcpseal pin NAME -- SERVER…`, which must exit 0.
+pub fn pin<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, server: &[S]) {
+    let (code, out, err) = run(pin_cmd(dir, name).arg("--").args(server));
+    assert_eq!(code, 0, "pin {name}: {out}{err}");
+}
+
+/// The events `run --audit-log DIR/audit.jsonl` wrote, in order (none when there is no file).
+/// Every line must be one JSON object: a torn or garbled line fails the test.
+pub fn audit(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line {l:?}: {e}")))
+        .collect()
+}
+
+/// The events named `event` among `a`.
+pub fn events<'a>(a: &'a [serde_json::Value], event: &str) -> Vec<&'a serde_json::Value> {
+    a.iter().filter(|e| e["event"] == event).collect()
+}
+
 /// `testdata/vectors`: the sigstore-conformance and minisign vectors (see its README for
 /// their source and licence). Nothing a test reads lives outside the repository.
 pub fn vectors() -> PathBuf {
