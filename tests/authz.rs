@@ -13,7 +13,7 @@ use std::process::Command;
 
 use base64::Engine;
 use common::client::Client;
-use common::{audit, exe, ok};
+use common::{audit, ok};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "mcpseal-canary-7f3a9c2e41d8";
@@ -50,21 +50,14 @@ fn expense_policy() -> String {
 }
 
 fn gate(dir: &Path, principal: &str, server: &[String]) -> Vec<String> {
-    let mut v = vec![
-        exe(),
-        "run".into(),
-        "--name".into(),
-        "expense".into(),
-        "--lock".into(),
-        dir.join("mcpseal.lock").display().to_string(),
+    let mut v = common::gate_argv(dir, "expense", &dir.join("audit.jsonl"));
+    v.extend([
         "--policy".into(),
         dir.join("policy.toml").display().to_string(),
         "--principal".into(),
         principal.into(),
-        "--audit-log".into(),
-        dir.join("audit.jsonl").display().to_string(),
         "--".into(),
-    ];
+    ]);
     v.extend(server.iter().cloned());
     v
 }

@@ -18,18 +18,7 @@ use serde_json::{Value, json};
 
 /// `mcpseal run` as a client config entry would launch it (no `--`: the Inspector drops it).
 fn gated(dir: &Path, name: &str, server: &[String]) -> Vec<String> {
-    let lock = dir.join("mcpseal.lock").display().to_string();
-    let audit = dir.join("audit.jsonl").display().to_string();
-    let mut v = vec![
-        exe(),
-        "run".into(),
-        "--name".into(),
-        name.into(),
-        "--lock".into(),
-        lock,
-        "--audit-log".into(),
-        audit,
-    ];
+    let mut v = common::gate_argv(dir, name, &dir.join("audit.jsonl"));
     v.extend(server.iter().cloned());
     v
 }

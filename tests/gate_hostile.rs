@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-use common::{exe, pin_ok};
+use common::pin_ok;
 
 use serde_json::{Value, json};
 
@@ -183,16 +183,7 @@ fn http_url(p: &Peers, mode: &str) -> String {
 
 /// `mcpseal run` as a client config launches it, with its own audit log.
 fn gated(dir: &Path, name: &str, audit: &Path, server: &[String]) -> Vec<String> {
-    let mut v = vec![
-        exe(),
-        "run".into(),
-        "--name".into(),
-        name.into(),
-        "--lock".into(),
-        dir.join("mcpseal.lock").display().to_string(),
-        "--audit-log".into(),
-        audit.display().to_string(),
-    ];
+    let mut v = common::gate_argv(dir, name, audit);
     v.extend(server.iter().cloned());
     v
 }

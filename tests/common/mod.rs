@@ -79,6 +79,21 @@ pub fn pin<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, server: &[S]) {
     assert_eq!(code, 0, "pin {name}: {out}{err}");
 }
 
+/// `mcpseal run --name NAME --lock DIR/mcpseal.lock --audit-log AUDIT` as a client config
+/// launches the gate; the caller appends its options and the server.
+pub fn gate_argv(dir: &Path, name: &str, audit: &Path) -> Vec<String> {
+    vec![
+        exe(),
+        "run".into(),
+        "--name".into(),
+        name.into(),
+        "--lock".into(),
+        dir.join("mcpseal.lock").display().to_string(),
+        "--audit-log".into(),
+        audit.display().to_string(),
+    ]
+}
+
 /// The events `run --audit-log DIR/audit.jsonl` wrote, in order (none when there is no file).
 /// Every line must be one JSON object: a torn or garbled line fails the test.
 pub fn audit(dir: &Path) -> Vec<serde_json::Value> {
