@@ -401,3 +401,38 @@ pub(super) fn whitespace_padding(s: &str, hits: &mut Vec<Hit>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One pass counts every class, each with its own first offset; what a class carries
+    /// (the tag text, the first control's description) comes with it.
+    #[test]
+    fn one_pass_tallies_every_class_with_its_first_offset() {
+        let s = "a\u{ad}b\u{200b}\u{ad}c\u{202e}d\u{200f}\u{1b}[0m\u{7}\u{e0068}\u{e0069}\r!";
+        let chars: Vec<char> = s.chars().collect();
+        let t = Tallies::count(&chars);
+        assert_eq!(t.invisible.seen(), Some((1, 3)));
+        assert_eq!(t.soft_hyphens.seen(), Some((1, 2)));
+        assert_eq!(t.bidi.seen(), Some((6, 1)));
+        assert_eq!(t.marks.seen(), Some((8, 1)));
+        assert_eq!(t.control.seen(), Some((9, 2)));
+        assert_eq!(t.control_what, "an ANSI CSI sequence (ESC [)");
+        assert_eq!(t.tags.seen(), Some((14, 2)));
+        assert_eq!(t.tag_text, "hi");
+        assert_eq!(t.lone_cr.seen(), Some((16, 1)));
+        assert_eq!(t.selectors.seen(), None);
+        let mut hits = Vec::new();
+        hidden(s, Role::Text, &mut hits);
+        // Not soft hyphens only: high. Each class one hit.
+        assert_eq!(hits.len(), 6, "{hits:?}");
+        assert_eq!(hits[0].severity, Severity::High);
+        let mut soft = Vec::new();
+        hidden("co\u{ad}op", Role::Text, &mut soft);
+        assert_eq!(soft[0].severity, Severity::Medium);
+        let mut named = Vec::new();
+        hidden("co\u{ad}op", Role::Name, &mut named);
+        assert_eq!(named[0].severity, Severity::High);
+    }
+}

@@ -80,4 +80,34 @@ mod tests {
             Role::Key
         )));
     }
+
+    /// The role decides which rules apply: only the entity's own key and title are names,
+    /// and only `$schema` / `$id` / `$ref` values are schema references, at any depth.
+    #[test]
+    fn roles_follow_the_member_and_its_depth() {
+        let v = serde_json::json!({
+            "uri": "file:///a", "title": "T", "name": "not the key here",
+            "inputSchema": {"$schema": "https://json-schema.org/x", "title": "inner",
+                            "properties": {"q": {"$ref": "#/$defs/q", "uri": "deep"}}}
+        });
+        let mut roles = std::collections::BTreeMap::new();
+        walk(&v, "uri", &mut |s, p, _, r| {
+            roles.insert(format!("{p}={s}"), r);
+        });
+        let role = |k: &str| roles.get(k).copied();
+        assert_eq!(role("/uri=file:///a"), Some(Role::Name));
+        assert_eq!(role("/title=T"), Some(Role::Name));
+        assert_eq!(role("/name=not the key here"), Some(Role::Text));
+        assert_eq!(role("/inputSchema/title=inner"), Some(Role::Text));
+        assert_eq!(role("/inputSchema/properties/q/uri=deep"), Some(Role::Text));
+        assert_eq!(
+            role("/inputSchema/$schema=https://json-schema.org/x"),
+            Some(Role::SchemaRef)
+        );
+        assert_eq!(
+            role("/inputSchema/properties/q/$ref=#/$defs/q"),
+            Some(Role::SchemaRef)
+        );
+        assert_eq!(role("/inputSchema/properties/q=q"), Some(Role::Key));
+    }
 }
