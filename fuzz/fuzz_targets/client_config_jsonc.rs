@@ -16,22 +16,22 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use mcpseal::clients::Client;
+use mcpseal::clients::{Client, Format};
 use mcpseal::clients::jsonc::{self, Kind, Node};
 
-const JSON_CLIENTS: [Client; 11] = [
-    Client::ClaudeDesktop,
-    Client::ClaudeCode,
-    Client::Cursor,
-    Client::VsCode,
-    Client::Windsurf,
-    Client::Gemini,
-    Client::Kiro,
-    Client::Cline,
-    Client::RooCode,
-    Client::Zed,
-    Client::Continue,
-];
+/// The clients whose configs are JSON(C): every client but the TOML and YAML ones, from
+/// `Client::ALL`, so a new JSON client is fuzzed without an edit here.
+fn json_client(sel: u8) -> Client {
+    let json = || {
+        Client::ALL
+            .into_iter()
+            .filter(|c| c.format() == Format::Jsonc)
+    };
+    let n = json().count();
+    json()
+        .nth(usize::from(sel & 15) % n)
+        .expect("at least one JSON client")
+}
 
 fn spans_ok(n: &Node, len: usize) {
     assert!(n.span.start <= n.span.end && n.span.end <= len);
@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     let [sel, config @ ..] = data else {
         return;
     };
-    let client = JSON_CLIENTS[usize::from(sel & 15) % JSON_CLIENTS.len()];
+    let client = json_client(*sel);
     let opts = common::options(client, sel >> 3);
 
     if let Ok(text) = std::str::from_utf8(config) {

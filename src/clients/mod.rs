@@ -26,8 +26,8 @@ pub mod jsonc;
 pub mod parse;
 
 pub use discovery::{ConfigFile, Os, Roots, Scope, Selection, candidates, discover, select};
+pub use parse::{Format, load, parse};
 pub(crate) use parse::{json_server_maps, parse_toml, provided_by_client};
-pub use parse::{load, parse};
 
 /// The marker key (JSON) / comment (TOML) under which `wrap` keeps the original entry.
 pub const MARKER: &str = "x-mcpseal-original";

@@ -9,7 +9,27 @@ use super::{
     Client, ClientsError, ConfigFile, MARKER, Server, Transport, edit, goose, jsonc, wrap_state,
 };
 
+/// The language of a client's config files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON with comments and trailing commas (every client not named below).
+    Jsonc,
+    /// Codex's `config.toml`.
+    Toml,
+    /// Goose's `config.yaml`.
+    Yaml,
+}
+
 impl Client {
+    /// The language this client's config files are written in.
+    pub fn format(self) -> Format {
+        match self {
+            Client::Codex => Format::Toml,
+            Client::Goose => Format::Yaml,
+            _ => Format::Jsonc,
+        }
+    }
+
     /// The key holding the server map (JSON clients).
     fn servers_key(self) -> &'static str {
         match self {
@@ -44,11 +64,10 @@ pub fn parse(client: Client, path: &Path, bytes: &[u8]) -> Result<Vec<Server>, C
             message: "not valid UTF-8".into(),
         }
     })?;
-    if client == Client::Codex {
-        return parse_codex(path, text);
-    }
-    if client == Client::Goose {
-        return goose::parse(path, text);
+    match client.format() {
+        Format::Toml => return parse_codex(path, text),
+        Format::Yaml => return goose::parse(path, text),
+        Format::Jsonc => {}
     }
     if path
         .extension()
