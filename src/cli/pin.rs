@@ -75,6 +75,11 @@ pub struct Args {
     /// when resolving its image (loopback registries always may).
     #[arg(long, value_name = "HOST")]
     pub allow_insecure_registry: Vec<String>,
+    /// A `docker run` / `podman run` server: the trust policy whose `image-signers` its image
+    /// must be signed by (verified at the registry, recorded in the pin; docs/oci.md)
+    /// [default: mcpseal-policy.toml beside the lockfile, when there is one].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "client", "all"])]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -101,6 +106,33 @@ impl Args {
     }
 }
 
+/// The policy `pin` reads for `image-signers`: `--policy`, else `mcpseal-policy.toml` beside
+/// the lock when there is one (the one `mcpseal run` would read).
+fn image_policy(args: &Args) -> Result<Option<crate::policy::Policy>, CliError> {
+    let path = match &args.policy {
+        Some(p) => p.clone(),
+        None => {
+            let lock = args.lock_path()?;
+            let beside = lock
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("mcpseal-policy.toml");
+            if !beside.is_file() {
+                return Ok(None);
+            }
+            beside
+        }
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| super::io_error(&path, "the policy", e))?;
+    crate::policy::Policy::parse(&text, &path)
+        .map(Some)
+        .map_err(|e| {
+            CliError::error("policy-invalid", e.to_string())
+                .help("fix the policy file (docs/policy.md)")
+        })
+}
+
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let name = args
         .name
@@ -109,8 +141,14 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     check_name(&name)?;
     let spec = args.server.spec()?;
     let opts = args.server.options()?;
-    // A container server: pin the image's digest, and capture exactly that digest.
-    let container = super::oci::pin_container(&spec, &args.allow_insecure_registry)?;
+    // A container server: pin the image's digest (verifying the policy's image signers), and
+    // capture exactly that digest.
+    let image_signers = match image_policy(&args)? {
+        Some(p) => p.requirements_for(&name).image_signers,
+        None => Vec::new(),
+    };
+    let container =
+        super::oci::pin_container(&name, &spec, &args.allow_insecure_registry, &image_signers)?;
     let capture_spec = container.as_ref().map_or(&spec, |(_, s)| s);
     // Capture first; only then take the folder lock (a long capture must not block `run`).
     let cap = mcp::capture(capture_spec, &opts).map_err(capture_error)?;
@@ -189,11 +227,17 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "updated": p.previous.is_some() && refused.is_none(), "changes": p.diff,
             "otherChanges": p.other_changes,
             "findings": p.findings,
-            "image": p.entry.image.as_ref().map(|i| json!({"reference": i.reference, "digest": i.digest.to_string()})),
+            "image": p.entry.image.as_ref().map(|i| json!({"reference": i.reference, "digest": i.digest.to_string(), "signer": i.signer})),
         }));
     } else {
         if let Some(i) = &p.entry.image {
             emit(&format!("image {} pinned at {}", i.reference, i.digest));
+            if let Some(s) = &i.signer {
+                emit(&format!(
+                    "image signed by {} (verified at the registry)",
+                    s.name
+                ));
+            }
         }
         match p.verdict {
             Verdict::New => emit(&format!(

@@ -241,6 +241,9 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
         }
     };
     artifacts_match(req.name, &entry)?;
+    if let Some(r) = &requirements {
+        image_signer_matches(req.name, r, &entry, &req.launch, &lock_s)?;
+    }
     let guards = guards(&req, &entry, policy.as_ref(), requirements.as_ref())?;
     if let Some(d) = &deny
         && let Some(r) = d.check(req.name, &entry, &lock_s)
@@ -691,6 +694,55 @@ fn load_policy(path: &Path) -> Result<Policy, Refusal> {
             "policy-invalid",
             e.to_string(),
             "fix the policy file (docs/policy.md)",
+        )
+    })
+}
+
+/// The policy's `image-signers` for a container server: the pin must record an image signer
+/// (verified by `pin` at the registry) that the policy's signers match now. Offline: the gate
+/// never contacts a registry. A pin made before the policy named image signers, a lock edited
+/// to claim another signer, and a signer the policy no longer trusts are all refused.
+fn image_signer_matches(
+    name: &str,
+    r: &Requirements,
+    entry: &ServerEntry,
+    launch: &Launch,
+    lock_s: &str,
+) -> Result<(), Refusal> {
+    if r.image_signers.is_empty() {
+        return Ok(());
+    }
+    let repin = format!("mcpseal pin {name} --lock {lock_s} -- {}", launch.display());
+    let names: Vec<&str> = r.image_signers.iter().map(|s| s.name.as_str()).collect();
+    let Some(img) = &entry.image else {
+        return Err(refusal(
+            "image-signer-missing",
+            format!(
+                "server {name:?}: the policy requires its container image to be signed by {}, but {lock_s} pins no container image for it",
+                names.join(", ")
+            ),
+            "launch it as `docker run …` / `podman run …` and pin it, or remove image-signers from the policy",
+        ));
+    };
+    let Some(signer) = &img.signer else {
+        return Err(refusal(
+            "image-signer-missing",
+            format!(
+                "server {name:?}: the policy requires image {} to be signed by {}, and its pin records no verified signer (pinned before the policy named image signers?)",
+                img.reference,
+                names.join(", ")
+            ),
+            format!("re-pin, which verifies the image's signature at the registry: {repin}"),
+        ));
+    };
+    r.check_image(&signer.evidence()).map(|_| ()).map_err(|e| {
+        refusal(
+            "image-signer-untrusted",
+            format!(
+                "server {name:?}: image {} was pinned as signed by {:?}: {e}",
+                img.reference, signer.name
+            ),
+            format!("re-pin with the policy's signers: {repin}"),
         )
     })
 }

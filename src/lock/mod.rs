@@ -199,9 +199,37 @@ pub struct PinnedImage {
     pub reference: String,
     /// The manifest (or index) digest it resolved to when pinned.
     pub digest: Digest,
-    /// The key id that verified the image's signature, when the policy names image signers.
+    /// Who signed the image, as `pin` verified it at the registry, when the policy names
+    /// `image-signers` for the server. The gate checks it against the policy offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
+    pub signer: Option<ImageSigner>,
+}
+
+/// What verified a container image's signature when it was pinned: a key id (key-based
+/// signatures) or a certificate identity and issuer (keyless cosign 3 bundles).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageSigner {
+    /// The policy's name for the signer that matched at pin time (for people reading the lock;
+    /// the gate matches the evidence below, never this name).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+impl ImageSigner {
+    /// The evidence a policy matcher checks.
+    pub fn evidence(&self) -> crate::policy::Evidence {
+        crate::policy::Evidence {
+            key_id: self.key_id.clone(),
+            identity: self.identity.clone(),
+            issuer: self.issuer.clone(),
+        }
+    }
 }
 
 /// One pinned entity: its digest and the definition it digests.

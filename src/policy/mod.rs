@@ -137,6 +137,9 @@ pub struct Requirements {
     pub deny_findings: Option<Severity>,
     /// `[server.NAME.limits]`: calls per minute and argument sizes (docs/authz.md).
     pub limits: Limits,
+    /// `image-signers`: a container server's image must be signed by one of these (checked by
+    /// `pin` at the registry, then by the gate against what pin recorded; docs/oci.md).
+    pub image_signers: Vec<Signer>,
 }
 
 /// `[server.NAME.limits]`: for the server as a whole, and per tool (`[….limits.tool.NAME]`).
@@ -314,10 +317,22 @@ impl Requirements {
 
     /// The trusted signer `e` satisfies, or why none does.
     pub fn check(&self, e: &Evidence) -> Result<&Signer, PolicyError> {
-        if self.signers.is_empty() {
+        check_among(&self.signers, e)
+    }
+
+    /// The image signer `e` (what verified a container image's signature) satisfies, or why
+    /// none does.
+    pub fn check_image(&self, e: &Evidence) -> Result<&Signer, PolicyError> {
+        check_among(&self.image_signers, e)
+    }
+}
+
+fn check_among<'a>(signers: &'a [Signer], e: &Evidence) -> Result<&'a Signer, PolicyError> {
+    {
+        if signers.is_empty() {
             return Err(PolicyError::NoSigners);
         }
-        self.signers
+        signers
             .iter()
             .find(|s| s.matcher.matches(e))
             .ok_or_else(|| PolicyError::Untrusted {
@@ -332,8 +347,7 @@ impl Requirements {
                         .map(|i| format!("{i} via {}", e.issuer.as_deref().unwrap_or("?")))
                         .unwrap_or_default()
                 ),
-                allowed: self
-                    .signers
+                allowed: signers
                     .iter()
                     .map(|s| s.name.clone())
                     .collect::<Vec<_>>()
@@ -405,6 +419,7 @@ struct RawServer {
     deny_findings: Option<String>,
     #[serde(default)]
     limits: RawLimits,
+    image_signers: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -597,6 +612,21 @@ impl Policy {
                 None => None,
             };
             let limits = limits(&name, r.limits).map_err(invalid)?;
+            let mut image_signers = Vec::new();
+            if let Some(names) = &r.image_signers {
+                if names.is_empty() {
+                    return Err(invalid(format!(
+                        "server {name:?}: image-signers = [] names no signer: an empty signer set is a configuration error, never a pass (remove the line to require none)"
+                    )));
+                }
+                for n in names {
+                    image_signers.push(signers.get(n).cloned().ok_or_else(|| {
+                        invalid(format!(
+                            "server {name:?}: image-signers names signer {n:?}, which no [[signer]] defines"
+                        ))
+                    })?);
+                }
+            }
             servers.insert(
                 name,
                 Requirements {
@@ -607,6 +637,7 @@ impl Policy {
                     on_drift: r.on_drift,
                     deny_findings,
                     limits,
+                    image_signers,
                 },
             );
         }
@@ -1011,5 +1042,28 @@ mod tests {
         );
         let both = "[[signer]]\nname = \"x\"\nkey-id = \"k\"\nidentity = \"i\"\nissuer = \"s\"\n";
         assert_eq!(Policy::parse(both, p).unwrap_err().code(), "policy-invalid");
+    }
+
+    /// Issue 12: `image-signers` names signers like `signers` does; an empty list or a name no
+    /// `[[signer]]` defines is a configuration error, never "no requirement".
+    #[test]
+    fn image_signers_parse_and_refuse_empty_or_dangling_lists() {
+        let p = Path::new("/p/mcpseal-policy.toml");
+        let ok = "[[signer]]\nname = \"rel\"\nkey-id = \"K\"\n[server.fetch]\nimage-signers = [\"rel\"]\n";
+        let pol = Policy::parse(ok, p).unwrap();
+        let r = pol.requirements_for("fetch");
+        assert_eq!(r.image_signers.len(), 1);
+        assert_eq!(r.check_image(&key("K")).unwrap().name, "rel");
+        assert!(r.check_image(&key("other")).is_err());
+        // The image signers are not the release signers, and the other way round.
+        assert!(matches!(r.check(&key("K")), Err(PolicyError::NoSigners)));
+        assert!(pol.requirements_for("other").image_signers.is_empty());
+        let empty = "[server.fetch]\nimage-signers = []\n";
+        let e = Policy::parse(empty, p).unwrap_err();
+        assert_eq!(e.code(), "policy-invalid");
+        assert!(e.to_string().contains("image-signers"), "{e}");
+        let dangling = "[server.fetch]\nimage-signers = [\"nobody\"]\n";
+        let e = Policy::parse(dangling, p).unwrap_err();
+        assert!(e.to_string().contains("nobody"), "{e}");
     }
 }
