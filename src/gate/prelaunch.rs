@@ -138,8 +138,19 @@ fn refusal(reason: &'static str, message: String, fix: impl Into<String>) -> Ref
 pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> {
     let lock_s = req.lock.display().to_string();
     let mut bound = None;
+    // Under --lock-key the lock is read once: the bytes whose digest the signature covers are
+    // the bytes the entry is parsed from.
+    let mut signed_lock = None;
     if let Some(key) = req.lock_key {
-        let statement = check_signed_file(req.lock, key, "lockfile")?;
+        let read = Store::read_whole(req.lock).map_err(|e| {
+            refusal(
+                "lock-signature",
+                e.to_string(),
+                "restore the signed lockfile (and its .sigstore.json) you were given",
+            )
+        })?;
+        let statement = check_signed_bytes(req.lock, &read.bytes, key, "lockfile")?;
+        signed_lock = Some(read);
         bound = check_binding(&req, &statement, key)?;
         if let Some(p) = req.policy {
             check_signed_file(p, key, "policy")?;
@@ -160,7 +171,11 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
             "restore the policy the lock was signed with, or re-sign the lock with this policy",
         ));
     }
-    let pinned = match Store::load_server(req.lock, req.name) {
+    let loaded = match &signed_lock {
+        Some(read) => read.server(req.lock, req.name),
+        None => Store::load_server(req.lock, req.name),
+    };
+    let pinned = match loaded {
         Ok(e) => e,
         Err(lock::LockError::Missing { .. }) => None,
         Err(e) => {
@@ -633,6 +648,42 @@ fn check_signed_file(
     key: &PublicKey,
     what: &'static str,
 ) -> Result<bundle::Statement, Refusal> {
+    let bytes = read_capped(file, lock::MAX_LOCK_BYTES, "policy-signature", what)?;
+    check_signed_bytes(file, &bytes, key, what)
+}
+
+/// Reads `file` whole, refusing one over `max` bytes (it is digested and parsed from memory).
+fn read_capped(
+    file: &Path,
+    max: u64,
+    reason: &'static str,
+    what: &str,
+) -> Result<Vec<u8>, Refusal> {
+    let fail = |e: String| {
+        refusal(
+            reason,
+            format!("the {what} {}: {e}", file.display()),
+            format!("restore the {what}, or re-create it with `mcpseal pin` and sign it"),
+        )
+    };
+    let f = std::fs::File::open(file).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(fail(format!("over the {max}-byte limit")));
+    }
+    Ok(bytes)
+}
+
+/// The signature sidecar of `file` verifies with `key` and its statement covers exactly
+/// `bytes` (the file's contents as read once by the caller).
+fn check_signed_bytes(
+    file: &Path,
+    bytes: &[u8],
+    key: &PublicKey,
+    what: &'static str,
+) -> Result<bundle::Statement, Refusal> {
     let reason = if what == "lockfile" {
         "lock-signature"
     } else {
@@ -644,7 +695,7 @@ fn check_signed_file(
         file.display(),
         b.display()
     );
-    let bytes = std::fs::read(&b).map_err(|e| {
+    let bundle_bytes = std::fs::read(&b).map_err(|e| {
         refusal(
             reason,
             format!(
@@ -655,14 +706,14 @@ fn check_signed_file(
             &fix,
         )
     })?;
-    let v = bundle::verify(&bytes, key).map_err(|e| {
+    let v = bundle::verify(&bundle_bytes, key).map_err(|e| {
         refusal(
             reason,
             format!("the {what}'s bundle {} does not verify: {e}", b.display()),
             &fix,
         )
     })?;
-    let d = crate::digest::sha256_file(file).map_err(|e| refusal(reason, format!("{e}"), &fix))?;
+    let d = crate::digest::Digest::of(bytes);
     let name = file
         .file_name()
         .and_then(|n| n.to_str())

@@ -232,6 +232,29 @@ impl ImageSigner {
     }
 }
 
+/// A lockfile read whole ([`Store::read_whole`]).
+pub struct LockBytes {
+    pub bytes: Vec<u8>,
+    /// The bytes are the canonical text a stamp vouches for (src/lock/index.rs).
+    canonical: bool,
+}
+
+impl LockBytes {
+    /// Server `name`'s entry, from these bytes only: for canonical bytes by the index's
+    /// binary search (time independent of the lock's size), else by a strict parse.
+    pub fn server(&self, path: &Path, name: &str) -> Result<Option<ServerEntry>, LockError> {
+        let mut lock = if self.canonical
+            && let Ok(Some(found)) =
+                index::find_entry(&self.bytes[..], self.bytes.len() as u64, name)
+        {
+            Lockfile::from_entry(found, path, name)?
+        } else {
+            Lockfile::parse_only(&self.bytes, path, Some(name))?
+        };
+        Ok(lock.servers.remove(name))
+    }
+}
+
 /// One pinned entity: its digest and the definition it digests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -804,6 +827,47 @@ impl Store {
             path: path.display().to_string(),
         })?;
         Ok(lock.servers.remove(name))
+    }
+
+    /// Reads the whole lockfile once, for `--lock-key`: the gate digests these bytes for the
+    /// signature check and then takes the entry from the same bytes
+    /// ([`LockBytes::server`]), so a lock swapped or rewritten between the check and the read
+    /// cannot slip in.
+    pub fn read_whole(path: &Path) -> Result<LockBytes, LockError> {
+        let io = |source| LockError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let _guard = folder_lock(path, false)?;
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LockError::Missing {
+                    path: path.display().to_string(),
+                });
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let before = file.metadata().map_err(io)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&file, MAX_LOCK_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(io)?;
+        if bytes.len() as u64 > MAX_LOCK_BYTES {
+            return Err(LockError::Corrupt {
+                path: path.display().to_string(),
+                why: format!("over the {MAX_LOCK_BYTES}-byte limit"),
+            });
+        }
+        // Canonical only if the stamp matched before the read and the file's fingerprint
+        // (ctime included) did not move during it: then these bytes are the stamped text.
+        let after = file.metadata().map_err(io)?;
+        let canonical = index::is_stamped(path, &before)
+            && index::is_stamped(path, &after)
+            && after.len() == bytes.len() as u64;
+        Ok(LockBytes { bytes, canonical })
     }
 
     pub fn path(&self) -> &Path {
