@@ -605,3 +605,84 @@ fn authz_explain_prints_the_cedar_the_rules_compile_to() {
         assert_eq!(code, 0, "{p} {out}{err}");
     }
 }
+
+/// Gap 1 of issue 14: an array argument the pin declares `array` of strings is a Cedar set. The
+/// server (`--tags`: `tag_expense {id, tags: list[str]}`) is the Python SDK's; the client too.
+#[test]
+fn an_array_argument_is_a_cedar_set_through_the_gate() {
+    let policy = "[authz]\ncedar = \"tags.cedar\"\n[authz.roles]\nmanager = [\"bob\"]\n";
+    let Some((t, server)) = setup(policy, &["--tags"]) else {
+        return;
+    };
+    let d = t.path();
+    std::fs::write(
+        d.join("tags.cedar"),
+        r#"@id("manager-tags-travel")
+permit (principal in Mcp::Role::"manager", action == Mcp::Action::"call_tool",
+        resource == Mcp::Tool::"tag_expense")
+when { context.arguments has tags && context.arguments.tags.contains("travel") }
+unless { context.arguments.tags.contains("secret") };
+"#,
+    )
+    .unwrap();
+    let rows = [
+        ("travel", json!({"id": 1, "tags": ["travel"]}), 'P'),
+        (
+            "travel-and-food",
+            json!({"id": 1, "tags": ["food", "travel"]}),
+            'P',
+        ),
+        ("food", json!({"id": 1, "tags": ["food"]}), 'G'),
+        ("empty", json!({"id": 1, "tags": []}), 'G'),
+        (
+            "secret",
+            json!({"id": 1, "tags": ["travel", "secret"]}),
+            'G',
+        ),
+        // The attacks: each would be `travel` to a careless conversion.
+        ("string-not-array", json!({"id": 1, "tags": "travel"}), 'G'),
+        ("nested", json!({"id": 1, "tags": [["travel"]]}), 'G'),
+        (
+            "repeated",
+            json!({"id": 1, "tags": ["travel", "travel"]}),
+            'G',
+        ),
+        ("mixed", json!({"id": 1, "tags": ["travel", 1]}), 'G'),
+        (
+            "null-element",
+            json!({"id": 1, "tags": ["travel", null]}),
+            'G',
+        ),
+        (
+            "array-where-a-number-is-pinned",
+            json!({"id": [1], "tags": ["travel"]}),
+            'G',
+        ),
+    ];
+    let steps = Value::Array(
+        rows.iter()
+            .map(|(l, a, _)| call(l, "tag_expense", a.clone()))
+            .collect(),
+    );
+    let out = sdk(d, &steps, &gate(d, "bob", &server));
+    for (l, _, want) in &rows {
+        assert_eq!(outcome(&out["calls"], l), *want, "{l}: {}", out["calls"][l]);
+    }
+    assert!(
+        out["calls"]["travel"]["result"]
+            .as_str()
+            .unwrap()
+            .contains(r#""tags": ["travel"]"#)
+    );
+    let a = audit(d);
+    let reason = |entity_args: &str| {
+        a.iter()
+            .filter(|e| e["event"] == "authz-decision")
+            .map(|e| {
+                e["reason"].as_str().unwrap().to_owned() + " " + e["message"].as_str().unwrap()
+            })
+            .find(|m| m.contains(entity_args))
+    };
+    assert!(reason("repeats the element").is_some_and(|m| m.starts_with("authz-unrepresentable")));
+    assert!(reason("no policy permits").is_some_and(|m| m.starts_with("authz-no-permit")));
+}

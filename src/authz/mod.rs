@@ -513,8 +513,9 @@ pub mod schema {
     /// `context.arguments` is a closed record of every argument the server's pinned tools (or
     /// prompts) declare, each optional (a client may leave any out, so a policy must test
     /// `context.arguments has amount`). JSON Schema `string` is `String`, `number` and
-    /// `integer` are `decimal`, `boolean` is `Bool`, `object` with `properties` is a record;
-    /// anything else (arrays, unions, `null`, no `type`), and an argument two tools declare
+    /// `integer` are `decimal`, `boolean` is `Bool`, `object` with `properties` is a record,
+    /// `array` with `items` of one of those scalar types is a `Set` of it; anything else
+    /// (other arrays, unions, `null`, no `type`), and an argument two tools declare
     /// with different types, is left out — a call that passes it is denied.
     pub fn generate(
         entry: &ServerEntry,

@@ -394,3 +394,150 @@ fn scoped_policy_sets_decide_as_the_whole_set() {
         }
     }
 }
+
+/// The expense tools plus `tag_expense {id, tags: list[str]}` as the Python SDK declares it
+/// (`--tags` in testdata/servers/expense_server.py), and tools whose arrays Cedar cannot hold.
+fn tagged_entry() -> ServerEntry {
+    let mut tools = expense_tools(true);
+    tools.push(json!({"name": "tag_expense", "description": "Tag an expense.",
+        "inputSchema": {"type": "object", "required": ["id", "tags"], "properties": {
+            "id": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags"},
+            "weights": {"type": "array", "items": {"type": "number"}},
+            "matrix": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+            "rows": {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}},
+            "loose": {"type": "array"},
+            "tuple": {"type": "array", "items": [{"type": "string"}]},
+            "either": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}]}}
+        }}}));
+    expense_entry(tools)
+}
+
+const TAG_POLICY: &str = r#"
+@id("tag-travel-only")
+permit (principal, action == Mcp::Action::"call_tool", resource == Mcp::Tool::"tag_expense")
+when { context.arguments has tags && context.arguments.tags.contains("travel") }
+unless { context.arguments.tags.contains("secret") };
+"#;
+
+fn tag_authz(text: &str) -> Result<Authz, AuthzError> {
+    let mut s = policy("expense.toml").authz.unwrap();
+    s.cedar = Some(("t.cedar".into(), text.into()));
+    s.rules.clear();
+    Authz::build(&s, "expense", &tagged_entry(), "bob")
+}
+
+#[test]
+fn an_array_the_pin_declares_is_a_cedar_set_a_policy_can_ask_about() {
+    let a = tag_authz(TAG_POLICY).unwrap();
+    let schema = Authz::schema_json(&tagged_entry());
+    let attrs = &schema["Mcp"]["actions"]["call_tool"]["appliesTo"]["context"]["attributes"]["arguments"]
+        ["attributes"];
+    assert_eq!(
+        attrs["tags"],
+        json!({"type": "Set", "element": {"type": "String"}, "required": false})
+    );
+    assert_eq!(
+        attrs["weights"]["element"],
+        json!({"type": "Extension", "name": "decimal"})
+    );
+    for (args, allow) in [
+        (json!({"id": 1, "tags": ["travel"]}), true),
+        (json!({"id": 1, "tags": ["food", "travel"]}), true),
+        (json!({"id": 1, "tags": ["travel", "food"]}), true),
+        (json!({"id": 1, "tags": ["food"]}), false),
+        (json!({"id": 1, "tags": []}), false),
+        (json!({"id": 1, "tags": ["travel", "secret"]}), false),
+        (json!({"id": 1, "tags": ["Travel"]}), false),
+        (json!({"id": 1}), false),
+    ] {
+        let v = a.decide(Act::CallTool, "tag_expense", Some(&args));
+        assert_eq!(v.allow, allow, "{args}: {v:?}");
+    }
+}
+
+#[test]
+fn attack_arrays_cedar_cannot_hold_exactly_are_denied() {
+    // Permits every call, so only the representation can deny.
+    let a = tag_authz("permit (principal, action, resource);").unwrap();
+    for (what, args) in [
+        (
+            "an array where the pin declares a string",
+            json!({"amount": 1, "description": ["a"]}),
+        ),
+        (
+            "an array where the pin declares a number",
+            json!({"id": [1]}),
+        ),
+        (
+            "a string where the pin declares an array",
+            json!({"id": 1, "tags": "travel"}),
+        ),
+        ("nested arrays", json!({"id": 1, "tags": [["travel"]]})),
+        (
+            "nested arrays the pin declares",
+            json!({"id": 1, "matrix": [["a"]]}),
+        ),
+        (
+            "an array of objects",
+            json!({"id": 1, "rows": [{"a": "x"}]}),
+        ),
+        (
+            "an array without items in the pin",
+            json!({"id": 1, "loose": ["a"]}),
+        ),
+        ("a tuple-form items", json!({"id": 1, "tuple": ["a"]})),
+        ("a union element type", json!({"id": 1, "either": ["a"]})),
+        (
+            "mixed element types",
+            json!({"id": 1, "tags": ["travel", 1]}),
+        ),
+        ("a null element", json!({"id": 1, "tags": ["travel", null]})),
+        (
+            "an object element",
+            json!({"id": 1, "tags": ["travel", {"x": 1}]}),
+        ),
+        (
+            "a number Cedar cannot hold",
+            json!({"id": 1, "weights": [1, 1e300]}),
+        ),
+        (
+            "a negative zero element",
+            json!({"id": 1, "weights": [-0.0]}),
+        ),
+        (
+            "a repeated string",
+            json!({"id": 1, "tags": ["travel", "travel"]}),
+        ),
+        (
+            "a repeated number spelled twice",
+            json!({"id": 1, "weights": [1, 1.0]}),
+        ),
+    ] {
+        let v = a.decide(Act::CallTool, "tag_expense", Some(&args));
+        assert_eq!(
+            (v.allow, v.reason),
+            (false, "authz-unrepresentable"),
+            "{what}: {args}: {v:?}"
+        );
+    }
+    // The control: the same policy allows what it can represent.
+    assert!(allowed(
+        &a,
+        "tag_expense",
+        json!({"id": 1, "tags": ["a", "b"], "weights": [1, 2.5]})
+    ));
+}
+
+#[test]
+fn a_policy_over_an_array_the_pin_does_not_declare_as_a_set_is_refused() {
+    for text in [
+        "permit (principal, action == Mcp::Action::\"call_tool\", resource) when { context.arguments has matrix };",
+        "permit (principal, action == Mcp::Action::\"call_tool\", resource) when { context.arguments has tags && context.arguments.tags.contains(1) };",
+    ] {
+        let e = tag_authz(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        assert_eq!(e.code(), "authz-invalid", "{e}");
+    }
+}
