@@ -686,3 +686,67 @@ unless { context.arguments.tags.contains("secret") };
     assert!(reason("repeats the element").is_some_and(|m| m.starts_with("authz-unrepresentable")));
     assert!(reason("no policy permits").is_some_and(|m| m.starts_with("authz-no-permit")));
 }
+
+/// Gap 3 of issue 14: a server that asks the client for a sampling (`sampling/createMessage`)
+/// or an elicitation (`elicitation/create`) with a canary token in it — the Python SDK server
+/// (`--ask-client-file`) and the Python SDK client, which answers both. The gate answers the
+/// server's requests with its error; the client is never asked. The control: the same session
+/// without the token, where the client is asked twice.
+#[test]
+fn a_token_in_a_servers_sampling_or_elicitation_request_is_blocked() {
+    let ask = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ask.path(), "the quarterly expenses").unwrap();
+    let ask_path = ask.path().display().to_string();
+    let Some((t, server)) = setup(&canary_policy(false), &["--ask-client-file", &ask_path]) else {
+        return;
+    };
+    let d = t.path();
+    let steps = json!([
+        call("sample", "summarize_expenses", json!({})),
+        call("elicit", "confirm_expense", json!({"id": 7})),
+    ]);
+    let clean = sdk(d, &steps, &gate(d, "alice", &server));
+    assert_eq!(
+        clean["asked"],
+        json!([
+            "Summarize: the quarterly expenses",
+            "Confirm expense 7: the quarterly expenses"
+        ])
+    );
+    assert!(
+        clean["calls"]["sample"]["result"]
+            .as_str()
+            .unwrap()
+            .contains("sampled")
+    );
+    assert!(audit(d).iter().all(|e| e["event"] != "canary-tripped"));
+
+    std::fs::write(ask.path(), format!("internal reference {TOKEN}")).unwrap();
+    let out = sdk(d, &steps, &gate(d, "alice", &server));
+    assert_eq!(out["asked"], json!([]), "the client was asked: {out}");
+    for l in ["sample", "elicit"] {
+        let r = out["calls"][l]["result"].as_str().unwrap();
+        assert!(r.contains("refused") && r.contains("canary"), "{l}: {r}");
+        assert!(!r.contains(TOKEN), "{l}: {r}");
+    }
+    let a = audit(d);
+    let trips: Vec<&Value> = a
+        .iter()
+        .filter(|e| e["event"] == "canary-tripped")
+        .collect();
+    let methods: Vec<&str> = trips
+        .iter()
+        .map(|e| e["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["sampling/createMessage", "elicitation/create"],
+        "{trips:?}"
+    );
+    assert!(trips.iter().all(|e| e["kind"] == "token-in-server-request"
+        && e["side"] == "server-request"
+        && e["severity"] == "critical"
+        && e["principal"] == "alice"));
+    let log = std::fs::read_to_string(d.join("audit.jsonl")).unwrap();
+    assert!(!log.contains(TOKEN));
+}
