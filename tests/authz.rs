@@ -750,3 +750,76 @@ fn a_token_in_a_servers_sampling_or_elicitation_request_is_blocked() {
     let log = std::fs::read_to_string(d.join("audit.jsonl")).unwrap();
     assert!(!log.contains(TOKEN));
 }
+
+/// Gap 4 of issue 14: `Mcp::Action::"list_tools"` decides what a principal *sees*, apart from
+/// what it may call. The Python SDK client lists and calls through the gate. (That the default
+/// — no list rule — lists exactly as before is the role-table test above: its lists are
+/// unchanged.)
+#[test]
+fn list_tools_rules_decide_seeing_apart_from_calling_through_the_gate() {
+    let policy =
+        "[authz]\ncedar = \"list.cedar\"\n[authz.roles]\nadmin = [\"alice\"]\nuser = [\"carol\"]\n";
+    let Some((t, server)) = setup(policy, &[]) else {
+        return;
+    };
+    let d = t.path();
+    std::fs::copy(
+        common::root().join("testdata/authz/expense-list.cedar"),
+        d.join("list.cedar"),
+    )
+    .unwrap();
+    let steps = json!([
+        {"list": true},
+        call("delete", "delete_expense", json!({"id": 1})),
+        call("create", "create_expense", json!({"amount": 1, "description": "x"})),
+    ]);
+    let alice = sdk(d, &steps, &gate(d, "alice", &server));
+    assert_eq!(
+        alice["lists"][0],
+        json!(["approve_expense", "create_expense", "list_expenses"])
+    );
+    assert!(
+        passed(&alice["calls"], "delete"),
+        "hidden, still callable: {alice}"
+    );
+    let carol = sdk(d, &steps, &gate(d, "carol", &server));
+    assert_eq!(carol["lists"][0], json!(["create_expense"]));
+    assert!(passed(&carol["calls"], "create"));
+    assert!(!passed(&carol["calls"], "delete"));
+    let a = audit(d);
+    let hidden = a
+        .iter()
+        .find(|e| e["event"] == "entity-hidden" && e["principal"] == "alice")
+        .expect("alice's hidden tool is audited");
+    assert_eq!(hidden["entity"], "delete_expense");
+    assert_eq!(hidden["action"], "list_tools");
+    assert_eq!(hidden["policies"], json!(["nobody-sees-destructive"]));
+    // `authz test` says so offline.
+    let p = d.join("policy.toml").display().to_string();
+    let out = ok(
+        d,
+        &[
+            "--json",
+            "authz",
+            "test",
+            "--policy",
+            &p,
+            "--server",
+            "expense",
+            "--principal",
+            "alice",
+            "--tool",
+            "delete_expense",
+            "--arguments",
+            "{\"id\": 1}",
+        ],
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "allow", "{v}");
+    assert_eq!(v["hiddenFromList"], true, "{v}");
+    assert_eq!(
+        v["list"]["policies"],
+        json!(["nobody-sees-destructive"]),
+        "{v}"
+    );
+}

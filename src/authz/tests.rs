@@ -541,3 +541,99 @@ fn a_policy_over_an_array_the_pin_does_not_declare_as_a_set_is_refused() {
         assert_eq!(e.code(), "authz-invalid", "{e}");
     }
 }
+
+/// Issue 14, gap 4: with no policy naming a list action, nothing is decided for lists — the
+/// gate filters `tools/list` by `may_ever` alone, as before list actions existed. An
+/// unconstrained `action` does not count as naming one.
+#[test]
+fn without_list_rules_no_list_is_decided() {
+    let mut any = policy("expense.toml").authz.unwrap();
+    any.cedar = Some((
+        "t.cedar".into(),
+        "@id(\"all\") permit(principal, action, resource);".into(),
+    ));
+    for who in ["alice", "bob", "carol", "mallory"] {
+        let e = expense_entry(expense_tools(true));
+        for a in [authz("expense.toml", who), authz("expense-rules.toml", who)]
+            .into_iter()
+            .chain(Authz::build(&any, "expense", &e, who))
+        {
+            for t in e.tools.keys() {
+                for act in [Act::ListTools, Act::ListPrompts, Act::ListResources] {
+                    assert_eq!(a.may_list(act, t), None, "{who} {t} {act:?}");
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn list_authz(who: &str) -> Authz {
+    let mut s = policy("expense.toml").authz.unwrap();
+    let path = testdata("expense-list.cedar");
+    let text = std::fs::read_to_string(&path).unwrap();
+    s.cedar = Some((path, text));
+    Authz::build(&s, "expense", &expense_entry(expense_tools(true)), who).unwrap()
+}
+
+#[test]
+fn list_tools_is_decided_apart_from_call_tool() {
+    let listed = |a: &Authz| -> Vec<&str> {
+        [
+            "list_expenses",
+            "create_expense",
+            "approve_expense",
+            "delete_expense",
+        ]
+        .into_iter()
+        .filter(|t| a.may_list(Act::ListTools, t).expect("list rules").allow)
+        .collect()
+    };
+    // The admin sees all but the destructive tool, and may still call it.
+    let alice = list_authz("alice");
+    assert_eq!(
+        listed(&alice),
+        ["list_expenses", "create_expense", "approve_expense"]
+    );
+    assert!(allowed(&alice, "delete_expense", json!({"id": 1})));
+    let v = alice.may_list(Act::ListTools, "delete_expense").unwrap();
+    assert_eq!(v.reason, "authz-forbidden");
+    assert_eq!(v.policies, ["nobody-sees-destructive"]);
+    // The user may see list_expenses (read-only) without being permitted to call it (so the
+    // gate's pruning still hides it), and approve_expense neither.
+    let carol = list_authz("carol");
+    assert_eq!(listed(&carol), ["list_expenses", "create_expense"]);
+    assert!(allowed(
+        &carol,
+        "create_expense",
+        json!({"amount": 1, "description": "x"})
+    ));
+    assert!(!allowed(&carol, "list_expenses", json!({})));
+    assert_eq!(
+        carol
+            .may_list(Act::ListTools, "approve_expense")
+            .unwrap()
+            .reason,
+        "authz-no-permit"
+    );
+    // The manager is permitted to see only the read-only tool, and may call nothing.
+    let bob = list_authz("bob");
+    assert_eq!(listed(&bob), ["list_expenses"]);
+    assert!(!allowed(&bob, "list_expenses", json!({})));
+    // Prompts and resources: named by a forbid only, so decided (and nothing permits them).
+    assert!(carol.may_list(Act::ListPrompts, "any").is_some());
+    assert_eq!(carol.may_list(Act::ListResources, "test://x"), None);
+}
+
+/// A list rule cannot be made to depend on the arguments of some call: a list is decided with
+/// empty arguments, so `context.arguments has …` does not hold.
+#[test]
+fn attack_a_list_rule_on_arguments_never_holds() {
+    let mut s = policy("expense.toml").authz.unwrap();
+    s.cedar = Some((
+        "t.cedar".into(),
+        "@id(\"see-cheap\") permit(principal, action == Mcp::Action::\"list_tools\", resource) when { context.arguments has amount && context.arguments.amount.lessThan(decimal(\"1.0\")) };".into(),
+    ));
+    let a = Authz::build(&s, "expense", &expense_entry(expense_tools(true)), "bob").unwrap();
+    let v = a.may_list(Act::ListTools, "approve_expense").unwrap();
+    assert_eq!((v.allow, v.reason), (false, "authz-no-permit"));
+}

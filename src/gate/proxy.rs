@@ -779,9 +779,7 @@ impl Proxy {
                 .record_page(kind, generation, first_page, &check.kept_keys, last_page);
             let mut kept = check.kept;
             let mut changed = !check.removed.is_empty();
-            if kind == EntityKind::Tools {
-                changed |= self.hide_and_decoy(&mut kept, first_page, out);
-            }
+            changed |= self.hide_and_decoy(kind, &mut kept, first_page, out);
             if changed && let Some(arr) = v.pointer_mut(&format!("/result/{}", kind.as_str())) {
                 *arr = Value::Array(kept);
             }
@@ -808,10 +806,14 @@ impl Proxy {
         out.push(Action::ToClient(v));
     }
 
-    /// Removes from a `tools/list` page the tools `[authz]` never lets this principal call, and
-    /// adds the decoy tools to the first page. Returns whether the page changed.
+    /// Removes from a list page what `[authz]` does not let this principal see: the tools it
+    /// can never call, and — when a policy names the kind's list action (`list_tools`,
+    /// `list_prompts`, `list_resources`) — every entity that action does not permit. Adds the
+    /// decoy tools to the first `tools/list` page (no list rule hides a decoy). Returns whether
+    /// the page changed.
     fn hide_and_decoy(
         &self,
+        kind: EntityKind,
         kept: &mut Vec<Value>,
         first_page: bool,
         out: &mut Vec<Action>,
@@ -819,21 +821,37 @@ impl Proxy {
         let mut changed = false;
         if let Some(a) = &self.guards.authz {
             let before = kept.len();
+            let key = match kind {
+                EntityKind::Tools | EntityKind::Prompts => "name",
+                EntityKind::Resources => "uri",
+                EntityKind::ResourceTemplates => "uriTemplate",
+            };
             kept.retain(|t| {
-                let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
-                let ok = a.may_ever(Act::CallTool, name);
-                if !ok {
-                    out.push(audit(
-                        "entity-hidden",
-                        "block",
-                        json!({"kind": EntityKind::Tools, "entity": name, "principal": a.principal(), "reason": "authz-never-permitted"}),
-                    ));
+                let name = t.get(key).and_then(Value::as_str).unwrap_or_default();
+                let hidden = if kind == EntityKind::Tools && !a.may_ever(Act::CallTool, name) {
+                    Some(("authz-never-permitted", Vec::new()))
+                } else {
+                    match a.may_list(Act::list_of(kind), name) {
+                        Some(v) if !v.allow => Some((v.reason, v.policies)),
+                        _ => None,
+                    }
+                };
+                if let Some((reason, policies)) = &hidden {
+                    let mut fields = json!({"kind": kind, "entity": name, "principal": a.principal(), "reason": reason});
+                    if *reason != "authz-never-permitted" {
+                        fields["action"] = json!(Act::list_of(kind).action_id());
+                        fields["policies"] = json!(policies);
+                    }
+                    out.push(audit("entity-hidden", "block", fields));
                 }
-                ok
+                hidden.is_none()
             });
             changed |= kept.len() != before;
         }
-        if first_page && let Some(c) = &self.guards.canary {
+        if kind == EntityKind::Tools
+            && first_page
+            && let Some(c) = &self.guards.canary
+        {
             for d in c.decoys() {
                 kept.push(d.clone());
                 changed = true;

@@ -995,6 +995,65 @@ mod guards {
         assert!(p.ended());
     }
 
+    /// Issue 14, gap 4: the default (no list rule) lists exactly what `may_ever` leaves, for
+    /// every principal; an unconstrained permit shows every pinned tool.
+    #[test]
+    fn without_list_rules_tools_list_is_filtered_as_before() {
+        let all = [
+            "approve_expense",
+            "create_expense",
+            "delete_expense",
+            "list_expenses",
+        ];
+        for (who, want) in [
+            ("alice", &all[..]),
+            ("bob", &["approve_expense", "list_expenses"][..]),
+            ("carol", &["create_expense", "list_expenses"][..]),
+            ("mallory", &[][..]),
+        ] {
+            let mut p = guarded(who, false, Limits::default());
+            let mut got = listed(&mut p);
+            got.sort();
+            assert_eq!(got, want, "{who}");
+            let callable = p.guards.authz.as_ref().unwrap().callable_tools(&p.entry);
+            assert_eq!(got, callable.into_iter().collect::<Vec<_>>(), "{who}");
+        }
+    }
+
+    #[test]
+    fn a_list_rule_hides_a_tool_that_stays_callable_and_a_decoy_stays_listed() {
+        let mut p = guarded("alice", true, Limits::default());
+        p.guards.authz = Some(std::sync::Arc::new(crate::authz::tests::list_authz(
+            "alice",
+        )));
+        let gid = list_tools(&mut p);
+        let a = p.on_server(result(json!(gid), json!({"tools": expense_tools(true)})));
+        let got = names(to_client(&a)[0], "tools");
+        assert_eq!(
+            got,
+            [
+                "list_expenses",
+                "create_expense",
+                "approve_expense",
+                "export_all"
+            ]
+        );
+        let h = audits(&a, "entity-hidden");
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].fields["entity"], "delete_expense");
+        assert_eq!(h[0].fields["action"], "list_tools");
+        assert_eq!(h[0].fields["reason"], "authz-forbidden");
+        assert_eq!(h[0].fields["policies"], json!(["nobody-sees-destructive"]));
+        // Seeing and calling are apart: the hidden tool is still pinned, listed by the gate's
+        // check, and its call is decided by `call_tool`.
+        let a = call(&mut p, 20, "delete_expense", json!({"id": 1}));
+        assert_eq!(to_server(&a).len(), 1, "{a:?}");
+        // Bob may see list_expenses but never call it: the pruning hides it still.
+        let mut p = guarded("bob", true, Limits::default());
+        p.guards.authz = Some(std::sync::Arc::new(crate::authz::tests::list_authz("bob")));
+        assert_eq!(listed(&mut p), ["export_all"]);
+    }
+
     #[test]
     fn limits_refuse_over_rate_and_over_size_with_the_injected_clock() {
         let mut tools = std::collections::BTreeMap::new();
