@@ -519,7 +519,12 @@ impl Proxy {
         reply: Reply,
         out: &mut Vec<Action>,
     ) {
-        fields["method"] = json!(method);
+        // A client's answer names no method (the server's request it answers is not tracked).
+        fields["method"] = if method.is_empty() {
+            Value::Null
+        } else {
+            json!(method)
+        };
         fields["principal"] = json!(self.guards.principal);
         fields["severity"] = json!("critical");
         fields["reason"] = json!("canary-tripped");

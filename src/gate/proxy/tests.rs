@@ -967,6 +967,10 @@ mod guards {
             audits(&a, "canary-tripped")[0].fields["kind"],
             "token-in-client-answer"
         );
+        assert_eq!(
+            audits(&a, "canary-tripped")[0].fields["method"],
+            Value::Null
+        );
         // The controls: the same messages without a token pass unchanged.
         let clean = json!({"jsonrpc": "2.0", "id": "s10", "method": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {"type": "text", "text": "Summarize"}}], "maxTokens": 5}});
         assert_eq!(to_client(&p.on_server(m(clean.clone())))[0], &clean);
