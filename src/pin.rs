@@ -82,7 +82,8 @@ pub struct Plan {
     /// Findings at or above the approval's threshold.
     pub failing: usize,
     /// What else changed against the previous pin: `launch` (the command, arguments, env
-    /// names or URL), `artifacts`, `signature`, `capabilities`. A pin approves these too, so
+    /// names or URL), `artifacts`, `signature`, `capabilities`, `mcpb` (the bundle or its
+    /// signer), `package` (the package identity or its provenance). A pin approves these too, so
     /// each needs the same decision as a changed surface.
     pub other_changes: Vec<&'static str>,
     pub verdict: Verdict,
@@ -101,11 +102,13 @@ fn plan_one(
     pinned: &std::collections::BTreeMap<String, ServerEntry>,
     approval: &Approval,
 ) -> Plan {
-    let findings = scan::scan_alone(&ScanInput {
+    let mut findings = scan::scan_alone(&ScanInput {
         name: c.name.clone(),
         surface: Some(c.surface.clone()),
         launch: Some(c.spec.clone()),
     });
+    findings.extend(scan::pinned_findings(&c.name, &c.entry));
+    let findings = scan::sorted(findings);
     let failing = findings
         .iter()
         .filter(|f| f.severity >= approval.fail_on)
@@ -121,6 +124,8 @@ fn plan_one(
             ("launch", p.launch != entry.launch),
             ("artifacts", p.artifacts != entry.artifacts),
             ("image", p.image != entry.image),
+            ("mcpb", p.mcpb != entry.mcpb),
+            ("package", p.package != entry.package),
             ("signature", p.signed != entry.signed),
             ("capabilities", p.capabilities != entry.capabilities),
         ]

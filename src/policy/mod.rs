@@ -137,6 +137,9 @@ pub struct Requirements {
     pub deny_findings: Option<Severity>,
     /// `[server.NAME.limits]`: calls per minute and argument sizes (docs/authz.md).
     pub limits: Limits,
+    /// `provenance = { repository, workflow, ref-regexp }`: where the server's package must
+    /// have been built, checked by the gate against what `pin --provenance` recorded.
+    pub provenance: Option<crate::provenance::SourcePolicy>,
 }
 
 /// `[server.NAME.limits]`: for the server as a whole, and per tool (`[….limits.tool.NAME]`).
@@ -405,6 +408,58 @@ struct RawServer {
     deny_findings: Option<String>,
     #[serde(default)]
     limits: RawLimits,
+    provenance: Option<RawProvenance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawProvenance {
+    repository: Option<String>,
+    workflow: Option<String>,
+    ref_regexp: Option<String>,
+}
+
+/// `provenance = {…}` validated: a repository is required (without one, any repository's
+/// workflow would pass: a table that constrains nothing is an error, never a pass).
+fn provenance_rule(
+    server: &str,
+    r: RawProvenance,
+) -> Result<crate::provenance::SourcePolicy, String> {
+    let repository = match r.repository.as_deref().map(str::trim) {
+        Some(x) if x.starts_with("github.com/") && x.matches('/').count() == 2 => x.to_owned(),
+        Some(x) => {
+            return Err(format!(
+                "server {server:?}: provenance.repository is github.com/ORG/REPO, not {x:?}"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "server {server:?}: provenance needs repository = \"github.com/ORG/REPO\" (a provenance table without one would accept any repository's build)"
+            ));
+        }
+    };
+    if let Some(w) = &r.workflow
+        && (w.is_empty() || w.contains('@'))
+    {
+        return Err(format!(
+            "server {server:?}: provenance.workflow is a workflow file (release.yml), not {w:?}"
+        ));
+    }
+    let ref_regexp = match &r.ref_regexp {
+        Some(re) => {
+            anchored(re).map_err(|e| format!("server {server:?}: provenance.ref-regexp: {e}"))?;
+            Some(
+                regex::Regex::new(re)
+                    .map_err(|e| format!("server {server:?}: provenance.ref-regexp: {e}"))?,
+            )
+        }
+        None => None,
+    };
+    Ok(crate::provenance::SourcePolicy {
+        repository: Some(repository),
+        workflow: r.workflow,
+        ref_regexp,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -597,6 +652,11 @@ impl Policy {
                 None => None,
             };
             let limits = limits(&name, r.limits).map_err(invalid)?;
+            let provenance = r
+                .provenance
+                .map(|p| provenance_rule(&name, p))
+                .transpose()
+                .map_err(invalid)?;
             servers.insert(
                 name,
                 Requirements {
@@ -607,6 +667,7 @@ impl Policy {
                     on_drift: r.on_drift,
                     deny_findings,
                     limits,
+                    provenance,
                 },
             );
         }
