@@ -204,6 +204,20 @@ fn pypi(args: &[String]) -> Option<LaunchPackage> {
     })
 }
 
+/// The package identity a pin records for a launch that runs one exact version (none for a
+/// launch without one: nothing could be tied to it).
+pub fn pinned_package(spec: &LaunchSpec) -> Option<crate::lock::PinnedPackage> {
+    let p = launch_package(spec).filter(LaunchPackage::is_exact)?;
+    Some(crate::lock::PinnedPackage {
+        registry_type: p.registry_type.to_owned(),
+        identifier: p.identifier,
+        version: p.version.unwrap_or_default(),
+        digest: None,
+        server_json: None,
+        provenance: None,
+    })
+}
+
 /// Whether a launch (`command`, `args`) runs the package `recorded` in a lock entry. Only npm
 /// and PyPI packages are tied to the launch (an MCPB or OCI package is checked by its digest).
 /// `Err` carries what the launch runs instead, if anything.

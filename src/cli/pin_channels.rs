@@ -52,15 +52,8 @@ pub fn check(f: &Flags<'_>, spec: &LaunchSpec) -> Result<Recorded, CliError> {
     let launched = channels::launch_package(spec);
     if let Some(sj) = f.server_json {
         out.package = Some(server_json(f, sj, launched.as_ref(), out.mcpb.as_ref())?);
-    } else if let Some(p) = launched.as_ref().filter(|p| p.is_exact()) {
-        out.package = Some(PinnedPackage {
-            registry_type: p.registry_type.to_owned(),
-            identifier: p.identifier.clone(),
-            version: p.version.clone().unwrap_or_default(),
-            digest: None,
-            server_json: None,
-            provenance: None,
-        });
+    } else {
+        out.package = channels::pinned_package(spec);
     }
     if let Some(prov) = f.provenance {
         let pkg = out.package.as_mut().filter(|p| p.registry_type == "npm" || p.registry_type == "pypi").ok_or_else(|| {

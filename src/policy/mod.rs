@@ -883,6 +883,44 @@ fn canary_spec(
 
 #[cfg(test)]
 mod tests {
+
+    /// A provenance table that constrains nothing (no repository) would accept any
+    /// repository's build: refused, as are malformed fields.
+    #[test]
+    fn attack_a_provenance_table_that_constrains_nothing_is_refused() {
+        let parse = |t: &str| {
+            Policy::parse(
+                &format!("[server.s]\nprovenance = {t}\n"),
+                Path::new("p.toml"),
+            )
+        };
+        let ok = parse(r#"{ repository = "github.com/org/repo", workflow = "release.yml", ref-regexp = "refs/tags/v.*" }"#).unwrap();
+        let rule = ok.servers["s"].provenance.as_ref().unwrap();
+        assert_eq!(rule.repository.as_deref(), Some("github.com/org/repo"));
+        for bad in [
+            "{}",
+            r#"{ workflow = "release.yml" }"#,
+            r#"{ repository = "org/repo" }"#,
+            r#"{ repository = "github.com/org" }"#,
+            r#"{ repository = "github.com/org/repo", workflow = "release.yml@main" }"#,
+            r#"{ repository = "github.com/org/repo", ref-regexp = "(" }"#,
+            r#"{ repository = "github.com/org/repo", refs = "x" }"#,
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(
+                matches!(e, PolicyError::Invalid { .. } | PolicyError::Syntax { .. }),
+                "{bad}: {e}"
+            );
+        }
+        assert!(
+            Policy::parse("[server.s]\n", Path::new("p.toml"))
+                .unwrap()
+                .servers["s"]
+                .provenance
+                .is_none()
+        );
+    }
+
     use super::*;
 
     fn key(k: &str) -> Evidence {
