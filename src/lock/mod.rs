@@ -255,6 +255,95 @@ impl LockBytes {
     }
 }
 
+/// An MCP bundle (`.mcpb`) a server was pinned from (`pin --mcpb FILE`, docs/channels.md):
+/// the gate refuses to start the server when the file on disk is not this digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedMcpb {
+    /// The bundle's absolute path.
+    pub path: String,
+    /// SHA-256 of the whole file (archive and signature block).
+    pub digest: Digest,
+    /// SHA-256 of the signed content (the ZIP archive), as `verify` reports it.
+    pub content_digest: String,
+    /// The certificate that signed it, as verified when pinned.
+    pub signer: PinnedMcpbSigner,
+    /// `manifest.json`'s `name` and `version`.
+    pub name: String,
+    pub version: String,
+    /// The tools `manifest.json` declares (compared with the pinned tools by `pin` and `scan`).
+    pub declared_tools: Vec<String>,
+    /// `tools_generated: true` in the manifest: undeclared tools are expected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tools_generated: bool,
+}
+
+/// The verified signer of a pinned bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedMcpbSigner {
+    /// `sha256:` of the signer certificate's DER.
+    pub fingerprint: String,
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+}
+
+/// The package a server runs (`npx -y NAME@VERSION`, `uvx NAME==VERSION`, or a package of a
+/// `server.json`), and what was verified about it when pinned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedPackage {
+    /// `npm`, `pypi`, `mcpb` or `oci` (the MCP Registry's `registryType`).
+    pub registry_type: String,
+    pub identifier: String,
+    pub version: String,
+    /// The package file's digest, when one was checked: `sha256:…` (server.json's
+    /// `fileSha256`, a wheel or sdist) or npm's `sha512-…` integrity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The `server.json` it was pinned from (`pin --server-json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_json: Option<PinnedServerJson>,
+    /// The verified provenance (`pin --provenance FILE --artifact FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<PinnedProvenance>,
+}
+
+/// The MCP Registry entry a package was pinned from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedServerJson {
+    /// The registry name (`io.github.org/server`).
+    pub name: String,
+    /// SHA-256 of the server.json file pinned.
+    pub digest: Digest,
+}
+
+/// Where a package was built, as its verified provenance says (the Sigstore certificate's
+/// GitHub Actions identity, agreeing with the signed predicate).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedProvenance {
+    /// `npm` (SLSA provenance and npm's publish attestation) or `pep740`.
+    pub kind: String,
+    /// `github.com/ORG/REPO`.
+    pub repository: String,
+    /// `.github/workflows/FILE`.
+    pub workflow: String,
+    /// `refs/tags/v1.0.0`.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The certificate's SAN.
+    pub identity: String,
+    /// PyPI's Trusted Publisher environment, when it recorded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// When the transparency log integrated the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<String>,
+}
+
 /// One pinned entity: its digest and the definition it digests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -290,6 +379,12 @@ pub struct ServerEntry {
     /// The container image, when the launch is `docker run …` / `podman run …`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PinnedImage>,
+    /// The MCP bundle, when the server was pinned from one (`pin --mcpb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcpb: Option<PinnedMcpb>,
+    /// The package the launch runs, when it names one (`npx`, `uvx`, `pin --server-json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<PinnedPackage>,
     pub server_info: Value,
     pub protocol_version: String,
     /// Client capabilities declared when the surface was captured.
@@ -351,6 +446,8 @@ impl ServerEntry {
             launch,
             artifacts: Vec::new(),
             image: None,
+            mcpb: None,
+            package: None,
             server_info: s.server_info.clone(),
             protocol_version: s.protocol_version.clone(),
             capabilities,

@@ -140,6 +140,9 @@ pub struct Requirements {
     /// `image-signers`: a container server's image must be signed by one of these (checked by
     /// `pin` at the registry, then by the gate against what pin recorded; docs/oci.md).
     pub image_signers: Vec<Signer>,
+    /// `provenance = { repository, workflow, ref-regexp }`: where the server's package must
+    /// have been built, checked by the gate against what `pin --provenance` recorded.
+    pub provenance: Option<crate::provenance::SourcePolicy>,
 }
 
 /// `[server.NAME.limits]`: for the server as a whole, and per tool (`[….limits.tool.NAME]`).
@@ -420,6 +423,58 @@ struct RawServer {
     #[serde(default)]
     limits: RawLimits,
     image_signers: Option<Vec<String>>,
+    provenance: Option<RawProvenance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawProvenance {
+    repository: Option<String>,
+    workflow: Option<String>,
+    ref_regexp: Option<String>,
+}
+
+/// `provenance = {…}` validated: a repository is required (without one, any repository's
+/// workflow would pass: a table that constrains nothing is an error, never a pass).
+fn provenance_rule(
+    server: &str,
+    r: RawProvenance,
+) -> Result<crate::provenance::SourcePolicy, String> {
+    let repository = match r.repository.as_deref().map(str::trim) {
+        Some(x) if x.starts_with("github.com/") && x.matches('/').count() == 2 => x.to_owned(),
+        Some(x) => {
+            return Err(format!(
+                "server {server:?}: provenance.repository is github.com/ORG/REPO, not {x:?}"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "server {server:?}: provenance needs repository = \"github.com/ORG/REPO\" (a provenance table without one would accept any repository's build)"
+            ));
+        }
+    };
+    if let Some(w) = &r.workflow
+        && (w.is_empty() || w.contains('@'))
+    {
+        return Err(format!(
+            "server {server:?}: provenance.workflow is a workflow file (release.yml), not {w:?}"
+        ));
+    }
+    let ref_regexp = match &r.ref_regexp {
+        Some(re) => {
+            anchored(re).map_err(|e| format!("server {server:?}: provenance.ref-regexp: {e}"))?;
+            Some(
+                regex::Regex::new(re)
+                    .map_err(|e| format!("server {server:?}: provenance.ref-regexp: {e}"))?,
+            )
+        }
+        None => None,
+    };
+    Ok(crate::provenance::SourcePolicy {
+        repository: Some(repository),
+        workflow: r.workflow,
+        ref_regexp,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -627,6 +682,11 @@ impl Policy {
                     })?);
                 }
             }
+            let provenance = r
+                .provenance
+                .map(|p| provenance_rule(&name, p))
+                .transpose()
+                .map_err(invalid)?;
             servers.insert(
                 name,
                 Requirements {
@@ -638,6 +698,7 @@ impl Policy {
                     deny_findings,
                     limits,
                     image_signers,
+                    provenance,
                 },
             );
         }
@@ -853,6 +914,44 @@ fn canary_spec(
 
 #[cfg(test)]
 mod tests {
+
+    /// A provenance table that constrains nothing (no repository) would accept any
+    /// repository's build: refused, as are malformed fields.
+    #[test]
+    fn attack_a_provenance_table_that_constrains_nothing_is_refused() {
+        let parse = |t: &str| {
+            Policy::parse(
+                &format!("[server.s]\nprovenance = {t}\n"),
+                Path::new("p.toml"),
+            )
+        };
+        let ok = parse(r#"{ repository = "github.com/org/repo", workflow = "release.yml", ref-regexp = "refs/tags/v.*" }"#).unwrap();
+        let rule = ok.servers["s"].provenance.as_ref().unwrap();
+        assert_eq!(rule.repository.as_deref(), Some("github.com/org/repo"));
+        for bad in [
+            "{}",
+            r#"{ workflow = "release.yml" }"#,
+            r#"{ repository = "org/repo" }"#,
+            r#"{ repository = "github.com/org" }"#,
+            r#"{ repository = "github.com/org/repo", workflow = "release.yml@main" }"#,
+            r#"{ repository = "github.com/org/repo", ref-regexp = "(" }"#,
+            r#"{ repository = "github.com/org/repo", refs = "x" }"#,
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(
+                matches!(e, PolicyError::Invalid { .. } | PolicyError::Syntax { .. }),
+                "{bad}: {e}"
+            );
+        }
+        assert!(
+            Policy::parse("[server.s]\n", Path::new("p.toml"))
+                .unwrap()
+                .servers["s"]
+                .provenance
+                .is_none()
+        );
+    }
+
     use super::*;
 
     fn key(k: &str) -> Evidence {
