@@ -127,7 +127,56 @@ enum Outcome {
     Error(CliError),
 }
 
+/// What the lock recorded about the server's channel still holds, before it is started: the
+/// pinned launch runs the recorded package and version, and a pinned MCP bundle is unchanged
+/// on disk (the gate's own checks, docs/channels.md).
+fn channel_holds(name: &str, entry: &ServerEntry) -> Result<(), CliError> {
+    if let Some(p) = &entry.package {
+        let found = match &entry.launch {
+            crate::lock::PinnedLaunch::Stdio { command, args, .. } => {
+                crate::channels::launch_runs(p, command, args)
+            }
+            _ => crate::channels::launch_runs(p, "", &[]),
+        };
+        if let Err(found) = found {
+            return Err(CliError::fail(
+                "package-mismatch",
+                format!(
+                    "server {name:?} records {} package {}@{}, but its pinned launch `{}` runs {}",
+                    p.registry_type,
+                    p.identifier,
+                    p.version,
+                    entry.launch.display(),
+                    found.map_or_else(|| "no such package".to_owned(), |f| f.display())
+                ),
+            )
+            .help("the lock was edited by hand: restore it, or re-pin the server"));
+        }
+    }
+    if let Some(b) = &entry.mcpb {
+        let d = crate::digest::sha256_file(std::path::Path::new(&b.path))
+            .map_err(|e| CliError::error("mcpb-unreadable", format!("server {name:?}: {e}")))?;
+        if d != b.digest {
+            return Err(CliError::fail(
+                "mcpb-mismatch",
+                format!(
+                    "the MCP bundle {} of server {name:?} digests to {d}, but {} is pinned",
+                    b.path, b.digest
+                ),
+            )
+            .help(format!(
+                "verify the new bundle (mcpseal verify {}), then re-pin it with --mcpb",
+                b.path
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
+    if let Err(e) = channel_holds(name, entry) {
+        return Outcome::Error(e);
+    }
     let spec = match runtime_spec(name, entry) {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e),
@@ -222,6 +271,11 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
         .collect();
     let drift = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Drift(_)));
     let errors = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Error(_)));
+    // A channel check that failed (the pinned package or bundle no longer holds) is not
+    // trustworthy (1), not undecided (2).
+    let failed = outcomes
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::Error(e) if e.exit == Exit::Fail));
     if g.json {
         let servers: Vec<Value> = outcomes
             .iter()
@@ -233,6 +287,8 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
             .collect();
         let reason = if drift {
             Some("drift")
+        } else if failed {
+            Some("channel-mismatch")
         } else if errors {
             Some("check-incomplete")
         } else {
@@ -262,7 +318,7 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
             }
         }
     }
-    Ok(if drift {
+    Ok(if drift || failed {
         Exit::Fail
     } else if errors {
         Exit::Error
