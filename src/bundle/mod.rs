@@ -624,6 +624,23 @@ mod tests {
         assert!(with_keyid(None).is_ok());
     }
 
+    /// A bundle over [`MAX_BUNDLE_BYTES`] is refused before it is parsed; one of exactly that
+    /// size (a signed bundle padded with trailing spaces, still the same JSON) verifies.
+    #[test]
+    fn a_bundle_over_the_size_limit_is_refused_unparsed() {
+        let k = keys::generate().unwrap();
+        let (b, _) = signed(&k);
+        let mut at_limit = serde_json::to_vec(&b).unwrap();
+        at_limit.resize(MAX_BUNDLE_BYTES, b' ');
+        // Whitespace after the document is still the same JSON: at the limit it verifies.
+        assert!(verify(&at_limit, &k.public()).is_ok());
+        let mut over = at_limit;
+        over.push(b' ');
+        let e = verify(&over, &k.public()).unwrap_err();
+        assert_eq!(e.code(), "bundle-too-large");
+        assert!(e.is_input_error());
+    }
+
     /// A statement that lists one artifact twice (by digest or by name) is refused, whatever
     /// the signature: subjects and artifacts must correspond one to one.
     #[test]
