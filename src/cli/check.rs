@@ -1,19 +1,18 @@
 //! `mcpseal check [NAME…]`: re-capture pinned servers, concurrently, and report any drift.
+//! The checking is [`crate::check`]'s; this file picks the lock and the servers and renders.
 //!
 //! Exit 0 when every server matches its pin; 1 on any drift (with a diff a reviewer reads:
 //! old and new text, the JSON pointer of each changed schema node, added and removed
 //! entities); 2 when a server could not be checked and nothing drifted.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
-use crate::lock::{self, PinnedLaunch, ServerEntry, Store};
-use crate::mcp::{self, CaptureOptions, LaunchSpec};
-use crate::surface::diff::{self, SurfaceDiff};
+use crate::check::{self, Outcome};
+use crate::lock::{self, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,125 +29,6 @@ pub struct Args {
     /// How many servers to start at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub jobs: usize,
-}
-
-/// The env values the client config a server was pinned from gives it (expanded the way that
-/// client expands them), or none if that config or entry is gone.
-fn origin_env(origin: Option<&lock::Origin>) -> BTreeMap<String, String> {
-    let Some(o) = origin else {
-        return BTreeMap::new();
-    };
-    let Some(client) = crate::clients::Client::from_id(&o.client) else {
-        return BTreeMap::new();
-    };
-    let Ok(roots) = super::clients::roots(None, None) else {
-        return BTreeMap::new();
-    };
-    let path = PathBuf::from(&o.config);
-    let cf = crate::clients::select(
-        &roots,
-        &crate::clients::Selection::Config(path, Some(client)),
-    );
-    let Some(cf) = cf.first() else {
-        return BTreeMap::new();
-    };
-    let ctx = roots.context(cf);
-    crate::clients::load(cf)
-        .ok()
-        .and_then(|servers| servers.into_iter().find(|s| s.name == o.name))
-        .and_then(|s| s.launch_spec(&ctx, &|k| std::env::var(k).ok()).ok())
-        .map(|spec| match spec {
-            LaunchSpec::Stdio { env, .. } => env,
-            _ => BTreeMap::new(),
-        })
-        .unwrap_or_default()
-}
-
-/// The runtime spec of a pinned launch: env values come from this process's environment, or
-/// else from the client config the server was pinned from.
-pub(crate) fn runtime_spec(name: &str, entry: &ServerEntry) -> Result<LaunchSpec, CliError> {
-    match &entry.launch {
-        PinnedLaunch::Stdio { command, args, env } => {
-            let mut values = BTreeMap::new();
-            let mut from_config: Option<BTreeMap<String, String>> = None;
-            for var in env {
-                if let Ok(v) = std::env::var(var) {
-                    values.insert(var.clone(), v);
-                    continue;
-                }
-                let cfg = from_config.get_or_insert_with(|| origin_env(entry.origin.as_ref()));
-                if let Some(v) = cfg.get(var) {
-                    values.insert(var.clone(), v.clone());
-                    continue;
-                }
-                let v = std::env::var(var).map_err(|_| {
-                    CliError::error(
-                        "env-unset",
-                        match &entry.origin {
-                            Some(o) => format!(
-                                "server {name:?} needs the environment variable {var}, which is not set, and {} no longer gives it",
-                                o.config
-                            ),
-                            None => format!(
-                                "server {name:?} needs the environment variable {var}, which is not set"
-                            ),
-                        },
-                    )
-                    .help(match &entry.origin {
-                        Some(o) => format!(
-                            "{} no longer gives {var} to {:?}: export {var}=… before running, or fix that config",
-                            o.config, o.name
-                        ),
-                        None => format!("export {var}=… before running, as your MCP client would"),
-                    })
-                })?;
-                values.insert(var.clone(), v);
-            }
-            Ok(LaunchSpec::Stdio {
-                command: command.clone(),
-                args: args.clone(),
-                env: values,
-                cwd: None,
-            })
-        }
-        PinnedLaunch::Http { headers, .. } | PinnedLaunch::Sse { headers, .. } if !headers.is_empty() => Err(CliError::error(
-            "headers-needed",
-            format!("server {name:?} was pinned with HTTP headers ({}); their values are never stored, so check cannot send them", headers.join(", ")),
-        )
-        .help(format!("re-check it by hand: mcpseal pin {name} --url URL --header 'Name: value' (prints what changed)"))),
-        PinnedLaunch::Http { url, .. } => Ok(LaunchSpec::Http { url: url.clone(), headers: BTreeMap::new() }),
-        PinnedLaunch::Sse { url, .. } => Ok(LaunchSpec::Sse { url: url.clone(), headers: BTreeMap::new() }),
-    }
-}
-
-enum Outcome {
-    Same,
-    Drift(SurfaceDiff),
-    Error(CliError),
-}
-
-fn check_one(name: &str, entry: &ServerEntry, timeout: Duration) -> Outcome {
-    let spec = match runtime_spec(name, entry) {
-        Ok(s) => s,
-        Err(e) => return Outcome::Error(e),
-    };
-    let opts = CaptureOptions {
-        timeout,
-        capabilities: entry.capabilities.clone(),
-        discover: entry.protocol_version == crate::mcp::capture::DISCOVER_VERSION,
-        ..CaptureOptions::default()
-    };
-    match mcp::capture(&spec, &opts) {
-        Err(e) => Outcome::Error(super::surface::capture_error(e)),
-        Ok(cap) => {
-            let d = diff::diff(&entry.to_surface(), &cap.surface);
-            if d.is_empty() {
-                Outcome::Same
-            } else {
-                Outcome::Drift(d)
-            }
-        }
-    }
 }
 
 pub fn run(mut args: Args, g: &Global) -> CmdResult {
@@ -194,41 +74,43 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
         .help("mcpseal pin NAME -- CMD ARGS…"));
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let jobs = args.jobs.max(1);
+    let servers: Vec<(&str, &lock::ServerEntry)> = names
+        .iter()
+        .map(|n| (n.as_str(), &lockfile.servers[n]))
+        .collect();
+    // Where client configs live, for env values a pin's origin config gives; a machine
+    // without a home folder just has none to offer.
+    let roots = super::clients::roots(None, None).ok();
+    let env = |k: &str| std::env::var(k).ok();
     let mut progress = super::progress::Progress::start("check", names.clone());
-    let results = mcp::pool::map(
-        &names,
-        jobs,
-        |n| check_one(n, &lockfile.servers[n], timeout),
+    let results = check::check_all(
+        &servers,
+        timeout,
+        args.jobs.max(1),
+        roots.as_ref(),
+        &env,
         |i, o| {
             let state = match o {
-                Some(Outcome::Same) => "ok".to_owned(),
-                Some(Outcome::Drift(_)) => "DRIFT".to_owned(),
-                Some(Outcome::Error(e)) => format!("not checked [{}]", e.code),
-                None => "not checked [internal]".to_owned(),
+                Outcome::Same => "ok".to_owned(),
+                Outcome::Drift(_) => "DRIFT".to_owned(),
+                Outcome::NotChecked(e) => format!("not checked [{}]", e.code()),
             };
             progress.finished(i, &names[i], &state);
         },
     );
     drop(progress);
-    let outcomes: Vec<(String, Outcome)> = names
-        .iter()
-        .cloned()
-        .zip(results.into_iter().map(|r| {
-            r.unwrap_or_else(|| {
-                Outcome::Error(CliError::error("internal", "the check thread panicked"))
-            })
-        }))
-        .collect();
+    let outcomes: Vec<(String, Outcome)> = names.iter().cloned().zip(results).collect();
     let drift = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Drift(_)));
-    let errors = outcomes.iter().any(|(_, o)| matches!(o, Outcome::Error(_)));
+    let errors = outcomes
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::NotChecked(_)));
     if g.json {
         let servers: Vec<Value> = outcomes
             .iter()
             .map(|(n, o)| match o {
                 Outcome::Same => json!({"server": n, "status": "ok"}),
                 Outcome::Drift(d) => json!({"server": n, "status": "drift", "maxSeverity": d.max_severity(), "changes": d}),
-                Outcome::Error(e) => json!({"server": n, "status": "error", "reason": e.code, "message": e.message}),
+                Outcome::NotChecked(e) => json!({"server": n, "status": "error", "reason": e.code(), "message": e.to_string()}),
             })
             .collect();
         let reason = if drift {
@@ -256,8 +138,8 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
                         "         review, then approve with: mcpseal pin {n} -- …   (or remove the server)"
                     ));
                 }
-                Outcome::Error(e) => {
-                    emit(&format!("ERROR  {n}: [{}] {}", e.code, e.message));
+                Outcome::NotChecked(e) => {
+                    emit(&format!("ERROR  {n}: [{}] {e}", e.code()));
                 }
             }
         }

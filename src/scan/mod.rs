@@ -16,6 +16,8 @@
 //!   and baiting names).
 //! - [`launch`]: rules on launch specs (unpinned packages, shell launches, literal secrets).
 //! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
+//! - [`inputs`]: gathering the servers to scan (lockfile, client configs captured live,
+//!   surface files, a command): the one part that reads files and starts servers.
 //!
 //! Rendering (human, JSON, SARIF) lives in `cli::scan`; nothing here prints.
 //!
@@ -47,6 +49,7 @@ use crate::mcp::LaunchSpec;
 use crate::severity::Severity;
 use crate::surface::{EntityKind, Surface};
 
+pub mod inputs;
 pub mod launch;
 pub mod names;
 pub mod orders;
