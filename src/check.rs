@@ -192,6 +192,73 @@ pub enum Outcome {
     Drift(SurfaceDiff),
     /// It could not be looked at.
     NotChecked(CheckError),
+    /// What the lock recorded about its channel no longer holds (a package or MCP bundle
+    /// other than the pinned one): not started, and a definite failure (exit 1).
+    Refused(ChannelError),
+}
+
+/// A pinned channel record that no longer holds ([`channel_holds`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ChannelError {
+    pub code: &'static str,
+    pub message: String,
+    pub help: String,
+}
+
+/// What the lock recorded about the server's channel still holds, before it is started: the
+/// pinned launch runs the recorded package and version, and a pinned MCP bundle is unchanged
+/// on disk (the gate's own checks, docs/channels.md). `Ok(Err(_))` would be undecided; an
+/// unreadable bundle is reported as a [`ChannelError`] too, since nothing may start without it.
+pub fn channel_holds(name: &str, entry: &ServerEntry) -> Result<(), ChannelError> {
+    if let Some(p) = &entry.package {
+        let found = match &entry.launch {
+            crate::lock::PinnedLaunch::Stdio { command, args, .. } => {
+                crate::channels::launch_runs(p, command, args)
+            }
+            _ => crate::channels::launch_runs(p, "", &[]),
+        };
+        if let Err(found) = found {
+            return Err(ChannelError {
+                code: "package-mismatch",
+                message: format!(
+                    "server {name:?} records {} package {}@{}, but its pinned launch `{}` runs {}",
+                    p.registry_type,
+                    p.identifier,
+                    p.version,
+                    entry.launch.display(),
+                    found.map_or_else(|| "no such package".to_owned(), |f| f.display())
+                ),
+                help: "the lock was edited by hand: restore it, or re-pin the server".to_owned(),
+            });
+        }
+    }
+    if let Some(b) = &entry.mcpb {
+        let d = crate::digest::sha256_file(std::path::Path::new(&b.path)).map_err(|e| {
+            ChannelError {
+                code: "mcpb-unreadable",
+                message: format!("server {name:?}: {e}"),
+                help: format!(
+                    "restore the bundle {}, or re-pin the server with --mcpb",
+                    b.path
+                ),
+            }
+        })?;
+        if d != b.digest {
+            return Err(ChannelError {
+                code: "mcpb-mismatch",
+                message: format!(
+                    "the MCP bundle {} of server {name:?} digests to {d}, but {} is pinned",
+                    b.path, b.digest
+                ),
+                help: format!(
+                    "verify the new bundle (mcpseal verify {}), then re-pin it with --mcpb",
+                    b.path
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The capture options a pin asks for: its declared capabilities and protocol flow.
@@ -220,6 +287,12 @@ pub fn check_all(
     let mut captured = Vec::new();
     let mut specs = Vec::new();
     for (i, (name, entry)) in servers.iter().enumerate() {
+        if let Err(e) = channel_holds(name, entry) {
+            let o = Outcome::Refused(e);
+            done(i, &o);
+            outcomes[i] = Some(o);
+            continue;
+        }
         match runtime_spec(name, entry, roots, env) {
             Ok(spec) => {
                 captured.push(i);

@@ -19,11 +19,13 @@
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
 //! - [`provenance`]: npm provenance of a package tarball (SLSA, publish attestation), offline.
 //! - [`registry`]: MCP Registry `server.json`: exact versions, `fileSha256`, name markers.
+//! - [`channels`]: the package a launch spec runs (`npx NAME@VERSION`, `uvx NAME==VERSION`).
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
 pub mod atomic;
 pub mod authz;
 pub mod bundle;
+pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod clients;

@@ -42,6 +42,9 @@ use sha2::{Digest as _, Sha256};
 use x509_cert::Certificate;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
+mod manifest;
+pub use manifest::{MAX_MANIFEST, Manifest, ManifestError, read_manifest};
+
 pub const HEADER: &[u8] = b"MCPB_SIG_V1";
 pub const FOOTER: &[u8] = b"MCPB_SIG_END";
 /// Largest PKCS#7 block accepted (a signer certificate and a few intermediates fit in 64 KiB).

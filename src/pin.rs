@@ -82,7 +82,8 @@ pub struct Plan {
     /// Findings at or above the approval's threshold.
     pub failing: usize,
     /// What else changed against the previous pin: `launch` (the command, arguments, env
-    /// names or URL), `artifacts`, `signature`, `capabilities`. A pin approves these too, so
+    /// names or URL), `artifacts`, `signature`, `capabilities`, `mcpb` (the bundle or its
+    /// signer), `package` (the package identity or its provenance). A pin approves these too, so
     /// each needs the same decision as a changed surface.
     pub other_changes: Vec<&'static str>,
     pub verdict: Verdict,
@@ -101,11 +102,13 @@ fn plan_one(
     pinned: &std::collections::BTreeMap<String, ServerEntry>,
     approval: &Approval,
 ) -> Plan {
-    let findings = scan::scan_alone(&ScanInput {
+    let mut findings = scan::scan_alone(&ScanInput {
         name: c.name.clone(),
         surface: Some(c.surface.clone()),
         launch: Some(c.spec.clone()),
     });
+    findings.extend(scan::pinned_findings(&c.name, &c.entry));
+    let findings = scan::sorted(findings);
     let failing = findings
         .iter()
         .filter(|f| f.severity >= approval.fail_on)
@@ -121,6 +124,15 @@ fn plan_one(
             ("launch", p.launch != entry.launch),
             ("artifacts", p.artifacts != entry.artifacts),
             ("image", p.image != entry.image),
+            ("mcpb", p.mcpb != entry.mcpb),
+            // A lock written before package identities were recorded: the identity the
+            // unchanged launch implies is information, not a change to approve.
+            (
+                "package",
+                p.package != entry.package
+                    && !(p.package.is_none()
+                        && entry.package == crate::channels::pinned_package(&c.spec)),
+            ),
             ("signature", p.signed != entry.signed),
             ("capabilities", p.capabilities != entry.capabilities),
         ]
@@ -297,6 +309,47 @@ mod tests {
         let p = plan(vec![candidate("Add.")], &lock, &Approval::default());
         assert_eq!(p[0].other_changes, ["artifacts"]);
         assert_eq!(p[0].verdict, Verdict::Refused("changes-not-accepted"));
+    }
+
+    /// A re-pin from another MCP bundle (or of another package version) is a change that needs
+    /// a decision, even when the surface is the same.
+    #[test]
+    fn attack_another_bundle_or_package_with_the_same_surface_needs_a_decision() {
+        let mut lock = locked("Add.");
+        let mut c = candidate("Add.");
+        c.entry.package = Some(lock::PinnedPackage {
+            registry_type: "npm".into(),
+            identifier: "calc".into(),
+            version: "1.0.1".into(),
+            digest: None,
+            server_json: None,
+            provenance: None,
+        });
+        if let Some(e) = lock.servers.get_mut("calc") {
+            e.package = Some(lock::PinnedPackage {
+                version: "1.0.0".into(),
+                ..c.entry.package.clone().unwrap()
+            });
+        }
+        let p = plan(vec![c], &lock, &Approval::default());
+        assert_eq!(p[0].other_changes, ["package"]);
+        assert_eq!(p[0].verdict, Verdict::Refused("changes-not-accepted"));
+        // A lock from before package identities: re-pinning the same launch records the
+        // identity it implies without asking.
+        let mut c = candidate("Add.");
+        c.spec = LaunchSpec::Stdio {
+            command: "npx".into(),
+            args: vec!["-y".into(), "calc@1.0.0".into()],
+            env: Default::default(),
+            cwd: None,
+        };
+        c.entry.launch = PinnedLaunch::from_spec(&c.spec);
+        let mut old = Lockfile::new();
+        old.servers.insert("calc".into(), c.entry.clone());
+        c.entry.package = crate::channels::pinned_package(&c.spec);
+        assert!(c.entry.package.is_some());
+        let p = plan(vec![c], &old, &Approval::default());
+        assert_eq!(p[0].verdict, Verdict::Unchanged);
     }
 
     #[test]

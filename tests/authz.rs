@@ -605,3 +605,221 @@ fn authz_explain_prints_the_cedar_the_rules_compile_to() {
         assert_eq!(code, 0, "{p} {out}{err}");
     }
 }
+
+/// Gap 1 of issue 14: an array argument the pin declares `array` of strings is a Cedar set. The
+/// server (`--tags`: `tag_expense {id, tags: list[str]}`) is the Python SDK's; the client too.
+#[test]
+fn an_array_argument_is_a_cedar_set_through_the_gate() {
+    let policy = "[authz]\ncedar = \"tags.cedar\"\n[authz.roles]\nmanager = [\"bob\"]\n";
+    let Some((t, server)) = setup(policy, &["--tags"]) else {
+        return;
+    };
+    let d = t.path();
+    std::fs::write(
+        d.join("tags.cedar"),
+        r#"@id("manager-tags-travel")
+permit (principal in Mcp::Role::"manager", action == Mcp::Action::"call_tool",
+        resource == Mcp::Tool::"tag_expense")
+when { context.arguments has tags && context.arguments.tags.contains("travel") }
+unless { context.arguments.tags.contains("secret") };
+"#,
+    )
+    .unwrap();
+    let rows = [
+        ("travel", json!({"id": 1, "tags": ["travel"]}), 'P'),
+        (
+            "travel-and-food",
+            json!({"id": 1, "tags": ["food", "travel"]}),
+            'P',
+        ),
+        ("food", json!({"id": 1, "tags": ["food"]}), 'G'),
+        ("empty", json!({"id": 1, "tags": []}), 'G'),
+        (
+            "secret",
+            json!({"id": 1, "tags": ["travel", "secret"]}),
+            'G',
+        ),
+        // The attacks: each would be `travel` to a careless conversion.
+        ("string-not-array", json!({"id": 1, "tags": "travel"}), 'G'),
+        ("nested", json!({"id": 1, "tags": [["travel"]]}), 'G'),
+        (
+            "repeated",
+            json!({"id": 1, "tags": ["travel", "travel"]}),
+            'G',
+        ),
+        ("mixed", json!({"id": 1, "tags": ["travel", 1]}), 'G'),
+        (
+            "null-element",
+            json!({"id": 1, "tags": ["travel", null]}),
+            'G',
+        ),
+        (
+            "array-where-a-number-is-pinned",
+            json!({"id": [1], "tags": ["travel"]}),
+            'G',
+        ),
+    ];
+    let steps = Value::Array(
+        rows.iter()
+            .map(|(l, a, _)| call(l, "tag_expense", a.clone()))
+            .collect(),
+    );
+    let out = sdk(d, &steps, &gate(d, "bob", &server));
+    for (l, _, want) in &rows {
+        assert_eq!(outcome(&out["calls"], l), *want, "{l}: {}", out["calls"][l]);
+    }
+    assert!(
+        out["calls"]["travel"]["result"]
+            .as_str()
+            .unwrap()
+            .contains(r#""tags": ["travel"]"#)
+    );
+    let a = audit(d);
+    let reason = |entity_args: &str| {
+        a.iter()
+            .filter(|e| e["event"] == "authz-decision")
+            .map(|e| {
+                e["reason"].as_str().unwrap().to_owned() + " " + e["message"].as_str().unwrap()
+            })
+            .find(|m| m.contains(entity_args))
+    };
+    assert!(reason("repeats the element").is_some_and(|m| m.starts_with("authz-unrepresentable")));
+    assert!(reason("no policy permits").is_some_and(|m| m.starts_with("authz-no-permit")));
+}
+
+/// Gap 3 of issue 14: a server that asks the client for a sampling (`sampling/createMessage`)
+/// or an elicitation (`elicitation/create`) with a canary token in it — the Python SDK server
+/// (`--ask-client-file`) and the Python SDK client, which answers both. The gate answers the
+/// server's requests with its error; the client is never asked. The control: the same session
+/// without the token, where the client is asked twice.
+#[test]
+fn a_token_in_a_servers_sampling_or_elicitation_request_is_blocked() {
+    let ask = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ask.path(), "the quarterly expenses").unwrap();
+    let ask_path = ask.path().display().to_string();
+    let Some((t, server)) = setup(&canary_policy(false), &["--ask-client-file", &ask_path]) else {
+        return;
+    };
+    let d = t.path();
+    let steps = json!([
+        call("sample", "summarize_expenses", json!({})),
+        call("elicit", "confirm_expense", json!({"id": 7})),
+    ]);
+    let clean = sdk(d, &steps, &gate(d, "alice", &server));
+    assert_eq!(
+        clean["asked"],
+        json!([
+            "Summarize: the quarterly expenses",
+            "Confirm expense 7: the quarterly expenses"
+        ])
+    );
+    assert!(
+        clean["calls"]["sample"]["result"]
+            .as_str()
+            .unwrap()
+            .contains("sampled")
+    );
+    assert!(audit(d).iter().all(|e| e["event"] != "canary-tripped"));
+
+    std::fs::write(ask.path(), format!("internal reference {TOKEN}")).unwrap();
+    let out = sdk(d, &steps, &gate(d, "alice", &server));
+    assert_eq!(out["asked"], json!([]), "the client was asked: {out}");
+    for l in ["sample", "elicit"] {
+        let r = out["calls"][l]["result"].as_str().unwrap();
+        assert!(r.contains("refused") && r.contains("canary"), "{l}: {r}");
+        assert!(!r.contains(TOKEN), "{l}: {r}");
+    }
+    let a = audit(d);
+    let trips: Vec<&Value> = a
+        .iter()
+        .filter(|e| e["event"] == "canary-tripped")
+        .collect();
+    let methods: Vec<&str> = trips
+        .iter()
+        .map(|e| e["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["sampling/createMessage", "elicitation/create"],
+        "{trips:?}"
+    );
+    assert!(trips.iter().all(|e| e["kind"] == "token-in-server-request"
+        && e["side"] == "server-request"
+        && e["severity"] == "critical"
+        && e["principal"] == "alice"));
+    let log = std::fs::read_to_string(d.join("audit.jsonl")).unwrap();
+    assert!(!log.contains(TOKEN));
+}
+
+/// Gap 4 of issue 14: `Mcp::Action::"list_tools"` decides what a principal *sees*, apart from
+/// what it may call. The Python SDK client lists and calls through the gate. (That the default
+/// — no list rule — lists exactly as before is the role-table test above: its lists are
+/// unchanged.)
+#[test]
+fn list_tools_rules_decide_seeing_apart_from_calling_through_the_gate() {
+    let policy =
+        "[authz]\ncedar = \"list.cedar\"\n[authz.roles]\nadmin = [\"alice\"]\nuser = [\"carol\"]\n";
+    let Some((t, server)) = setup(policy, &[]) else {
+        return;
+    };
+    let d = t.path();
+    std::fs::copy(
+        common::root().join("testdata/authz/expense-list.cedar"),
+        d.join("list.cedar"),
+    )
+    .unwrap();
+    let steps = json!([
+        {"list": true},
+        call("delete", "delete_expense", json!({"id": 1})),
+        call("create", "create_expense", json!({"amount": 1, "description": "x"})),
+    ]);
+    let alice = sdk(d, &steps, &gate(d, "alice", &server));
+    assert_eq!(
+        alice["lists"][0],
+        json!(["approve_expense", "create_expense", "list_expenses"])
+    );
+    assert!(
+        passed(&alice["calls"], "delete"),
+        "hidden, still callable: {alice}"
+    );
+    let carol = sdk(d, &steps, &gate(d, "carol", &server));
+    assert_eq!(carol["lists"][0], json!(["create_expense"]));
+    assert!(passed(&carol["calls"], "create"));
+    assert!(!passed(&carol["calls"], "delete"));
+    let a = audit(d);
+    let hidden = a
+        .iter()
+        .find(|e| e["event"] == "entity-hidden" && e["principal"] == "alice")
+        .expect("alice's hidden tool is audited");
+    assert_eq!(hidden["entity"], "delete_expense");
+    assert_eq!(hidden["action"], "list_tools");
+    assert_eq!(hidden["policies"], json!(["nobody-sees-destructive"]));
+    // `authz test` says so offline.
+    let p = d.join("policy.toml").display().to_string();
+    let out = ok(
+        d,
+        &[
+            "--json",
+            "authz",
+            "test",
+            "--policy",
+            &p,
+            "--server",
+            "expense",
+            "--principal",
+            "alice",
+            "--tool",
+            "delete_expense",
+            "--arguments",
+            "{\"id\": 1}",
+        ],
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["decision"], "allow", "{v}");
+    assert_eq!(v["hiddenFromList"], true, "{v}");
+    assert_eq!(
+        v["list"]["policies"],
+        json!(["nobody-sees-destructive"]),
+        "{v}"
+    );
+}

@@ -390,3 +390,151 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
         "lock-signature"
     );
 }
+
+/// Issue 12: `[server.NAME] image-signers`. `pin` verifies the image's signature at the
+/// registry and records the signer; `run` checks the record against the policy offline. The
+/// attacks: an unsigned image, an image signed by another key, a pin made before the policy
+/// named image signers, a lock edited to claim the trusted signer's key, and a policy that no
+/// longer trusts the signer the pin recorded.
+#[test]
+fn image_signers_are_verified_by_pin_and_enforced_by_the_gate() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let (bin, _log) = docker_shim(d);
+    let path = path_with(&bin);
+    for name in ["rel", "other"] {
+        let (c, o, e) = run(common::mcpseal().current_dir(d).args([
+            "key",
+            "generate",
+            "--name",
+            name,
+            "--no-password",
+        ]));
+        assert_eq!(c, 0, "{o}{e}");
+    }
+    let policy = |key: &str| {
+        write(
+            d,
+            "mcpseal-policy.toml",
+            format!(
+                "[[signer]]\nname = \"acme-release\"\npublic-key = \"{key}\"\n\n[server.fetch]\nimage-signers = [\"acme-release\"]\n"
+            )
+            .as_bytes(),
+        );
+    };
+    policy("rel.pub");
+    reg.push_image("acme/fetch:1", "fetch 1.0");
+    let image = format!("{}/acme/fetch:1", reg.host);
+    let url = reg.url("acme/fetch:1");
+    let mcpseal = |args: &[&str]| {
+        run(common::mcpseal()
+            .current_dir(d)
+            .env("PATH", &path)
+            .env("DOCKER_CONFIG", &reg.docker_config)
+            .args(args))
+    };
+    let pin = || {
+        mcpseal(&[
+            "pin",
+            "fetch",
+            "--lock",
+            "mcpseal.lock",
+            "--json",
+            "--",
+            "docker",
+            "run",
+            "-i",
+            "--rm",
+            &image,
+        ])
+    };
+    let reason = |out: &str| serde_json::from_str::<Value>(out).unwrap()["reason"].clone();
+
+    // Unsigned, then signed by a key the policy does not name: pin refuses, writes nothing.
+    let (c, out, err) = pin();
+    assert_eq!(c, 1, "an unsigned image must not be pinned: {out}{err}");
+    assert_eq!(reason(&out), "image-signer-untrusted");
+    assert!(!d.join("mcpseal.lock").exists());
+    assert_eq!(mcpseal(&["sign", &url, "--key", "other.key"]).0, 0);
+    let (c, out, _) = pin();
+    assert_eq!(c, 1, "another key's signature must not pass: {out}");
+    assert_eq!(reason(&out), "image-signer-untrusted");
+
+    // Signed by the policy's signer: pinned, with the signer recorded.
+    assert_eq!(
+        mcpseal(&["sign", &url, "--key", "rel.key", "--legacy"]).0,
+        0
+    );
+    let (c, out, err) = pin();
+    assert_eq!(c, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["image"]["signer"]["name"], "acme-release");
+    let key_id = v["image"]["signer"]["keyId"].as_str().unwrap().to_owned();
+    let lock_text = std::fs::read_to_string(d.join("mcpseal.lock")).unwrap();
+    let lock: Value = serde_json::from_str(&lock_text).unwrap();
+    assert_eq!(
+        lock["servers"]["fetch"]["image"]["signer"]["keyId"],
+        key_id.as_str()
+    );
+
+    let gate_reason = || {
+        let mut cmd = common::mcpseal();
+        cmd.current_dir(d).env("PATH", &path).args([
+            "run",
+            "--name",
+            "fetch",
+            "--lock",
+            "mcpseal.lock",
+            "--",
+            "docker",
+            "run",
+            "-i",
+            "--rm",
+            &image,
+        ]);
+        let mut cl = Client::spawn(cmd);
+        let r = cl.init();
+        cl.finish();
+        r
+    };
+    let r = gate_reason();
+    assert!(
+        r.get("result").is_some(),
+        "the signed, pinned image runs: {r}"
+    );
+
+    // A pin without a recorded signer (made before the policy named image signers).
+    let mut edited = lock.clone();
+    edited["servers"]["fetch"]["image"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signer");
+    std::fs::write(d.join("mcpseal.lock"), edited.to_string()).unwrap();
+    let r = gate_reason();
+    assert_eq!(r["error"]["data"]["reason"], "image-signer-missing", "{r}");
+
+    // A lock edited to claim a signer the policy does not trust.
+    let mut edited = lock.clone();
+    edited["servers"]["fetch"]["image"]["signer"]["keyId"] = Value::from("f".repeat(64));
+    std::fs::write(d.join("mcpseal.lock"), edited.to_string()).unwrap();
+    let r = gate_reason();
+    assert_eq!(
+        r["error"]["data"]["reason"], "image-signer-untrusted",
+        "{r}"
+    );
+
+    // The pin as written, but the policy now trusts another key: refused until re-pinned.
+    std::fs::write(d.join("mcpseal.lock"), &lock_text).unwrap();
+    policy("other.pub");
+    let r = gate_reason();
+    assert_eq!(
+        r["error"]["data"]["reason"], "image-signer-untrusted",
+        "{r}"
+    );
+    policy("rel.pub");
+    let r = gate_reason();
+    assert!(r.get("result").is_some(), "{r}");
+}

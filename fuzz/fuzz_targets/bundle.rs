@@ -37,7 +37,8 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(verified.key_id(), PUBLIC.key_id());
     let input: serde_json::Value = serde_json::from_slice(data).expect("a verified bundle is JSON");
-    let resigned = bundle::sign(verified.statement(), &*SECRET).expect("a verified statement signs");
+    let resigned =
+        bundle::sign(verified.statement(), &*SECRET).expect("a verified statement signs");
     assert_eq!(
         b64_at(&input, "/dsseEnvelope/payload"),
         b64_at(&resigned, "/dsseEnvelope/payload"),

@@ -19,19 +19,32 @@ fn cheap_scrypt(data: &[u8]) -> bool {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
         return true;
     };
-    let n = v.pointer("/kdf/params/N").and_then(|n| n.as_u64()).unwrap_or(0);
-    let r = v.pointer("/kdf/params/r").and_then(|n| n.as_u64()).unwrap_or(0);
+    let n = v
+        .pointer("/kdf/params/N")
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0);
+    let r = v
+        .pointer("/kdf/params/r")
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0);
     n.saturating_mul(r) <= 1024 * 8
 }
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(k) = PublicKey::from_spki_der(data) {
-        assert_eq!(k.to_spki_der(), data, "a parsed SPKI re-encodes to its input");
+        assert_eq!(
+            k.to_spki_der(),
+            data,
+            "a parsed SPKI re-encodes to its input"
+        );
         let again = PublicKey::from_spki_pem(k.to_pem().as_bytes()).expect("own PEM reads back");
         assert_eq!(again, k);
     }
     if let Ok(k) = PublicKey::from_spki_pem(data) {
-        assert_eq!(PublicKey::from_spki_der(&k.to_spki_der()).expect("own DER reads back"), k);
+        assert_eq!(
+            PublicKey::from_spki_der(&k.to_spki_der()).expect("own DER reads back"),
+            k
+        );
     }
     if let Ok(k) = PrivateKey::from_pem(data, None) {
         let sig = k.sign(b"fuzz").expect("a parsed key signs");

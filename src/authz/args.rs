@@ -7,8 +7,12 @@
 //! shortest round-trip decimal form (the number an SDK server reads, as an IEEE double): one
 //! with more than four fractional digits (`500.00001`), an exponent (`1e300`), a negative zero
 //! (`-0`), or beyond the range (huge integers) is **not representable**, and the call is
-//! denied. Arrays are denied too: a Cedar set has no order and no repeats, so `["a","a"]` and
-//! `["a"]` would be one value and a policy could not see what the server will get. `null` is
+//! denied. An array is a Cedar `Set` when the pinned schema declares it `array` with `items`
+//! of one scalar type (`string`, `number`/`integer`, `boolean`), every element has that type
+//! and none repeats: a set has no order and no repeats, so `["a","a"]` would be `["a"]` and a
+//! policy could not see what the server gets — refusing repeats leaves only the order lost,
+//! which no Cedar set operation can ask about. Any other array (one the pin declares a string,
+//! nested arrays, arrays of objects, mixed or unrepresentable elements) is denied. `null` is
 //! denied (it is neither absent nor a value Cedar has). Every argument must be one the pinned
 //! schema declares, with the type it declares.
 
@@ -27,6 +31,9 @@ pub enum ArgType {
     Decimal,
     Bool,
     Record(BTreeMap<String, ArgType>),
+    /// A JSON array whose pinned schema declares `items` of one scalar type: a Cedar set of
+    /// that type (no repeated element, so only the order is lost).
+    Set(Box<ArgType>),
 }
 
 impl ArgType {
@@ -39,6 +46,18 @@ impl ArgType {
             "string" => Some(ArgType::String),
             "number" | "integer" => Some(ArgType::Decimal),
             "boolean" => Some(ArgType::Bool),
+            "array" => {
+                // One scalar element type, declared as a schema object (not the tuple form):
+                // a set of records or of sets is not representable (a policy could not say
+                // which element a condition is about), nor is an array without `items`.
+                let items = s.get("items").filter(|i| i.is_object())?;
+                match ArgType::from_json_schema(items, depth + 1)? {
+                    t @ (ArgType::String | ArgType::Decimal | ArgType::Bool) => {
+                        Some(ArgType::Set(Box::new(t)))
+                    }
+                    ArgType::Record(_) | ArgType::Set(_) => None,
+                }
+            }
             "object" => {
                 let props = s.get("properties").and_then(Value::as_object)?;
                 Some(ArgType::Record(
@@ -56,7 +75,15 @@ impl ArgType {
 
     /// This type in Cedar's JSON schema format (`optional`: an attribute a value may lack).
     pub fn schema(&self, top: bool) -> Value {
-        let mut v = match self {
+        let mut v = self.schema_type();
+        if !top {
+            v["required"] = json!(false);
+        }
+        v
+    }
+
+    fn schema_type(&self) -> Value {
+        match self {
             ArgType::String => json!({"type": "String"}),
             ArgType::Decimal => json!({"type": "Extension", "name": "decimal"}),
             ArgType::Bool => json!({"type": "Boolean"}),
@@ -67,11 +94,8 @@ impl ArgType {
                     .collect();
                 json!({"type": "Record", "attributes": attrs})
             }
-        };
-        if !top {
-            v["required"] = json!(false);
+            ArgType::Set(t) => json!({"type": "Set", "element": t.schema_type()}),
         }
-        v
     }
 
     fn name(&self) -> &'static str {
@@ -80,6 +104,11 @@ impl ArgType {
             ArgType::Decimal => "a number",
             ArgType::Bool => "a boolean",
             ArgType::Record(_) => "an object",
+            ArgType::Set(t) => match **t {
+                ArgType::String => "an array of strings",
+                ArgType::Decimal => "an array of numbers",
+                _ => "an array of booleans",
+            },
         }
     }
 }
@@ -171,8 +200,49 @@ fn convert(
             .map(RestrictedExpression::new_decimal)
             .map_err(|e| format!("argument {at}: {e}")),
         (ArgType::Record(fields), Value::Object(o)) => record(o, fields, at, depth + 1),
+        (ArgType::Set(t), Value::Array(items)) => set(items, t, at, depth + 1),
         _ => Err(mismatch()),
     }
+}
+
+/// An array as a Cedar set of scalars. A repeated element (by its Cedar value: `1` and `1.0`
+/// are one decimal) is refused, so the set has exactly as many elements as the array and the
+/// only thing lost is the order — which no Cedar set operation can ask about.
+fn set(
+    items: &[Value],
+    ty: &ArgType,
+    at: &str,
+    depth: usize,
+) -> Result<RestrictedExpression, String> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let path = format!("{at}[{i}]");
+        let key = match (ty, v) {
+            (ArgType::String, Value::String(s)) => format!("s{s}"),
+            (ArgType::Bool, Value::Bool(b)) => format!("b{b}"),
+            (ArgType::Decimal, Value::Number(n)) => {
+                format!(
+                    "d{}",
+                    decimal_text(n).map_err(|e| format!("argument {path}: {e}"))?
+                )
+            }
+            _ => {
+                return Err(format!(
+                    "argument {path} is {}, but the pinned schema makes its elements {}",
+                    json_kind(v),
+                    ty.name()
+                ));
+            }
+        };
+        if !seen.insert(key) {
+            return Err(format!(
+                "argument {at} repeats the element at [{i}]: a Cedar set cannot hold it twice, so a policy could not see what the server gets"
+            ));
+        }
+        out.push(convert(v, ty, &path, depth)?);
+    }
+    Ok(RestrictedExpression::new_set(out))
 }
 
 fn record(

@@ -11,7 +11,9 @@
 //!
 //! [`Authz::decide`] is pure and fails closed: no permit, a forbid, any evaluation error, or an
 //! argument that cannot be represented in Cedar exactly ([`args`]) is a deny that names why and
-//! which policies decided. What does not live here: canaries ([`canary`]), rate and size limits
+//! which policies decided. [`Authz::may_list`] decides *seeing* an entity in a list
+//! (`list_tools`, `list_prompts`, `list_resources`), only when a policy names that action, so
+//! a policy set without list rules lists exactly as before. What does not live here: canaries ([`canary`]), rate and size limits
 //! ([`limits`]), and the proxy that asks ([`crate::gate::proxy`]).
 
 pub mod args;
@@ -46,6 +48,12 @@ pub enum Act {
     CallTool,
     GetPrompt,
     ReadResource,
+    /// Seeing a tool in `tools/list` (decided only when a policy's action scope names it).
+    ListTools,
+    /// Seeing a prompt in `prompts/list`.
+    ListPrompts,
+    /// Seeing a resource or template in `resources/list` / `resources/templates/list`.
+    ListResources,
 }
 
 impl Act {
@@ -55,15 +63,29 @@ impl Act {
             Act::CallTool => "call_tool",
             Act::GetPrompt => "get_prompt",
             Act::ReadResource => "read_resource",
+            Act::ListTools => "list_tools",
+            Act::ListPrompts => "list_prompts",
+            Act::ListResources => "list_resources",
         }
     }
     fn resource_type(self) -> &'static str {
         match self {
-            Act::CallTool => "Tool",
-            Act::GetPrompt => "Prompt",
-            Act::ReadResource => "Resource",
+            Act::CallTool | Act::ListTools => "Tool",
+            Act::GetPrompt | Act::ListPrompts => "Prompt",
+            Act::ReadResource | Act::ListResources => "Resource",
         }
     }
+    /// The list action for entities of `kind`.
+    pub fn list_of(kind: crate::surface::EntityKind) -> Act {
+        use crate::surface::EntityKind;
+        match kind {
+            EntityKind::Tools => Act::ListTools,
+            EntityKind::Prompts => Act::ListPrompts,
+            EntityKind::Resources | EntityKind::ResourceTemplates => Act::ListResources,
+        }
+    }
+    /// The list actions.
+    const LISTS: [Act; 3] = [Act::ListTools, Act::ListPrompts, Act::ListResources];
 }
 
 /// The answer for one request.
@@ -118,6 +140,11 @@ pub struct Authz {
     scoped: HashMap<(&'static str, String), PolicySet>,
     /// Per action: the Cedar type each argument must have (from the schema).
     arg_types: BTreeMap<&'static str, BTreeMap<String, args::ArgType>>,
+    /// The list actions some policy's action scope names (`action == Mcp::Action::"list_tools"`
+    /// or `action in [...]` with it): only those are decided when a list is filtered. An
+    /// unconstrained `action` names none, so a policy set without list rules lists exactly
+    /// as before they existed.
+    list_rules: HashSet<&'static str>,
 }
 
 fn uid(ty: &str, id: &str) -> Result<EntityUid, AuthzError> {
@@ -250,6 +277,20 @@ impl Authz {
                 in_server.clone(),
             ));
         }
+        let mut list_rules = HashSet::new();
+        for p in policies.policies() {
+            for list in Act::LISTS {
+                let named = uid("Action", list.action_id())?;
+                let names = match p.action_constraint() {
+                    ActionConstraint::Any => false,
+                    ActionConstraint::Eq(u) => u == named,
+                    ActionConstraint::In(v) => v.contains(&named),
+                };
+                if names {
+                    list_rules.insert(list.action_id());
+                }
+            }
+        }
         let entities = Entities::from_entities(ents, Some(&schema))
             .map_err(|e| AuthzError::Invalid(format!("entities of {server:?}: {}", render(&e))))?;
         let mut z = Authz {
@@ -265,18 +306,20 @@ impl Authz {
             authorizer: Authorizer::new(),
             scoped: HashMap::new(),
             arg_types,
+            list_rules,
         };
+        let resources: Vec<&String> = entry
+            .resources
+            .keys()
+            .chain(entry.resource_templates.keys())
+            .collect();
         let keyed = [
             (Act::CallTool, entry.tools.keys().collect::<Vec<_>>()),
             (Act::GetPrompt, entry.prompts.keys().collect()),
-            (
-                Act::ReadResource,
-                entry
-                    .resources
-                    .keys()
-                    .chain(entry.resource_templates.keys())
-                    .collect(),
-            ),
+            (Act::ReadResource, resources.clone()),
+            (Act::ListTools, entry.tools.keys().collect()),
+            (Act::ListPrompts, entry.prompts.keys().collect()),
+            (Act::ListResources, resources),
         ];
         for (act, names) in keyed {
             for name in names {
@@ -415,6 +458,18 @@ impl Authz {
         }
     }
 
+    /// Whether this principal may *see* the entity `name` in a list, by the list action `act`
+    /// (`list_tools`, `list_prompts`, `list_resources`): `None` when no policy's action scope
+    /// names that action (the list is then filtered as without list rules), else the verdict
+    /// of deciding it — with empty arguments, so a condition on `context.arguments` does not
+    /// hold. This is in addition to [`Authz::may_ever`] for tools, and independent of calling:
+    /// a tool hidden from the list is still decided by `call_tool` when called.
+    pub fn may_list(&self, act: Act, name: &str) -> Option<Verdict> {
+        self.list_rules
+            .contains(act.action_id())
+            .then(|| self.decide(act, name, None))
+    }
+
     /// Whether some permit's scope (principal, action, resource — conditions aside) covers
     /// this principal doing `act` on `name`. A tool for which this is false can never be
     /// called by the principal, and is removed from its `tools/list`.
@@ -513,8 +568,9 @@ pub mod schema {
     /// `context.arguments` is a closed record of every argument the server's pinned tools (or
     /// prompts) declare, each optional (a client may leave any out, so a policy must test
     /// `context.arguments has amount`). JSON Schema `string` is `String`, `number` and
-    /// `integer` are `decimal`, `boolean` is `Bool`, `object` with `properties` is a record;
-    /// anything else (arrays, unions, `null`, no `type`), and an argument two tools declare
+    /// `integer` are `decimal`, `boolean` is `Bool`, `object` with `properties` is a record,
+    /// `array` with `items` of one of those scalar types is a `Set` of it; anything else
+    /// (other arrays, unions, `null`, no `type`), and an argument two tools declare
     /// with different types, is left out — a call that passes it is denied.
     pub fn generate(
         entry: &ServerEntry,
@@ -584,16 +640,25 @@ pub mod schema {
                 "Prompt": {"memberOfTypes": ["Server"]},
                 "Resource": {"memberOfTypes": ["Server"]},
             },
+            // A list action has its entity's call action's context type (its `arguments` are
+            // always empty), so a policy with an unconstrained `action` that validated before
+            // list actions existed validates the same.
             "actions": {
                 "call_tool": action("Tool", ctx(&tool_args)),
                 "get_prompt": action("Prompt", ctx(&prompt_args)),
                 "read_resource": action("Resource", ctx(&BTreeMap::new())),
+                "list_tools": action("Tool", ctx(&tool_args)),
+                "list_prompts": action("Prompt", ctx(&prompt_args)),
+                "list_resources": action("Resource", ctx(&BTreeMap::new())),
             },
         }});
         let mut types = BTreeMap::new();
-        types.insert("call_tool", tool_args);
-        types.insert("get_prompt", prompt_args);
+        types.insert("call_tool", tool_args.clone());
+        types.insert("get_prompt", prompt_args.clone());
         types.insert("read_resource", BTreeMap::new());
+        types.insert("list_tools", tool_args);
+        types.insert("list_prompts", prompt_args);
+        types.insert("list_resources", BTreeMap::new());
         (schema, types)
     }
 }

@@ -394,3 +394,246 @@ fn scoped_policy_sets_decide_as_the_whole_set() {
         }
     }
 }
+
+/// The expense tools plus `tag_expense {id, tags: list[str]}` as the Python SDK declares it
+/// (`--tags` in testdata/servers/expense_server.py), and tools whose arrays Cedar cannot hold.
+fn tagged_entry() -> ServerEntry {
+    let mut tools = expense_tools(true);
+    tools.push(json!({"name": "tag_expense", "description": "Tag an expense.",
+        "inputSchema": {"type": "object", "required": ["id", "tags"], "properties": {
+            "id": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags"},
+            "weights": {"type": "array", "items": {"type": "number"}},
+            "matrix": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+            "rows": {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}},
+            "loose": {"type": "array"},
+            "tuple": {"type": "array", "items": [{"type": "string"}]},
+            "either": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "number"}]}}
+        }}}));
+    expense_entry(tools)
+}
+
+const TAG_POLICY: &str = r#"
+@id("tag-travel-only")
+permit (principal, action == Mcp::Action::"call_tool", resource == Mcp::Tool::"tag_expense")
+when { context.arguments has tags && context.arguments.tags.contains("travel") }
+unless { context.arguments.tags.contains("secret") };
+"#;
+
+fn tag_authz(text: &str) -> Result<Authz, AuthzError> {
+    let mut s = policy("expense.toml").authz.unwrap();
+    s.cedar = Some(("t.cedar".into(), text.into()));
+    s.rules.clear();
+    Authz::build(&s, "expense", &tagged_entry(), "bob")
+}
+
+#[test]
+fn an_array_the_pin_declares_is_a_cedar_set_a_policy_can_ask_about() {
+    let a = tag_authz(TAG_POLICY).unwrap();
+    let schema = Authz::schema_json(&tagged_entry());
+    let attrs = &schema["Mcp"]["actions"]["call_tool"]["appliesTo"]["context"]["attributes"]["arguments"]
+        ["attributes"];
+    assert_eq!(
+        attrs["tags"],
+        json!({"type": "Set", "element": {"type": "String"}, "required": false})
+    );
+    assert_eq!(
+        attrs["weights"]["element"],
+        json!({"type": "Extension", "name": "decimal"})
+    );
+    for (args, allow) in [
+        (json!({"id": 1, "tags": ["travel"]}), true),
+        (json!({"id": 1, "tags": ["food", "travel"]}), true),
+        (json!({"id": 1, "tags": ["travel", "food"]}), true),
+        (json!({"id": 1, "tags": ["food"]}), false),
+        (json!({"id": 1, "tags": []}), false),
+        (json!({"id": 1, "tags": ["travel", "secret"]}), false),
+        (json!({"id": 1, "tags": ["Travel"]}), false),
+        (json!({"id": 1}), false),
+    ] {
+        let v = a.decide(Act::CallTool, "tag_expense", Some(&args));
+        assert_eq!(v.allow, allow, "{args}: {v:?}");
+    }
+}
+
+#[test]
+fn attack_arrays_cedar_cannot_hold_exactly_are_denied() {
+    // Permits every call, so only the representation can deny.
+    let a = tag_authz("permit (principal, action, resource);").unwrap();
+    for (what, args) in [
+        (
+            "an array where the pin declares a string",
+            json!({"amount": 1, "description": ["a"]}),
+        ),
+        (
+            "an array where the pin declares a number",
+            json!({"id": [1]}),
+        ),
+        (
+            "a string where the pin declares an array",
+            json!({"id": 1, "tags": "travel"}),
+        ),
+        ("nested arrays", json!({"id": 1, "tags": [["travel"]]})),
+        (
+            "nested arrays the pin declares",
+            json!({"id": 1, "matrix": [["a"]]}),
+        ),
+        (
+            "an array of objects",
+            json!({"id": 1, "rows": [{"a": "x"}]}),
+        ),
+        (
+            "an array without items in the pin",
+            json!({"id": 1, "loose": ["a"]}),
+        ),
+        ("a tuple-form items", json!({"id": 1, "tuple": ["a"]})),
+        ("a union element type", json!({"id": 1, "either": ["a"]})),
+        (
+            "mixed element types",
+            json!({"id": 1, "tags": ["travel", 1]}),
+        ),
+        ("a null element", json!({"id": 1, "tags": ["travel", null]})),
+        (
+            "an object element",
+            json!({"id": 1, "tags": ["travel", {"x": 1}]}),
+        ),
+        (
+            "a number Cedar cannot hold",
+            json!({"id": 1, "weights": [1, 1e300]}),
+        ),
+        (
+            "a negative zero element",
+            json!({"id": 1, "weights": [-0.0]}),
+        ),
+        (
+            "a repeated string",
+            json!({"id": 1, "tags": ["travel", "travel"]}),
+        ),
+        (
+            "a repeated number spelled twice",
+            json!({"id": 1, "weights": [1, 1.0]}),
+        ),
+    ] {
+        let v = a.decide(Act::CallTool, "tag_expense", Some(&args));
+        assert_eq!(
+            (v.allow, v.reason),
+            (false, "authz-unrepresentable"),
+            "{what}: {args}: {v:?}"
+        );
+    }
+    // The control: the same policy allows what it can represent.
+    assert!(allowed(
+        &a,
+        "tag_expense",
+        json!({"id": 1, "tags": ["a", "b"], "weights": [1, 2.5]})
+    ));
+}
+
+#[test]
+fn a_policy_over_an_array_the_pin_does_not_declare_as_a_set_is_refused() {
+    for text in [
+        "permit (principal, action == Mcp::Action::\"call_tool\", resource) when { context.arguments has matrix };",
+        "permit (principal, action == Mcp::Action::\"call_tool\", resource) when { context.arguments has tags && context.arguments.tags.contains(1) };",
+    ] {
+        let e = tag_authz(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        assert_eq!(e.code(), "authz-invalid", "{e}");
+    }
+}
+
+/// Issue 14, gap 4: with no policy naming a list action, nothing is decided for lists — the
+/// gate filters `tools/list` by `may_ever` alone, as before list actions existed. An
+/// unconstrained `action` does not count as naming one.
+#[test]
+fn without_list_rules_no_list_is_decided() {
+    let mut any = policy("expense.toml").authz.unwrap();
+    any.cedar = Some((
+        "t.cedar".into(),
+        "@id(\"all\") permit(principal, action, resource);".into(),
+    ));
+    for who in ["alice", "bob", "carol", "mallory"] {
+        let e = expense_entry(expense_tools(true));
+        for a in [authz("expense.toml", who), authz("expense-rules.toml", who)]
+            .into_iter()
+            .chain(Authz::build(&any, "expense", &e, who))
+        {
+            for t in e.tools.keys() {
+                for act in [Act::ListTools, Act::ListPrompts, Act::ListResources] {
+                    assert_eq!(a.may_list(act, t), None, "{who} {t} {act:?}");
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn list_authz(who: &str) -> Authz {
+    let mut s = policy("expense.toml").authz.unwrap();
+    let path = testdata("expense-list.cedar");
+    let text = std::fs::read_to_string(&path).unwrap();
+    s.cedar = Some((path, text));
+    Authz::build(&s, "expense", &expense_entry(expense_tools(true)), who).unwrap()
+}
+
+#[test]
+fn list_tools_is_decided_apart_from_call_tool() {
+    let listed = |a: &Authz| -> Vec<&str> {
+        [
+            "list_expenses",
+            "create_expense",
+            "approve_expense",
+            "delete_expense",
+        ]
+        .into_iter()
+        .filter(|t| a.may_list(Act::ListTools, t).expect("list rules").allow)
+        .collect()
+    };
+    // The admin sees all but the destructive tool, and may still call it.
+    let alice = list_authz("alice");
+    assert_eq!(
+        listed(&alice),
+        ["list_expenses", "create_expense", "approve_expense"]
+    );
+    assert!(allowed(&alice, "delete_expense", json!({"id": 1})));
+    let v = alice.may_list(Act::ListTools, "delete_expense").unwrap();
+    assert_eq!(v.reason, "authz-forbidden");
+    assert_eq!(v.policies, ["nobody-sees-destructive"]);
+    // The user may see list_expenses (read-only) without being permitted to call it (so the
+    // gate's pruning still hides it), and approve_expense neither.
+    let carol = list_authz("carol");
+    assert_eq!(listed(&carol), ["list_expenses", "create_expense"]);
+    assert!(allowed(
+        &carol,
+        "create_expense",
+        json!({"amount": 1, "description": "x"})
+    ));
+    assert!(!allowed(&carol, "list_expenses", json!({})));
+    assert_eq!(
+        carol
+            .may_list(Act::ListTools, "approve_expense")
+            .unwrap()
+            .reason,
+        "authz-no-permit"
+    );
+    // The manager is permitted to see only the read-only tool, and may call nothing.
+    let bob = list_authz("bob");
+    assert_eq!(listed(&bob), ["list_expenses"]);
+    assert!(!allowed(&bob, "list_expenses", json!({})));
+    // Prompts and resources: named by a forbid only, so decided (and nothing permits them).
+    assert!(carol.may_list(Act::ListPrompts, "any").is_some());
+    assert_eq!(carol.may_list(Act::ListResources, "test://x"), None);
+}
+
+/// A list rule cannot be made to depend on the arguments of some call: a list is decided with
+/// empty arguments, so `context.arguments has …` does not hold.
+#[test]
+fn attack_a_list_rule_on_arguments_never_holds() {
+    let mut s = policy("expense.toml").authz.unwrap();
+    s.cedar = Some((
+        "t.cedar".into(),
+        "@id(\"see-cheap\") permit(principal, action == Mcp::Action::\"list_tools\", resource) when { context.arguments has amount && context.arguments.amount.lessThan(decimal(\"1.0\")) };".into(),
+    ));
+    let a = Authz::build(&s, "expense", &expense_entry(expense_tools(true)), "bob").unwrap();
+    let v = a.may_list(Act::ListTools, "approve_expense").unwrap();
+    assert_eq!((v.allow, v.reason), (false, "authz-no-permit"));
+}

@@ -169,7 +169,21 @@ fn test(a: TestArgs, g: &Global) -> CmdResult {
             (v.allow, v.reason, v.message, v.policies)
         }
     };
-    let hidden = !authz.may_ever(Act::CallTool, &a.tool);
+    // Hidden from tools/list: never callable, or a list rule does not let it be seen.
+    let list = authz.may_list(Act::ListTools, &a.tool);
+    let never = !authz.may_ever(Act::CallTool, &a.tool);
+    let hidden = never || list.as_ref().is_some_and(|v| !v.allow);
+    let hidden_why = if never {
+        "\n  (this principal can never call it: the gate removes it from tools/list)".to_owned()
+    } else {
+        match &list {
+            Some(v) if !v.allow => format!(
+                "\n  (list_tools: {} [{}]: the gate removes it from tools/list)",
+                v.message, v.reason
+            ),
+            _ => String::new(),
+        }
+    };
     if g.json {
         emit_json(&json!({
             "ok": allow,
@@ -181,6 +195,7 @@ fn test(a: TestArgs, g: &Global) -> CmdResult {
             "server": a.server,
             "tool": a.tool,
             "hiddenFromList": hidden,
+            "list": list.map(|v| json!({"decision": if v.allow { "allow" } else { "deny" }, "reason": v.reason, "policies": v.policies})),
         }));
     } else {
         emit(&format!(
@@ -189,11 +204,7 @@ fn test(a: TestArgs, g: &Global) -> CmdResult {
             a.principal,
             a.server,
             a.tool,
-            if hidden {
-                "\n  (this principal can never call it: the gate removes it from tools/list)"
-            } else {
-                ""
-            }
+            hidden_why
         ));
     }
     Ok(if allow { Exit::Ok } else { Exit::Fail })

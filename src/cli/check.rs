@@ -94,6 +94,7 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
                 Outcome::Same => "ok".to_owned(),
                 Outcome::Drift(_) => "DRIFT".to_owned(),
                 Outcome::NotChecked(e) => format!("not checked [{}]", e.code()),
+                Outcome::Refused(e) => format!("REFUSED [{}]", e.code),
             };
             progress.finished(i, &names[i], &state);
         },
@@ -104,6 +105,11 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
     let errors = outcomes
         .iter()
         .any(|(_, o)| matches!(o, Outcome::NotChecked(_)));
+    // A channel record that no longer holds (the pinned package or bundle) is a definite
+    // failure (1), not undecided (2).
+    let failed = outcomes
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::Refused(_)));
     if g.json {
         let servers: Vec<Value> = outcomes
             .iter()
@@ -111,16 +117,21 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
                 Outcome::Same => json!({"server": n, "status": "ok"}),
                 Outcome::Drift(d) => json!({"server": n, "status": "drift", "maxSeverity": d.max_severity(), "changes": d}),
                 Outcome::NotChecked(e) => json!({"server": n, "status": "error", "reason": e.code(), "message": e.to_string()}),
+                Outcome::Refused(e) => json!({"server": n, "status": "error", "reason": e.code, "message": e.message, "help": e.help}),
             })
             .collect();
         let reason = if drift {
             Some("drift")
+        } else if failed {
+            Some("channel-mismatch")
         } else if errors {
             Some("check-incomplete")
         } else {
             None
         };
-        emit_json(&json!({"ok": !drift && !errors, "reason": reason, "servers": servers}));
+        emit_json(
+            &json!({"ok": !drift && !errors && !failed, "reason": reason, "servers": servers}),
+        );
     } else {
         for (n, o) in &outcomes {
             match o {
@@ -141,10 +152,14 @@ pub fn run(mut args: Args, g: &Global) -> CmdResult {
                 Outcome::NotChecked(e) => {
                     emit(&format!("ERROR  {n}: [{}] {e}", e.code()));
                 }
+                Outcome::Refused(e) => {
+                    emit(&format!("ERROR  {n}: [{}] {}", e.code, e.message));
+                    emit(&format!("         {}", e.help));
+                }
             }
         }
     }
-    Ok(if drift {
+    Ok(if drift || failed {
         Exit::Fail
     } else if errors {
         Exit::Error

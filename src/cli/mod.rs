@@ -21,6 +21,7 @@ pub mod key;
 pub mod lock_oci;
 pub mod oci;
 pub mod pin;
+pub mod pin_channels;
 pub mod pin_configs;
 mod progress;
 pub mod render_diff;

@@ -161,7 +161,7 @@ pub fn sign(args: super::sign::Args, g: &Global) -> CmdResult {
 /// Who must have signed an image.
 enum Who<'a> {
     Key(Box<crate::keys::PublicKey>),
-    Keyless(&'a super::verify::Args),
+    Keyless(super::verify::verify_keyless::KeylessFlags<'a>),
 }
 
 /// What verified, for the report.
@@ -169,6 +169,8 @@ struct Passed {
     digest: Digest,
     formats: Vec<Format>,
     signer: String,
+    /// What verified, as the policy matches it.
+    evidence: crate::policy::Evidence,
     releases: Vec<bundle::Verified>,
 }
 
@@ -191,20 +193,18 @@ fn check(
                 digest: manifest.digest,
                 formats,
                 signer: format!("key id {}", key.key_id()),
+                evidence: crate::policy::Evidence {
+                    key_id: Some(key.key_id()),
+                    ..Default::default()
+                },
                 releases: out.releases,
             }))
         }
-        Who::Keyless(args) => {
-            let flags = super::verify::verify_keyless::KeylessFlags {
-                identity: args.certificate_identity.as_deref(),
-                identity_regexp: args.certificate_identity_regexp.as_deref(),
-                issuer: args.certificate_oidc_issuer.as_deref(),
-                trusted_root: args.trusted_root.as_deref(),
-            };
+        Who::Keyless(flags) => {
             let mut last = cosign::SigError::NoSignature;
             for (_, b) in &c.bundles {
                 let text = String::from_utf8_lossy(b);
-                let r = super::verify::verify_keyless::with_signer(&flags, |signer, root| {
+                let r = super::verify::verify_keyless::with_signer(flags, |signer, root| {
                     Ok(crate::keyless::verify(
                         &mut manifest.bytes.as_slice(),
                         &text,
@@ -239,6 +239,11 @@ fn check(
                                         v.identity().unwrap_or("?"),
                                         v.issuer().unwrap_or("?")
                                     ),
+                                    evidence: crate::policy::Evidence {
+                                        key_id: None,
+                                        identity: v.identity().map(str::to_owned),
+                                        issuer: v.issuer().map(str::to_owned),
+                                    },
                                     releases: Vec::new(),
                                 }));
                             }
@@ -266,7 +271,12 @@ pub fn verify(args: super::verify::Args, g: &Global) -> CmdResult {
     let who = if let Some(k) = &args.key {
         Who::Key(Box::new(super::key::load_public_key(k)?))
     } else if args.certificate_identity.is_some() || args.certificate_identity_regexp.is_some() {
-        Who::Keyless(&args)
+        Who::Keyless(super::verify::verify_keyless::KeylessFlags {
+            identity: args.certificate_identity.as_deref(),
+            identity_regexp: args.certificate_identity_regexp.as_deref(),
+            issuer: args.certificate_oidc_issuer.as_deref(),
+            trusted_root: args.trusted_root.as_deref(),
+        })
     } else {
         return Err(CliError::error(
             "no-verifier",
@@ -379,9 +389,15 @@ pub fn verify(args: super::verify::Args, g: &Global) -> CmdResult {
 /// For a `docker run …` / `podman run …` server: resolves its image to the manifest digest the
 /// registry serves now and returns the pin, plus the launch to capture with (the image pinned
 /// by that digest, so what is captured is what is pinned). `None` for other launches.
+///
+/// With `image_signers` (the policy's `image-signers` for the server), the image must also carry
+/// a signature by one of them, checked here at the registry (the manifest, or for an index the
+/// index or this platform's manifest); the signer that verified is recorded in the pin.
 pub(crate) fn pin_container(
+    server: &str,
     spec: &crate::mcp::LaunchSpec,
     insecure: &[String],
+    image_signers: &[crate::policy::Signer],
 ) -> Result<Option<(crate::lock::PinnedImage, crate::mcp::LaunchSpec)>, CliError> {
     let crate::mcp::LaunchSpec::Stdio {
         command,
@@ -406,6 +422,17 @@ pub(crate) fn pin_container(
     })?;
     let reg = connect(&image, insecure)?;
     let m = reg.manifest(&image).map_err(oci_error)?;
+    let signer = if image_signers.is_empty() {
+        None
+    } else {
+        Some(verify_image_signers(
+            server,
+            &reg,
+            &image,
+            &m,
+            image_signers,
+        )?)
+    };
     let mut pinned_args = args.clone();
     if let Some(slot) = pinned_args.get_mut(found.image_index) {
         *slot = crate::oci::launch::pinned_arg(&arg, m.digest);
@@ -414,7 +441,7 @@ pub(crate) fn pin_container(
         crate::lock::PinnedImage {
             reference: image.display(),
             digest: m.digest,
-            signer: None,
+            signer,
         },
         crate::mcp::LaunchSpec::Stdio {
             command: command.clone(),
@@ -422,5 +449,81 @@ pub(crate) fn pin_container(
             env: env.clone(),
             cwd: cwd.clone(),
         },
+    )))
+}
+
+/// The first of the policy's `image-signers` whose signature on `image` verifies, as the lock
+/// records it; refuses (exit 1) when none does, naming the best reason found.
+fn verify_image_signers(
+    server: &str,
+    reg: &Registry,
+    image: &ImageRef,
+    top: &Manifest,
+    signers: &[crate::policy::Signer],
+) -> Result<crate::lock::ImageSigner, CliError> {
+    let mut targets = vec![top.clone()];
+    if top.is_index()
+        && let Some((d, _)) = cosign::select_platform(top, &cosign::host_platform())
+    {
+        targets.push(reg.manifest(&image.at_digest(d)).map_err(oci_error)?);
+    }
+    let mut fetched = Vec::new();
+    for m in &targets {
+        fetched.push(cosign::fetch(reg, m.digest).map_err(oci_error)?);
+    }
+    let mut best: Option<cosign::SigError> = None;
+    for s in signers {
+        let who = match &s.public_key {
+            Some(k) => Who::Key(Box::new(super::key::load_public_key(k)?)),
+            None if s.identity.is_none() && s.identity_regexp.is_none() => {
+                return Err(CliError::error(
+                    "policy-invalid",
+                    format!(
+                        "server {server:?}: image signer {:?} names only a key id; verifying an image at the registry needs the key itself",
+                        s.name
+                    ),
+                )
+                .help("give the signer public-key = \"FILE.pub\" in the policy (docs/policy.md)"));
+            }
+            None => Who::Keyless(super::verify::verify_keyless::KeylessFlags {
+                identity: s.identity.as_deref(),
+                identity_regexp: s.identity_regexp.as_deref(),
+                issuer: s.issuer.as_deref(),
+                trusted_root: None,
+            }),
+        };
+        for (m, c) in targets.iter().zip(&fetched) {
+            match check(&who, image, m, c)? {
+                // The policy's own matcher decides, not only the key this loop loaded.
+                Ok(p) if s.matcher.matches(&p.evidence) => {
+                    return Ok(crate::lock::ImageSigner {
+                        name: s.name.clone(),
+                        key_id: p.evidence.key_id,
+                        identity: p.evidence.identity,
+                        issuer: p.evidence.issuer,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
+                        best = Some(e);
+                    }
+                }
+            }
+        }
+    }
+    let e = best.unwrap_or(cosign::SigError::NoSignature);
+    let names: Vec<&str> = signers.iter().map(|s| s.name.as_str()).collect();
+    Err(CliError::fail(
+        "image-signer-untrusted",
+        format!(
+            "server {server:?}: image {} is not signed by any of the policy's image-signers ({}): {e}",
+            image.at_digest(top.digest).to_oci_url(),
+            names.join(", ")
+        ),
+    )
+    .help(format!(
+        "check who signed it: mcpseal verify {} --key PUB; do not pin an image its publisher did not sign",
+        image.to_oci_url()
     )))
 }

@@ -71,10 +71,43 @@ pub struct Args {
     /// The finding severity from which a changed surface needs --accept-findings.
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
     pub fail_on: SeverityArg,
+    /// An MCP bundle server: verify this `.mcpb` (before anything starts) and record its
+    /// digest, its signer and the tools its manifest.json declares; `mcpseal run` refuses to
+    /// start the server if the bundle on disk changes. The launch after `--` runs the bundle
+    /// as installed (`node DIR/server/index.js`). (One server only.)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "client", "all"])]
+    pub mcpb: Option<PathBuf>,
+    /// With --mcpb: PEM roots the bundle's signer must chain to [default: the system's].
+    #[arg(long, value_name = "ROOTS.pem", requires = "mcpb")]
+    pub ca: Option<PathBuf>,
+    /// With --mcpb: accept a self-signed signer (pin its fingerprint with --signer).
+    #[arg(long, requires = "mcpb")]
+    pub allow_self_signed: bool,
+    /// With --mcpb: the signer certificate's SHA-256 fingerprint the bundle must carry.
+    #[arg(long, value_name = "SHA256", requires = "mcpb")]
+    pub signer: Option<String>,
+    /// Record the package identity (registry type, identifier, version, digest) from this
+    /// MCP Registry server.json: the launch must run one of its packages at its version (or,
+    /// with --mcpb, the bundle must have its fileSha256). (One server only.)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "client", "all"])]
+    pub server_json: Option<PathBuf>,
+    /// Verify the launched package's provenance (npm attestations document, or a PEP 740
+    /// provenance file) against the package file given with --artifact, and record where it
+    /// was built (repository, workflow, ref) for the policy's `provenance` table.
+    #[arg(long, value_name = "FILE", requires = "artifacts", conflicts_with_all = ["config", "client", "all"])]
+    pub provenance: Option<PathBuf>,
+    /// With --provenance: the Sigstore trusted root [default: the public-good root].
+    #[arg(long, value_name = "FILE", requires = "provenance")]
+    pub trusted_root: Option<PathBuf>,
     /// A `docker run` / `podman run` server: allow plain HTTP to this registry host[:port]
     /// when resolving its image (loopback registries always may).
     #[arg(long, value_name = "HOST")]
     pub allow_insecure_registry: Vec<String>,
+    /// A `docker run` / `podman run` server: the trust policy whose `image-signers` its image
+    /// must be signed by (verified at the registry, recorded in the pin; docs/oci.md)
+    /// [default: mcpseal-policy.toml beside the lockfile, when there is one].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "client", "all"])]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -101,6 +134,33 @@ impl Args {
     }
 }
 
+/// The policy `pin` reads for `image-signers`: `--policy`, else `mcpseal-policy.toml` beside
+/// the lock when there is one (the one `mcpseal run` would read).
+fn image_policy(args: &Args) -> Result<Option<crate::policy::Policy>, CliError> {
+    let path = match &args.policy {
+        Some(p) => p.clone(),
+        None => {
+            let lock = args.lock_path()?;
+            let beside = lock
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("mcpseal-policy.toml");
+            if !beside.is_file() {
+                return Ok(None);
+            }
+            beside
+        }
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| super::io_error(&path, "the policy", e))?;
+    crate::policy::Policy::parse(&text, &path)
+        .map(Some)
+        .map_err(|e| {
+            CliError::error("policy-invalid", e.to_string())
+                .help("fix the policy file (docs/policy.md)")
+        })
+}
+
 pub fn run(args: Args, g: &Global) -> CmdResult {
     let name = args
         .name
@@ -109,9 +169,31 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     check_name(&name)?;
     let spec = args.server.spec()?;
     let opts = args.server.options()?;
-    // A container server: pin the image's digest, and capture exactly that digest.
-    let container = super::oci::pin_container(&spec, &args.allow_insecure_registry)?;
+    // A container server: pin the image's digest (verifying the policy's image signers), and
+    // capture exactly that digest.
+    let image_signers = match image_policy(&args)? {
+        Some(p) => p.requirements_for(&name).image_signers,
+        None => Vec::new(),
+    };
+    let container =
+        super::oci::pin_container(&name, &spec, &args.allow_insecure_registry, &image_signers)?;
     let capture_spec = container.as_ref().map_or(&spec, |(_, s)| s);
+    // The channel's checks come before the capture: an unverified bundle or package is
+    // never started to be captured.
+    let recorded = super::pin_channels::check(
+        &super::pin_channels::Flags {
+            name: &name,
+            mcpb: args.mcpb.as_deref(),
+            ca: args.ca.as_deref(),
+            allow_self_signed: args.allow_self_signed,
+            signer: args.signer.as_deref(),
+            server_json: args.server_json.as_deref(),
+            provenance: args.provenance.as_deref(),
+            trusted_root: args.trusted_root.as_deref(),
+            artifacts: &args.artifacts,
+        },
+        &spec,
+    )?;
     // Capture first; only then take the folder lock (a long capture must not block `run`).
     let cap = mcp::capture(capture_spec, &opts).map_err(capture_error)?;
     let mut entry = ServerEntry::from_surface(
@@ -121,6 +203,8 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     )
     .map_err(lock_error)?;
     entry.image = container.map(|(image, _)| image);
+    entry.mcpb = recorded.mcpb;
+    entry.package = recorded.package;
     if let (Some(b), Some(k)) = (&args.bundle, &args.key) {
         let (verified, mismatches) = super::verify_surface::check_signed(b, k, &cap.surface)?;
         if !mismatches.is_empty() {
@@ -145,7 +229,11 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             surface_digest: entry.surface_digest,
         });
     }
-    for a in &args.artifacts {
+    for a in args
+        .artifacts
+        .iter()
+        .filter(|a| Some(*a) != recorded.consumed.as_ref())
+    {
         let abs = a
             .canonicalize()
             .map_err(|e| super::io_error(a, "an artifact", e))?;
@@ -189,11 +277,42 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "updated": p.previous.is_some() && refused.is_none(), "changes": p.diff,
             "otherChanges": p.other_changes,
             "findings": p.findings,
-            "image": p.entry.image.as_ref().map(|i| json!({"reference": i.reference, "digest": i.digest.to_string()})),
+            "image": p.entry.image.as_ref().map(|i| json!({"reference": i.reference, "digest": i.digest.to_string(), "signer": i.signer})),
+            "mcpb": p.entry.mcpb, "package": p.entry.package,
         }));
     } else {
         if let Some(i) = &p.entry.image {
             emit(&format!("image {} pinned at {}", i.reference, i.digest));
+            if let Some(s) = &i.signer {
+                emit(&format!(
+                    "image signed by {} (verified at the registry)",
+                    s.name
+                ));
+            }
+        }
+        if let Some(b) = &p.entry.mcpb {
+            emit(&format!(
+                "bundle {} {}@{} pinned at {}, signed by {} ({})",
+                b.path, b.name, b.version, b.digest, b.signer.subject, b.signer.fingerprint
+            ));
+        }
+        if let Some(k) = &p.entry.package {
+            emit(&format!(
+                "package {} {}@{}{}",
+                k.registry_type,
+                k.identifier,
+                k.version,
+                k.server_json
+                    .as_ref()
+                    .map(|s| format!(" (registry entry {})", s.name))
+                    .unwrap_or_default()
+            ));
+            if let Some(v) = &k.provenance {
+                emit(&format!(
+                    "  provenance verified: built by {} {} at {}",
+                    v.repository, v.workflow, v.git_ref
+                ));
+            }
         }
         match p.verdict {
             Verdict::New => emit(&format!(

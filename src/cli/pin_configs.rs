@@ -173,6 +173,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             &cap.surface,
         )
         .map_err(lock_error)?;
+        entry.package = crate::channels::pinned_package(&job.spec);
         entry.origin = Some(crate::lock::Origin {
             client: job.client.id().to_owned(),
             config: std::path::absolute(&job.file)

@@ -72,6 +72,11 @@ pub struct Args {
     /// Policy file (TOML) whose [[scan.suppress]] tables suppress findings.
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+    /// The trust policy (docs/policy.md): a server whose `[server.NAME] provenance` table
+    /// requires provenance must launch one exact package version
+    /// (`provenance-unpinned-launch`).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Start this server (no shell) and scan its surface: `-- COMMAND ARGS…`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -115,6 +120,7 @@ pub struct Request {
     pub format: Format,
     pub fail_on: Severity,
     pub suppressions: Option<PathBuf>,
+    pub policy: Option<PathBuf>,
 }
 
 impl Request {
@@ -195,6 +201,7 @@ impl Request {
             format,
             fail_on,
             suppressions: a.suppressions,
+            policy: a.policy,
         })
     }
 }
@@ -209,6 +216,9 @@ pub struct Origins {
     /// would pass is unset, the server did not start): (server, reason code, message). Their
     /// launch specs are still scanned.
     pub not_captured: Vec<(String, String, String)>,
+    /// Findings on what the lockfile recorded beyond surfaces and launches (an MCP bundle's
+    /// declared tools: [`scan::pinned_findings`]).
+    pub pinned: Vec<scan::Finding>,
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {
@@ -235,9 +245,28 @@ fn run_inner(args: Args, g: &Global) -> CmdResult {
         }
         None => Suppressions::default(),
     };
+    let policy = match &req.policy {
+        Some(p) => Some(crate::policy::Policy::load(p).map_err(|e| {
+            CliError::error(e.code(), e.to_string()).help("fix the policy file (docs/policy.md)")
+        })?),
+        None => None,
+    };
     let (inputs, mut origins) = load_inputs(&req)?;
     origins.suppressions = req.suppressions.clone();
-    let findings = scan::scan(&inputs);
+    let mut findings = scan::scan(&inputs);
+    findings.append(&mut origins.pinned);
+    if let Some(policy) = &policy {
+        for i in &inputs {
+            let wants = policy
+                .servers
+                .get(&i.name)
+                .is_some_and(|r| r.provenance.is_some());
+            if let (true, Some(spec)) = (wants, &i.launch) {
+                findings.extend(scan::channels::provenance_unpinned(&i.name, spec));
+            }
+        }
+    }
+    let findings = scan::sorted(findings);
     let servers = inputs.len();
     let report = suppressions.apply(findings);
     // The process ends right after the report: freeing thousands of entity trees would only
@@ -335,9 +364,11 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
                 .help("check the server starts on its own: run the command directly")
         })?;
     }
+    let pinned = std::mem::take(&mut inputs.pinned);
     let (servers, files, not_captured) = inputs.finish();
     let origins = Origins {
         files,
+        pinned,
         suppressions: None,
         not_captured: not_captured
             .into_iter()

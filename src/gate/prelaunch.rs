@@ -8,12 +8,17 @@
 //! 4. a signature the policy requires for this server verifies, for a trusted signer, over the
 //!    artifacts on disk — *before* `--tofu` may start anything, so trust on first use never
 //!    starts or pins a server the policy says must be signed;
-//! 5. `--tofu` captures an unpinned server (it is started here, under the same checks);
-//! 6. the launch matches the pin (command, arguments, env var names set; or the URL), and every
-//!    pinned artifact digests to its pin; a pinned container image is spawned by its digest;
-//! 7. `--deny-findings` (or the policy's `deny-findings`): no scan finding at or above it.
+//! 5. a `provenance` table the policy has for this server is satisfied by the provenance the
+//!    lock entry records (offline; none recorded is a refusal, also before `--tofu`);
+//! 6. `--tofu` captures an unpinned server (it is started here, under the same checks);
+//! 7. the launch runs the package and version the entry records (`package-mismatch`), the
+//!    launch matches the pin (command, arguments, env var names set; or the URL), every
+//!    pinned artifact digests to its pin, a pinned MCP bundle on disk is the pinned digest
+//!    (`mcpb-mismatch`); a pinned container image is spawned by its digest;
+//! 8. `--deny-findings` (or the policy's `deny-findings`): no scan finding at or above it
+//!    (an MCP bundle's undeclared tools included).
 //!
-//! A `--tofu` pin is written to the lockfile only after steps 6 and 7 pass.
+//! A `--tofu` pin is written to the lockfile only after steps 7 and 8 pass.
 //! [`Cleared`] has no public constructor: no path reaches [`Proxy`] around these checks (the
 //! rustls habit of verification that proves itself).
 
@@ -138,8 +143,19 @@ fn refusal(reason: &'static str, message: String, fix: impl Into<String>) -> Ref
 pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> {
     let lock_s = req.lock.display().to_string();
     let mut bound = None;
+    // Under --lock-key the lock is read once: the bytes whose digest the signature covers are
+    // the bytes the entry is parsed from.
+    let mut signed_lock = None;
     if let Some(key) = req.lock_key {
-        let statement = check_signed_file(req.lock, key, "lockfile")?;
+        let read = Store::read_whole(req.lock).map_err(|e| {
+            refusal(
+                "lock-signature",
+                e.to_string(),
+                "restore the signed lockfile (and its .sigstore.json) you were given",
+            )
+        })?;
+        let statement = check_signed_bytes(req.lock, &read.bytes, key, "lockfile")?;
+        signed_lock = Some(read);
         bound = check_binding(&req, &statement, key)?;
         if let Some(p) = req.policy {
             check_signed_file(p, key, "policy")?;
@@ -160,7 +176,11 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
             "restore the policy the lock was signed with, or re-sign the lock with this policy",
         ));
     }
-    let pinned = match Store::load_server(req.lock, req.name) {
+    let loaded = match &signed_lock {
+        Some(read) => read.server(req.lock, req.name),
+        None => Store::load_server(req.lock, req.name),
+    };
+    let pinned = match loaded {
         Ok(e) => e,
         Err(lock::LockError::Missing { .. }) => None,
         Err(e) => {
@@ -198,6 +218,11 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
             deny = Some(DenyFindings::new(sev, Default::default()));
         }
     }
+    // A provenance requirement is checked against what `pin` recorded, never by starting the
+    // server: `--tofu` cannot record provenance, so it cannot start such a server either.
+    if let Some(rule) = requirements.as_ref().and_then(|r| r.provenance.as_ref()) {
+        provenance_matches(req.name, pinned.as_ref(), rule, &req.launch, &lock_s)?;
+    }
     let (entry, tofu) = match pinned {
         Some(e) => (e, false),
         None if req.tofu => {
@@ -231,6 +256,7 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
             ));
         }
     };
+    package_matches(req.name, &entry, &req.launch, &lock_s)?;
     let launch = match &req.launch {
         Launch::Command { command, args } => {
             launch_matches(req.name, &entry, command, args, &lock_s)?
@@ -241,6 +267,10 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
         }
     };
     artifacts_match(req.name, &entry)?;
+    bundle_matches(req.name, &entry)?;
+    if let Some(r) = &requirements {
+        image_signer_matches(req.name, r, &entry, &req.launch, &lock_s)?;
+    }
     let guards = guards(&req, &entry, policy.as_ref(), requirements.as_ref())?;
     if let Some(d) = &deny
         && let Some(r) = d.check(req.name, &entry, &lock_s)
@@ -469,6 +499,131 @@ fn url_matches(name: &str, entry: &ServerEntry, url: &str, lock_path: &str) -> R
     }
 }
 
+/// The package the launch runs is the one the lock records (`pin --server-json`, or the
+/// `npx`/`uvx` package pinned): a launch naming another package or version is refused before
+/// the launch itself is compared, with both named.
+fn package_matches(
+    name: &str,
+    entry: &ServerEntry,
+    launch: &Launch,
+    lock_path: &str,
+) -> Result<(), Refusal> {
+    let Some(p) = &entry.package else {
+        return Ok(());
+    };
+    let found = match launch {
+        Launch::Command { command, args } => crate::channels::launch_runs(p, command, args),
+        Launch::Url(_) => crate::channels::launch_runs(p, "", &[]),
+    };
+    let Err(found) = found else {
+        return Ok(());
+    };
+    Err(refusal(
+        "package-mismatch",
+        format!(
+            "server {name:?} is pinned to {} package {}@{}{}, but this launch {}",
+            p.registry_type,
+            p.identifier,
+            p.version,
+            p.server_json
+                .as_ref()
+                .map(|s| format!(" (registry entry {})", s.name))
+                .unwrap_or_default(),
+            match &found {
+                Some(f) => format!("runs {}", f.display()),
+                None => format!(
+                    "runs no {} package (`{}`)",
+                    p.registry_type,
+                    launch.display()
+                ),
+            }
+        ),
+        format!(
+            "launch the pinned version, or re-pin the new one after reviewing it: mcpseal pin {name} --lock {lock_path} [--server-json FILE] [--provenance FILE --artifact FILE] -- {}",
+            launch.display()
+        ),
+    ))
+}
+
+/// The policy's `provenance` table against what `pin --provenance` recorded, offline. No
+/// recorded provenance is a refusal that names the command that records it.
+fn provenance_matches(
+    name: &str,
+    entry: Option<&ServerEntry>,
+    rule: &crate::provenance::SourcePolicy,
+    launch: &Launch,
+    lock_path: &str,
+) -> Result<(), Refusal> {
+    let pkg = entry.and_then(|e| e.package.as_ref());
+    let Some((pkg, prov)) = pkg.and_then(|p| p.provenance.as_ref().map(|v| (p, v))) else {
+        let (fetch, file) = match pkg.map(|p| p.registry_type.as_str()) {
+            Some("pypi") => (
+                "pip download NAME==VERSION --no-deps, and its provenance from PyPI's integrity API",
+                "DIST.provenance",
+            ),
+            _ => (
+                "npm pack NAME@VERSION, and GET /-/npm/v1/attestations/NAME@VERSION",
+                "ATTESTATIONS.json",
+            ),
+        };
+        return Err(refusal(
+            "provenance-missing",
+            format!(
+                "the policy requires provenance for server {name:?} (built from {}), but {lock_path} records none for it",
+                rule.repository.as_deref().unwrap_or("?")
+            ),
+            format!(
+                "fetch the package file and its provenance ({fetch}), then: mcpseal pin {name} --lock {lock_path} --provenance {file} --artifact PACKAGE_FILE -- {}",
+                launch.display()
+            ),
+        ));
+    };
+    let source = crate::provenance::Source {
+        repository: prov.repository.clone(),
+        workflow: prov.workflow.clone(),
+        git_ref: prov.git_ref.clone(),
+    };
+    crate::provenance::check_source(&source, rule).map_err(|e| {
+        refusal(
+            "provenance-source-mismatch",
+            format!(
+                "server {name:?} ({} {}@{}): the recorded provenance does not satisfy the policy: {e}",
+                pkg.registry_type, pkg.identifier, pkg.version
+            ),
+            "if the package really moved, review the new source, then change the policy's provenance table",
+        )
+    })
+}
+
+/// A server pinned from an MCP bundle: the bundle on disk is the pinned bytes.
+fn bundle_matches(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
+    let Some(b) = &entry.mcpb else {
+        return Ok(());
+    };
+    match crate::digest::sha256_file(Path::new(&b.path)) {
+        Ok(d) if d == b.digest => Ok(()),
+        Ok(d) => Err(refusal(
+            "mcpb-mismatch",
+            format!(
+                "the MCP bundle {} of server {name:?} digests to {d}, but {} is pinned (signed by {}): it was replaced or altered",
+                b.path, b.digest, b.signer.subject
+            ),
+            format!(
+                "verify the new bundle (mcpseal verify {}), then re-pin it with --mcpb",
+                b.path
+            ),
+        )),
+        Err(e) => Err(refusal(
+            "mcpb-unreadable",
+            format!(
+                "the MCP bundle {} of server {name:?} cannot be read: {e}",
+                b.path
+            ),
+            "restore the bundle, or re-pin the server",
+        )),
+    }
+}
+
 /// Every pinned artifact digests to its pin.
 fn artifacts_match(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
     for a in &entry.artifacts {
@@ -630,6 +785,42 @@ fn check_signed_file(
     key: &PublicKey,
     what: &'static str,
 ) -> Result<bundle::Statement, Refusal> {
+    let bytes = read_capped(file, lock::MAX_LOCK_BYTES, "policy-signature", what)?;
+    check_signed_bytes(file, &bytes, key, what)
+}
+
+/// Reads `file` whole, refusing one over `max` bytes (it is digested and parsed from memory).
+fn read_capped(
+    file: &Path,
+    max: u64,
+    reason: &'static str,
+    what: &str,
+) -> Result<Vec<u8>, Refusal> {
+    let fail = |e: String| {
+        refusal(
+            reason,
+            format!("the {what} {}: {e}", file.display()),
+            format!("restore the {what}, or re-create it with `mcpseal pin` and sign it"),
+        )
+    };
+    let f = std::fs::File::open(file).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, max + 1), &mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(fail(format!("over the {max}-byte limit")));
+    }
+    Ok(bytes)
+}
+
+/// The signature sidecar of `file` verifies with `key` and its statement covers exactly
+/// `bytes` (the file's contents as read once by the caller).
+fn check_signed_bytes(
+    file: &Path,
+    bytes: &[u8],
+    key: &PublicKey,
+    what: &'static str,
+) -> Result<bundle::Statement, Refusal> {
     let reason = if what == "lockfile" {
         "lock-signature"
     } else {
@@ -641,7 +832,7 @@ fn check_signed_file(
         file.display(),
         b.display()
     );
-    let bytes = std::fs::read(&b).map_err(|e| {
+    let bundle_bytes = std::fs::read(&b).map_err(|e| {
         refusal(
             reason,
             format!(
@@ -652,14 +843,14 @@ fn check_signed_file(
             &fix,
         )
     })?;
-    let v = bundle::verify(&bytes, key).map_err(|e| {
+    let v = bundle::verify(&bundle_bytes, key).map_err(|e| {
         refusal(
             reason,
             format!("the {what}'s bundle {} does not verify: {e}", b.display()),
             &fix,
         )
     })?;
-    let d = crate::digest::sha256_file(file).map_err(|e| refusal(reason, format!("{e}"), &fix))?;
+    let d = crate::digest::Digest::of(bytes);
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -691,6 +882,55 @@ fn load_policy(path: &Path) -> Result<Policy, Refusal> {
             "policy-invalid",
             e.to_string(),
             "fix the policy file (docs/policy.md)",
+        )
+    })
+}
+
+/// The policy's `image-signers` for a container server: the pin must record an image signer
+/// (verified by `pin` at the registry) that the policy's signers match now. Offline: the gate
+/// never contacts a registry. A pin made before the policy named image signers, a lock edited
+/// to claim another signer, and a signer the policy no longer trusts are all refused.
+fn image_signer_matches(
+    name: &str,
+    r: &Requirements,
+    entry: &ServerEntry,
+    launch: &Launch,
+    lock_s: &str,
+) -> Result<(), Refusal> {
+    if r.image_signers.is_empty() {
+        return Ok(());
+    }
+    let repin = format!("mcpseal pin {name} --lock {lock_s} -- {}", launch.display());
+    let names: Vec<&str> = r.image_signers.iter().map(|s| s.name.as_str()).collect();
+    let Some(img) = &entry.image else {
+        return Err(refusal(
+            "image-signer-missing",
+            format!(
+                "server {name:?}: the policy requires its container image to be signed by {}, but {lock_s} pins no container image for it",
+                names.join(", ")
+            ),
+            "launch it as `docker run …` / `podman run …` and pin it, or remove image-signers from the policy",
+        ));
+    };
+    let Some(signer) = &img.signer else {
+        return Err(refusal(
+            "image-signer-missing",
+            format!(
+                "server {name:?}: the policy requires image {} to be signed by {}, and its pin records no verified signer (pinned before the policy named image signers?)",
+                img.reference,
+                names.join(", ")
+            ),
+            format!("re-pin, which verifies the image's signature at the registry: {repin}"),
+        ));
+    };
+    r.check_image(&signer.evidence()).map(|_| ()).map_err(|e| {
+        refusal(
+            "image-signer-untrusted",
+            format!(
+                "server {name:?}: image {} was pinned as signed by {:?}: {e}",
+                img.reference, signer.name
+            ),
+            format!("re-pin with the policy's signers: {repin}"),
         )
     })
 }

@@ -21,6 +21,12 @@
 //! not been listed this session (or went stale after a `list_changed`), the gate lists it
 //! upstream itself, with its own ids, checks the result, then forwards or refuses the request.
 //! A gated method sent as a notification (no id, so no answer to check) is dropped.
+//!
+//! **Canaries both ways.** With `[canary]`, a client request and a server answer carrying a
+//! token are blocked, and so is everything else that crosses: a server → client request
+//! (`sampling/createMessage`, `elicitation/create`, …) is answered toward the server with the
+//! gate's error and never reaches the client, a server notification is dropped, and a client's
+//! answer to a server request is replaced by the gate's error (docs/authz.md).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -61,6 +67,14 @@ pub enum Action {
     Audit(AuditRecord),
     /// End the session (the gate blocked); nothing more is forwarded.
     End(String),
+}
+
+/// Where the gate's error goes when a canary trips: the message's id names a request of the
+/// client, or of the server (a server → client request, or the client's answer to one).
+enum Reply {
+    None,
+    ToClient(Value),
+    ToServer(Value),
 }
 
 /// Who is waiting for an answer to a gate-issued id.
@@ -246,10 +260,65 @@ impl Proxy {
             Kind::Request => self.client_request(msg, &mut out),
             Kind::Notification => self.client_notification(msg, &mut out),
             // An answer to a server→client request (sampling, roots, elicitation): the server
-            // chose that id, so it passes as it is.
-            Kind::Response => out.push(Action::ToServer(msg.value)),
+            // chose that id, so it passes as it is — unless it carries a canary token (what a
+            // sampling model or a user answered goes to the server).
+            Kind::Response => {
+                if !self.canary_toward_server(&msg, &mut out) {
+                    out.push(Action::ToServer(msg.value));
+                }
+            }
         }
         out
+    }
+
+    /// A message bound from one peer to the other outside the client's own requests: a
+    /// server → client request or notification, or the client's answer to a server request.
+    /// One with a canary token is not delivered: a request is answered toward the server with
+    /// the gate's error, a client's answer is replaced by that error, a notification is
+    /// dropped; each is `canary-tripped`. Returns whether it tripped.
+    fn canary_toward_server(&mut self, msg: &Message, out: &mut Vec<Action>) -> bool {
+        let Some(c) = self.guards.canary.clone() else {
+            return false;
+        };
+        let (body, side, kind) = match msg.kind {
+            Kind::Request => (msg.params(), "server-request", "token-in-server-request"),
+            Kind::Notification => (
+                msg.params(),
+                "server-notification",
+                "token-in-server-notification",
+            ),
+            Kind::Response => (
+                msg.value.get("result").or_else(|| msg.value.get("error")),
+                "client-answer",
+                "token-in-client-answer",
+            ),
+        };
+        let Some(trip) = body.and_then(|b| c.scan(b)) else {
+            return false;
+        };
+        let method = msg.method().unwrap_or_default().to_owned();
+        let fields =
+            json!({"kind": kind, "token": format!("#{}", trip.token), "encoding": trip.encoding});
+        let what = match msg.kind {
+            Kind::Request => format!(
+                "a canary token ({}) in the server's {method} request",
+                trip.encoding
+            ),
+            Kind::Notification => format!(
+                "a canary token ({}) in the server's {method} notification",
+                trip.encoding
+            ),
+            Kind::Response => format!(
+                "a canary token ({}) in the client's answer to a server request",
+                trip.encoding
+            ),
+        };
+        let reply = match (msg.kind, msg.id()) {
+            (Kind::Request | Kind::Response, Some(id)) => Reply::ToServer(id.clone()),
+            _ => Reply::None,
+        };
+        self.trip(&c, &method, side, what, fields, reply, out);
+        true
     }
 
     fn client_request(&mut self, msg: Message, out: &mut Vec<Action>) {
@@ -434,7 +503,8 @@ impl Proxy {
             ),
             (None, None) => return false,
         };
-        self.trip(&c, method, "request", what, fields, msg.id().cloned(), out);
+        let reply = msg.id().cloned().map_or(Reply::None, Reply::ToClient);
+        self.trip(&c, method, "request", what, fields, reply, out);
         true
     }
 
@@ -446,21 +516,30 @@ impl Proxy {
         side: &str,
         what: String,
         mut fields: Value,
-        id: Option<Value>,
+        reply: Reply,
         out: &mut Vec<Action>,
     ) {
-        fields["method"] = json!(method);
+        // A client's answer names no method (the server's request it answers is not tracked).
+        fields["method"] = if method.is_empty() {
+            Value::Null
+        } else {
+            json!(method)
+        };
         fields["principal"] = json!(self.guards.principal);
         fields["severity"] = json!("critical");
         fields["reason"] = json!("canary-tripped");
         fields["side"] = json!(side);
         out.push(audit("canary-tripped", "block", fields));
-        if let Some(id) = id {
-            out.push(gate_error(
+        let text = format!("mcpseal blocked this {side}: {what}");
+        match reply {
+            Reply::None => {}
+            Reply::ToClient(id) => out.push(gate_error(id, &text, "canary-tripped")),
+            Reply::ToServer(id) => out.push(Action::ToServer(framing::error_response(
                 id,
-                &format!("mcpseal blocked this {side}: {what}"),
-                "canary-tripped",
-            ));
+                GATE_ERROR,
+                &text,
+                Some(json!({"reason": "canary-tripped"})),
+            ))),
         }
         if c.kill() {
             self.end(
@@ -601,11 +680,18 @@ impl Proxy {
                     }
                     out.push(audit("list-changed", "recheck", json!({"kind": k})));
                 }
-                out.push(Action::ToClient(msg.value));
+                if !self.canary_toward_server(&msg, &mut out) {
+                    out.push(Action::ToClient(msg.value));
+                }
             }
             // Server → client requests (sampling, roots, elicitation, ping) pass: the client
-            // answers them, and the server chose their ids.
-            Kind::Request => out.push(Action::ToClient(msg.value)),
+            // answers them, and the server chose their ids. One that carries a canary token is
+            // answered toward the server by the gate and never reaches the client.
+            Kind::Request => {
+                if !self.canary_toward_server(&msg, &mut out) {
+                    out.push(Action::ToClient(msg.value));
+                }
+            }
         }
         out
     }
@@ -673,7 +759,7 @@ impl Proxy {
         {
             let fields = json!({"kind": "token-in-result", "token": format!("#{}", trip.token), "encoding": trip.encoding});
             let what = format!("a canary token ({}) in the server's answer", trip.encoding);
-            self.trip(&c, method, "answer", what, fields, Some(id), out);
+            self.trip(&c, method, "answer", what, fields, Reply::ToClient(id), out);
             return;
         }
         if v.get("result").is_none() {
@@ -698,9 +784,7 @@ impl Proxy {
                 .record_page(kind, generation, first_page, &check.kept_keys, last_page);
             let mut kept = check.kept;
             let mut changed = !check.removed.is_empty();
-            if kind == EntityKind::Tools {
-                changed |= self.hide_and_decoy(&mut kept, first_page, out);
-            }
+            changed |= self.hide_and_decoy(kind, &mut kept, first_page, out);
             if changed && let Some(arr) = v.pointer_mut(&format!("/result/{}", kind.as_str())) {
                 *arr = Value::Array(kept);
             }
@@ -727,10 +811,14 @@ impl Proxy {
         out.push(Action::ToClient(v));
     }
 
-    /// Removes from a `tools/list` page the tools `[authz]` never lets this principal call, and
-    /// adds the decoy tools to the first page. Returns whether the page changed.
+    /// Removes from a list page what `[authz]` does not let this principal see: the tools it
+    /// can never call, and — when a policy names the kind's list action (`list_tools`,
+    /// `list_prompts`, `list_resources`) — every entity that action does not permit. Adds the
+    /// decoy tools to the first `tools/list` page (no list rule hides a decoy). Returns whether
+    /// the page changed.
     fn hide_and_decoy(
         &self,
+        kind: EntityKind,
         kept: &mut Vec<Value>,
         first_page: bool,
         out: &mut Vec<Action>,
@@ -738,21 +826,37 @@ impl Proxy {
         let mut changed = false;
         if let Some(a) = &self.guards.authz {
             let before = kept.len();
+            let key = match kind {
+                EntityKind::Tools | EntityKind::Prompts => "name",
+                EntityKind::Resources => "uri",
+                EntityKind::ResourceTemplates => "uriTemplate",
+            };
             kept.retain(|t| {
-                let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
-                let ok = a.may_ever(Act::CallTool, name);
-                if !ok {
-                    out.push(audit(
-                        "entity-hidden",
-                        "block",
-                        json!({"kind": EntityKind::Tools, "entity": name, "principal": a.principal(), "reason": "authz-never-permitted"}),
-                    ));
+                let name = t.get(key).and_then(Value::as_str).unwrap_or_default();
+                let hidden = if kind == EntityKind::Tools && !a.may_ever(Act::CallTool, name) {
+                    Some(("authz-never-permitted", Vec::new()))
+                } else {
+                    match a.may_list(Act::list_of(kind), name) {
+                        Some(v) if !v.allow => Some((v.reason, v.policies)),
+                        _ => None,
+                    }
+                };
+                if let Some((reason, policies)) = &hidden {
+                    let mut fields = json!({"kind": kind, "entity": name, "principal": a.principal(), "reason": reason});
+                    if *reason != "authz-never-permitted" {
+                        fields["action"] = json!(Act::list_of(kind).action_id());
+                        fields["policies"] = json!(policies);
+                    }
+                    out.push(audit("entity-hidden", "block", fields));
                 }
-                ok
+                hidden.is_none()
             });
             changed |= kept.len() != before;
         }
-        if first_page && let Some(c) = &self.guards.canary {
+        if kind == EntityKind::Tools
+            && first_page
+            && let Some(c) = &self.guards.canary
+        {
             for d in c.decoys() {
                 kept.push(d.clone());
                 changed = true;

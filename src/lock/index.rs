@@ -108,20 +108,41 @@ thread_local! {
     static BYTES_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-fn read_at(f: &File, off: u64, len: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; len];
-    let mut got = 0;
-    while got < len {
-        let n = f.read_at(&mut buf[got..], off + got as u64)?;
-        if n == 0 {
-            break;
+/// Where the fast path reads from: the open lockfile, or (under `--lock-key`) the bytes
+/// already read whole and checked against their signature.
+pub trait Source {
+    /// Up to `len` bytes at `off` (fewer at the end).
+    fn read_at(&self, off: u64, len: usize) -> io::Result<Vec<u8>>;
+}
+
+impl Source for File {
+    fn read_at(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0; len];
+        let mut got = 0;
+        while got < len {
+            let n = FileExt::read_at(self, &mut buf[got..], off + got as u64)?;
+            if n == 0 {
+                break;
+            }
+            got += n;
         }
-        got += n;
+        buf.truncate(got);
+        #[cfg(test)]
+        BYTES_READ.with(|c| c.set(c.get() + got as u64));
+        Ok(buf)
     }
-    buf.truncate(got);
-    #[cfg(test)]
-    BYTES_READ.with(|c| c.set(c.get() + got as u64));
-    Ok(buf)
+}
+
+impl Source for [u8] {
+    fn read_at(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
+        let start = usize::try_from(off).unwrap_or(usize::MAX).min(self.len());
+        let end = start.saturating_add(len).min(self.len());
+        Ok(self[start..end].to_vec())
+    }
+}
+
+fn read_at<S: Source + ?Sized>(f: &S, off: u64, len: usize) -> io::Result<Vec<u8>> {
+    f.read_at(off, len)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -129,7 +150,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The first byte offset in `[from, hi)` where `needle` starts, reading in chunks.
-fn find_in(f: &File, needle: &[u8], from: u64, hi: u64) -> io::Result<Option<u64>> {
+fn find_in<S: Source + ?Sized>(
+    f: &S,
+    needle: &[u8],
+    from: u64,
+    hi: u64,
+) -> io::Result<Option<u64>> {
     let mut at = from;
     while at < hi {
         let want = usize::try_from(hi - at).unwrap_or(usize::MAX).min(CHUNK) + needle.len();
@@ -147,7 +173,7 @@ fn find_in(f: &File, needle: &[u8], from: u64, hi: u64) -> io::Result<Option<u64
 }
 
 /// The first server name line starting in `[from, hi)`: its start and the name.
-fn next_key(f: &File, from: u64, hi: u64) -> io::Result<Option<(u64, String)>> {
+fn next_key<S: Source + ?Sized>(f: &S, from: u64, hi: u64) -> io::Result<Option<(u64, String)>> {
     let Some(nl) = find_in(f, KEY_LINE, from.saturating_sub(1), hi.saturating_sub(1))? else {
         return Ok(None);
     };
@@ -169,7 +195,7 @@ fn next_key(f: &File, from: u64, hi: u64) -> io::Result<Option<(u64, String)>> {
 
 /// Finds server `name` in a stamped (canonical) lockfile without reading the rest of it.
 /// `Ok(None)`: the file does not look canonical after all; read it whole.
-pub fn find_entry(f: &File, size: u64, name: &str) -> io::Result<Option<Found>> {
+pub fn find_entry<S: Source + ?Sized>(f: &S, size: u64, name: &str) -> io::Result<Option<Found>> {
     let head = read_at(f, 0, 64)?;
     let tail_at = size.saturating_sub(TAIL.len() as u64);
     if !head.starts_with(HEAD) || read_at(f, tail_at, TAIL.len())? != TAIL {
@@ -325,6 +351,42 @@ mod tests {
         std::fs::write(&path, edited).unwrap();
         let e = Store::load_server(&path, "s00003").unwrap_err();
         assert!(e.to_string().contains("s00003"), "{e}");
+    }
+
+    /// `--lock-key`: the entry comes from the bytes that were digested for the signature
+    /// check, through the same binary search as the file, and an edited lock is parsed whole
+    /// (and strictly) from its bytes.
+    #[test]
+    fn read_whole_serves_every_entry_from_the_verified_bytes() {
+        let t = tempfile::tempdir().unwrap();
+        let (path, names) = lock_of(t.path(), 200);
+        let read = Store::read_whole(&path).unwrap();
+        assert_eq!(read.bytes, std::fs::read(&path).unwrap());
+        let size = read.bytes.len() as u64;
+        let f = File::open(&path).unwrap();
+        let full = Store::load(&path).unwrap();
+        for name in names.iter().map(String::as_str).chain(["", "s", "zzz"]) {
+            let from_bytes = find_entry(&read.bytes[..], size, name).unwrap().unwrap();
+            let from_file = find_entry(&f, size, name).unwrap().unwrap();
+            assert_eq!(from_bytes.entry, from_file.entry, "{name:?}");
+            assert_eq!(
+                read.server(&path, name).unwrap().as_ref(),
+                full.servers.get(name)
+            );
+        }
+        // Rewritten with a duplicate entry: no stamp, so the strict parse of the bytes refuses.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let dup = text.replacen(
+            "\n    \"s00003\": {",
+            "\n    \"s00003\": {},\n    \"s00003\": {",
+            1,
+        );
+        std::fs::write(&path, dup).unwrap();
+        let read = Store::read_whole(&path).unwrap();
+        assert_eq!(
+            read.server(&path, "s00003").unwrap_err().code(),
+            "lock-corrupt"
+        );
     }
 
     #[test]

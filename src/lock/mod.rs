@@ -199,9 +199,149 @@ pub struct PinnedImage {
     pub reference: String,
     /// The manifest (or index) digest it resolved to when pinned.
     pub digest: Digest,
-    /// The key id that verified the image's signature, when the policy names image signers.
+    /// Who signed the image, as `pin` verified it at the registry, when the policy names
+    /// `image-signers` for the server. The gate checks it against the policy offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
+    pub signer: Option<ImageSigner>,
+}
+
+/// What verified a container image's signature when it was pinned: a key id (key-based
+/// signatures) or a certificate identity and issuer (keyless cosign 3 bundles).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageSigner {
+    /// The policy's name for the signer that matched at pin time (for people reading the lock;
+    /// the gate matches the evidence below, never this name).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+impl ImageSigner {
+    /// The evidence a policy matcher checks.
+    pub fn evidence(&self) -> crate::policy::Evidence {
+        crate::policy::Evidence {
+            key_id: self.key_id.clone(),
+            identity: self.identity.clone(),
+            issuer: self.issuer.clone(),
+        }
+    }
+}
+
+/// A lockfile read whole ([`Store::read_whole`]).
+pub struct LockBytes {
+    pub bytes: Vec<u8>,
+    /// The bytes are the canonical text a stamp vouches for (src/lock/index.rs).
+    canonical: bool,
+}
+
+impl LockBytes {
+    /// Server `name`'s entry, from these bytes only: for canonical bytes by the index's
+    /// binary search (time independent of the lock's size), else by a strict parse.
+    pub fn server(&self, path: &Path, name: &str) -> Result<Option<ServerEntry>, LockError> {
+        let mut lock = if self.canonical
+            && let Ok(Some(found)) =
+                index::find_entry(&self.bytes[..], self.bytes.len() as u64, name)
+        {
+            Lockfile::from_entry(found, path, name)?
+        } else {
+            Lockfile::parse_only(&self.bytes, path, Some(name))?
+        };
+        Ok(lock.servers.remove(name))
+    }
+}
+
+/// An MCP bundle (`.mcpb`) a server was pinned from (`pin --mcpb FILE`, docs/channels.md):
+/// the gate refuses to start the server when the file on disk is not this digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedMcpb {
+    /// The bundle's absolute path.
+    pub path: String,
+    /// SHA-256 of the whole file (archive and signature block).
+    pub digest: Digest,
+    /// SHA-256 of the signed content (the ZIP archive), as `verify` reports it.
+    pub content_digest: String,
+    /// The certificate that signed it, as verified when pinned.
+    pub signer: PinnedMcpbSigner,
+    /// `manifest.json`'s `name` and `version`.
+    pub name: String,
+    pub version: String,
+    /// The tools `manifest.json` declares (compared with the pinned tools by `pin` and `scan`).
+    pub declared_tools: Vec<String>,
+    /// `tools_generated: true` in the manifest: undeclared tools are expected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tools_generated: bool,
+}
+
+/// The verified signer of a pinned bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedMcpbSigner {
+    /// `sha256:` of the signer certificate's DER.
+    pub fingerprint: String,
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+}
+
+/// The package a server runs (`npx -y NAME@VERSION`, `uvx NAME==VERSION`, or a package of a
+/// `server.json`), and what was verified about it when pinned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedPackage {
+    /// `npm`, `pypi`, `mcpb` or `oci` (the MCP Registry's `registryType`).
+    pub registry_type: String,
+    pub identifier: String,
+    pub version: String,
+    /// The package file's digest, when one was checked: `sha256:…` (server.json's
+    /// `fileSha256`, a wheel or sdist) or npm's `sha512-…` integrity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The `server.json` it was pinned from (`pin --server-json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_json: Option<PinnedServerJson>,
+    /// The verified provenance (`pin --provenance FILE --artifact FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<PinnedProvenance>,
+}
+
+/// The MCP Registry entry a package was pinned from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedServerJson {
+    /// The registry name (`io.github.org/server`).
+    pub name: String,
+    /// SHA-256 of the server.json file pinned.
+    pub digest: Digest,
+}
+
+/// Where a package was built, as its verified provenance says (the Sigstore certificate's
+/// GitHub Actions identity, agreeing with the signed predicate).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedProvenance {
+    /// `npm` (SLSA provenance and npm's publish attestation) or `pep740`.
+    pub kind: String,
+    /// `github.com/ORG/REPO`.
+    pub repository: String,
+    /// `.github/workflows/FILE`.
+    pub workflow: String,
+    /// `refs/tags/v1.0.0`.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The certificate's SAN.
+    pub identity: String,
+    /// PyPI's Trusted Publisher environment, when it recorded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// When the transparency log integrated the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<String>,
 }
 
 /// One pinned entity: its digest and the definition it digests.
@@ -239,6 +379,12 @@ pub struct ServerEntry {
     /// The container image, when the launch is `docker run …` / `podman run …`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PinnedImage>,
+    /// The MCP bundle, when the server was pinned from one (`pin --mcpb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcpb: Option<PinnedMcpb>,
+    /// The package the launch runs, when it names one (`npx`, `uvx`, `pin --server-json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<PinnedPackage>,
     pub server_info: Value,
     pub protocol_version: String,
     /// Client capabilities declared when the surface was captured.
@@ -300,6 +446,8 @@ impl ServerEntry {
             launch,
             artifacts: Vec::new(),
             image: None,
+            mcpb: None,
+            package: None,
             server_info: s.server_info.clone(),
             protocol_version: s.protocol_version.clone(),
             capabilities,
@@ -776,6 +924,47 @@ impl Store {
             path: path.display().to_string(),
         })?;
         Ok(lock.servers.remove(name))
+    }
+
+    /// Reads the whole lockfile once, for `--lock-key`: the gate digests these bytes for the
+    /// signature check and then takes the entry from the same bytes
+    /// ([`LockBytes::server`]), so a lock swapped or rewritten between the check and the read
+    /// cannot slip in.
+    pub fn read_whole(path: &Path) -> Result<LockBytes, LockError> {
+        let io = |source| LockError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let _guard = folder_lock(path, false)?;
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LockError::Missing {
+                    path: path.display().to_string(),
+                });
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let before = file.metadata().map_err(io)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&file, MAX_LOCK_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(io)?;
+        if bytes.len() as u64 > MAX_LOCK_BYTES {
+            return Err(LockError::Corrupt {
+                path: path.display().to_string(),
+                why: format!("over the {MAX_LOCK_BYTES}-byte limit"),
+            });
+        }
+        // Canonical only if the stamp matched before the read and the file's fingerprint
+        // (ctime included) did not move during it: then these bytes are the stamped text.
+        let after = file.metadata().map_err(io)?;
+        let canonical = index::is_stamped(path, &before)
+            && index::is_stamped(path, &after)
+            && after.len() == bytes.len() as u64;
+        Ok(LockBytes { bytes, canonical })
     }
 
     pub fn path(&self) -> &Path {

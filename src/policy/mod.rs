@@ -137,6 +137,12 @@ pub struct Requirements {
     pub deny_findings: Option<Severity>,
     /// `[server.NAME.limits]`: calls per minute and argument sizes (docs/authz.md).
     pub limits: Limits,
+    /// `image-signers`: a container server's image must be signed by one of these (checked by
+    /// `pin` at the registry, then by the gate against what pin recorded; docs/oci.md).
+    pub image_signers: Vec<Signer>,
+    /// `provenance = { repository, workflow, ref-regexp }`: where the server's package must
+    /// have been built, checked by the gate against what `pin --provenance` recorded.
+    pub provenance: Option<crate::provenance::SourcePolicy>,
 }
 
 /// `[server.NAME.limits]`: for the server as a whole, and per tool (`[….limits.tool.NAME]`).
@@ -314,10 +320,22 @@ impl Requirements {
 
     /// The trusted signer `e` satisfies, or why none does.
     pub fn check(&self, e: &Evidence) -> Result<&Signer, PolicyError> {
-        if self.signers.is_empty() {
+        check_among(&self.signers, e)
+    }
+
+    /// The image signer `e` (what verified a container image's signature) satisfies, or why
+    /// none does.
+    pub fn check_image(&self, e: &Evidence) -> Result<&Signer, PolicyError> {
+        check_among(&self.image_signers, e)
+    }
+}
+
+fn check_among<'a>(signers: &'a [Signer], e: &Evidence) -> Result<&'a Signer, PolicyError> {
+    {
+        if signers.is_empty() {
             return Err(PolicyError::NoSigners);
         }
-        self.signers
+        signers
             .iter()
             .find(|s| s.matcher.matches(e))
             .ok_or_else(|| PolicyError::Untrusted {
@@ -332,8 +350,7 @@ impl Requirements {
                         .map(|i| format!("{i} via {}", e.issuer.as_deref().unwrap_or("?")))
                         .unwrap_or_default()
                 ),
-                allowed: self
-                    .signers
+                allowed: signers
                     .iter()
                     .map(|s| s.name.clone())
                     .collect::<Vec<_>>()
@@ -405,6 +422,59 @@ struct RawServer {
     deny_findings: Option<String>,
     #[serde(default)]
     limits: RawLimits,
+    image_signers: Option<Vec<String>>,
+    provenance: Option<RawProvenance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawProvenance {
+    repository: Option<String>,
+    workflow: Option<String>,
+    ref_regexp: Option<String>,
+}
+
+/// `provenance = {…}` validated: a repository is required (without one, any repository's
+/// workflow would pass: a table that constrains nothing is an error, never a pass).
+fn provenance_rule(
+    server: &str,
+    r: RawProvenance,
+) -> Result<crate::provenance::SourcePolicy, String> {
+    let repository = match r.repository.as_deref().map(str::trim) {
+        Some(x) if x.starts_with("github.com/") && x.matches('/').count() == 2 => x.to_owned(),
+        Some(x) => {
+            return Err(format!(
+                "server {server:?}: provenance.repository is github.com/ORG/REPO, not {x:?}"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "server {server:?}: provenance needs repository = \"github.com/ORG/REPO\" (a provenance table without one would accept any repository's build)"
+            ));
+        }
+    };
+    if let Some(w) = &r.workflow
+        && (w.is_empty() || w.contains('@'))
+    {
+        return Err(format!(
+            "server {server:?}: provenance.workflow is a workflow file (release.yml), not {w:?}"
+        ));
+    }
+    let ref_regexp = match &r.ref_regexp {
+        Some(re) => {
+            anchored(re).map_err(|e| format!("server {server:?}: provenance.ref-regexp: {e}"))?;
+            Some(
+                regex::Regex::new(re)
+                    .map_err(|e| format!("server {server:?}: provenance.ref-regexp: {e}"))?,
+            )
+        }
+        None => None,
+    };
+    Ok(crate::provenance::SourcePolicy {
+        repository: Some(repository),
+        workflow: r.workflow,
+        ref_regexp,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -597,6 +667,26 @@ impl Policy {
                 None => None,
             };
             let limits = limits(&name, r.limits).map_err(invalid)?;
+            let mut image_signers = Vec::new();
+            if let Some(names) = &r.image_signers {
+                if names.is_empty() {
+                    return Err(invalid(format!(
+                        "server {name:?}: image-signers = [] names no signer: an empty signer set is a configuration error, never a pass (remove the line to require none)"
+                    )));
+                }
+                for n in names {
+                    image_signers.push(signers.get(n).cloned().ok_or_else(|| {
+                        invalid(format!(
+                            "server {name:?}: image-signers names signer {n:?}, which no [[signer]] defines"
+                        ))
+                    })?);
+                }
+            }
+            let provenance = r
+                .provenance
+                .map(|p| provenance_rule(&name, p))
+                .transpose()
+                .map_err(invalid)?;
             servers.insert(
                 name,
                 Requirements {
@@ -607,6 +697,8 @@ impl Policy {
                     on_drift: r.on_drift,
                     deny_findings,
                     limits,
+                    image_signers,
+                    provenance,
                 },
             );
         }
@@ -822,6 +914,44 @@ fn canary_spec(
 
 #[cfg(test)]
 mod tests {
+
+    /// A provenance table that constrains nothing (no repository) would accept any
+    /// repository's build: refused, as are malformed fields.
+    #[test]
+    fn attack_a_provenance_table_that_constrains_nothing_is_refused() {
+        let parse = |t: &str| {
+            Policy::parse(
+                &format!("[server.s]\nprovenance = {t}\n"),
+                Path::new("p.toml"),
+            )
+        };
+        let ok = parse(r#"{ repository = "github.com/org/repo", workflow = "release.yml", ref-regexp = "refs/tags/v.*" }"#).unwrap();
+        let rule = ok.servers["s"].provenance.as_ref().unwrap();
+        assert_eq!(rule.repository.as_deref(), Some("github.com/org/repo"));
+        for bad in [
+            "{}",
+            r#"{ workflow = "release.yml" }"#,
+            r#"{ repository = "org/repo" }"#,
+            r#"{ repository = "github.com/org" }"#,
+            r#"{ repository = "github.com/org/repo", workflow = "release.yml@main" }"#,
+            r#"{ repository = "github.com/org/repo", ref-regexp = "(" }"#,
+            r#"{ repository = "github.com/org/repo", refs = "x" }"#,
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(
+                matches!(e, PolicyError::Invalid { .. } | PolicyError::Syntax { .. }),
+                "{bad}: {e}"
+            );
+        }
+        assert!(
+            Policy::parse("[server.s]\n", Path::new("p.toml"))
+                .unwrap()
+                .servers["s"]
+                .provenance
+                .is_none()
+        );
+    }
+
     use super::*;
 
     fn key(k: &str) -> Evidence {
@@ -1011,5 +1141,28 @@ mod tests {
         );
         let both = "[[signer]]\nname = \"x\"\nkey-id = \"k\"\nidentity = \"i\"\nissuer = \"s\"\n";
         assert_eq!(Policy::parse(both, p).unwrap_err().code(), "policy-invalid");
+    }
+
+    /// Issue 12: `image-signers` names signers like `signers` does; an empty list or a name no
+    /// `[[signer]]` defines is a configuration error, never "no requirement".
+    #[test]
+    fn image_signers_parse_and_refuse_empty_or_dangling_lists() {
+        let p = Path::new("/p/mcpseal-policy.toml");
+        let ok = "[[signer]]\nname = \"rel\"\nkey-id = \"K\"\n[server.fetch]\nimage-signers = [\"rel\"]\n";
+        let pol = Policy::parse(ok, p).unwrap();
+        let r = pol.requirements_for("fetch");
+        assert_eq!(r.image_signers.len(), 1);
+        assert_eq!(r.check_image(&key("K")).unwrap().name, "rel");
+        assert!(r.check_image(&key("other")).is_err());
+        // The image signers are not the release signers, and the other way round.
+        assert!(matches!(r.check(&key("K")), Err(PolicyError::NoSigners)));
+        assert!(pol.requirements_for("other").image_signers.is_empty());
+        let empty = "[server.fetch]\nimage-signers = []\n";
+        let e = Policy::parse(empty, p).unwrap_err();
+        assert_eq!(e.code(), "policy-invalid");
+        assert!(e.to_string().contains("image-signers"), "{e}");
+        let dangling = "[server.fetch]\nimage-signers = [\"nobody\"]\n";
+        let e = Policy::parse(dangling, p).unwrap_err();
+        assert!(e.to_string().contains("nobody"), "{e}");
     }
 }

@@ -111,6 +111,9 @@ pub struct Inputs {
     /// Server name → the file that defines it (lockfile, config, surface file).
     pub files: BTreeMap<String, PathBuf>,
     pub not_captured: Vec<NotCaptured>,
+    /// Findings on what the lockfile recorded beyond surfaces and launches (an MCP bundle's
+    /// declared tools: [`super::pinned_findings`]).
+    pub pinned: Vec<super::Finding>,
 }
 
 impl Inputs {
@@ -130,6 +133,7 @@ impl Inputs {
             i.surface = Some(entry.to_surface());
             i.launch = Some(launch_from_pin(entry.launch()));
             self.files.insert(name.clone(), path.to_owned());
+            self.pinned.extend(super::pinned_findings(name, entry));
         }
     }
 

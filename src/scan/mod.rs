@@ -15,6 +15,8 @@
 //! - [`names`]: rules across servers (cross-server references, name collisions, confusable
 //!   and baiting names).
 //! - [`launch`]: rules on launch specs (unpinned packages, shell launches, literal secrets).
+//! - [`channels`]: rules on how a server is shipped (an MCP bundle's declared tools against
+//!   its pinned ones; a provenance requirement on a launch with no exact version).
 //! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
 //! - [`inputs`]: gathering the servers to scan (lockfile, client configs captured live,
 //!   surface files, a command): the one part that reads files and starts servers.
@@ -49,6 +51,7 @@ use crate::mcp::LaunchSpec;
 use crate::severity::Severity;
 use crate::surface::{EntityKind, Surface};
 
+pub mod channels;
 pub mod inputs;
 pub mod launch;
 pub mod names;
@@ -197,6 +200,12 @@ codes! {
     LiteralSecret => "literal-secret",
         "A secret written literally in a config's env, headers, arguments or a surface string",
         "Move the secret to the environment or a secret store and reference it; rotate the exposed one.";
+    McpbToolsMismatch => "mcpb-tools-mismatch",
+        "An MCP bundle whose server announces other tools than its manifest.json declares",
+        "The bundle declares one thing and serves another: do not install it, or ask its publisher to fix manifest.json (tools_generated: true if its tools really are generated).";
+    ProvenanceUnpinned => "provenance-unpinned-launch",
+        "A server whose policy requires provenance but whose launch spec runs no exact package version",
+        "Launch an exact version (npx -y pkg@1.2.3, uvx pkg==1.2.3) and pin it with its provenance: mcpseal pin NAME --provenance FILE --artifact FILE -- ...";
     UnusedSuppression => "unused-suppression",
         "A suppression in the policy file that matched no finding",
         "Delete the suppression, or fix its code / server / entity so it matches.";
@@ -315,6 +324,21 @@ fn scan_one(input: &ScanInput, across: Across<'_>) -> Vec<Finding> {
         launch::scan_launch(&input.name, spec, &mut out);
     }
     out
+}
+
+/// Findings on what `pin` recorded beyond the surface and the launch: an MCP bundle's
+/// declared tools against the pinned tools ([`channels::mcpb_tools`]).
+pub fn pinned_findings(name: &str, entry: &crate::lock::ServerEntry) -> Vec<Finding> {
+    entry
+        .mcpb
+        .as_ref()
+        .map(|b| channels::mcpb_tools(name, b, entry.tools.keys()))
+        .unwrap_or_default()
+}
+
+/// Sorts findings as [`scan`] returns them.
+pub fn sorted(out: Vec<Finding>) -> Vec<Finding> {
+    finish(out)
 }
 
 /// The worst finding at or above `threshold`, for a gate that refuses on it
@@ -490,7 +514,9 @@ impl DenyFindings {
             surface: Some(entry.to_surface()),
             launch: Some(entry.launch().to_spec()),
         };
-        let report = self.suppressions.apply(scan_alone(&input));
+        let mut found = scan_alone(&input);
+        found.extend(pinned_findings(name, entry));
+        let report = self.suppressions.apply(finish(found));
         let failing: Vec<Finding> = report.failing(self.threshold).cloned().collect();
         let worst = deny(&failing, self.threshold)?;
         Some(crate::gate::Refusal {

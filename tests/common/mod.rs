@@ -89,6 +89,11 @@ pub fn venv_bin(name: &str) -> Option<PathBuf> {
     require(name, peers_dir().join("venv/bin").join(name))
 }
 
+/// A binary install-peers.sh built into target/peers/bin, e.g. `sigstore-rs-driver`.
+pub fn peer_bin(name: &str) -> Option<PathBuf> {
+    require(name, peers_dir().join("bin").join(name))
+}
+
 /// A system binary on PATH (installed by apt-get in install-peers.sh).
 pub fn system_bin(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|p| {

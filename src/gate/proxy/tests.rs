@@ -930,6 +930,162 @@ mod guards {
         assert!(!c[0].to_string().contains(TOKEN));
     }
 
+    /// Issue 14, gap 3: a server sending a token to the client in a request of its own, a
+    /// notification, or getting one back in the client's answer to its request.
+    #[test]
+    fn attack_a_token_in_a_server_request_is_answered_toward_the_server_and_never_reaches_the_client()
+     {
+        let mut p = guarded("alice", true, Limits::default());
+        let b64 = base64::engine::general_purpose::STANDARD;
+        use base64::Engine;
+        for (n, (method, params)) in [
+            (
+                "sampling/createMessage",
+                json!({"messages": [{"role": "user", "content": {"type": "text", "text": format!("Summarize {TOKEN}")}}], "maxTokens": 5}),
+            ),
+            (
+                "elicitation/create",
+                json!({"message": "Confirm", "requestedSchema": {"type": "object", "properties": {}}, "_meta": {"x": b64.encode(TOKEN)}}),
+            ),
+            ("roots/list", json!({"cursor": &TOKEN[..9], "c": &TOKEN[9..18], "d": &TOKEN[18..]})),
+            ("some/future-method", json!({"a": [TOKEN]})),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = format!("s{n}");
+            let a = p.on_server(m(
+                json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+            ));
+            assert!(to_client(&a).is_empty(), "{method}: reached the client: {a:?}");
+            let s = to_server(&a);
+            assert_eq!(s.len(), 1, "{method}");
+            assert_eq!(s[0]["id"], json!(id), "{method}");
+            assert_eq!(s[0]["error"]["code"], GATE_ERROR);
+            assert_eq!(s[0]["error"]["data"]["reason"], "canary-tripped");
+            assert!(!s[0].to_string().contains(&TOKEN[..9]), "{method}: echoes the token");
+            let t = audits(&a, "canary-tripped");
+            assert_eq!(t.len(), 1, "{method}");
+            assert_eq!(t[0].fields["kind"], "token-in-server-request");
+            assert_eq!(t[0].fields["side"], "server-request");
+            assert_eq!(t[0].fields["method"], method);
+            assert_eq!(t[0].fields["severity"], "critical");
+            assert_eq!(t[0].fields["principal"], "alice");
+        }
+        // A notification carrying one is dropped.
+        let a = p.on_server(m(
+            json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": TOKEN}}),
+        ));
+        assert!(to_client(&a).is_empty() && to_server(&a).is_empty());
+        assert_eq!(
+            audits(&a, "canary-tripped")[0].fields["kind"],
+            "token-in-server-notification"
+        );
+        // The client's answer to a server request (what the model sampled) carrying one: the
+        // server gets the gate's error under its own id instead.
+        let a = p.on_client(m(
+            json!({"jsonrpc": "2.0", "id": "s9", "result": {"role": "assistant", "content": {"type": "text", "text": TOKEN}}}),
+        ));
+        assert!(to_client(&a).is_empty());
+        let s = to_server(&a);
+        assert_eq!((s.len(), &s[0]["id"]), (1, &json!("s9")));
+        assert_eq!(s[0]["error"]["data"]["reason"], "canary-tripped");
+        assert!(!s[0].to_string().contains(TOKEN));
+        assert_eq!(
+            audits(&a, "canary-tripped")[0].fields["kind"],
+            "token-in-client-answer"
+        );
+        assert_eq!(
+            audits(&a, "canary-tripped")[0].fields["method"],
+            Value::Null
+        );
+        // The controls: the same messages without a token pass unchanged.
+        let clean = json!({"jsonrpc": "2.0", "id": "s10", "method": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {"type": "text", "text": "Summarize"}}], "maxTokens": 5}});
+        assert_eq!(to_client(&p.on_server(m(clean.clone())))[0], &clean);
+        let ans = json!({"jsonrpc": "2.0", "id": "s10", "result": {"role": "assistant", "content": {"type": "text", "text": "ok"}}});
+        assert_eq!(to_server(&p.on_client(m(ans.clone())))[0], &ans);
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "hi"}});
+        assert_eq!(to_client(&p.on_server(m(note.clone())))[0], &note);
+    }
+
+    #[test]
+    fn on_canary_kill_ends_the_session_at_a_token_in_a_server_request() {
+        let mut p = guarded("alice", true, Limits::default());
+        p.guards.canary = Some(std::sync::Arc::new(
+            Canary::new(&CanarySpec {
+                tokens: vec![zeroize::Zeroizing::new(TOKEN.into())],
+                decoys: vec![],
+                kill: true,
+            })
+            .unwrap(),
+        ));
+        let a = p.on_server(m(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "sampling/createMessage", "params": {"x": TOKEN}}),
+        ));
+        assert!(to_client(&a).is_empty());
+        assert!(a.iter().any(|x| matches!(x, Action::End(_))));
+        assert!(p.ended());
+    }
+
+    /// Issue 14, gap 4: the default (no list rule) lists exactly what `may_ever` leaves, for
+    /// every principal; an unconstrained permit shows every pinned tool.
+    #[test]
+    fn without_list_rules_tools_list_is_filtered_as_before() {
+        let all = [
+            "approve_expense",
+            "create_expense",
+            "delete_expense",
+            "list_expenses",
+        ];
+        for (who, want) in [
+            ("alice", &all[..]),
+            ("bob", &["approve_expense", "list_expenses"][..]),
+            ("carol", &["create_expense", "list_expenses"][..]),
+            ("mallory", &[][..]),
+        ] {
+            let mut p = guarded(who, false, Limits::default());
+            let mut got = listed(&mut p);
+            got.sort();
+            assert_eq!(got, want, "{who}");
+            let callable = p.guards.authz.as_ref().unwrap().callable_tools(&p.entry);
+            assert_eq!(got, callable.into_iter().collect::<Vec<_>>(), "{who}");
+        }
+    }
+
+    #[test]
+    fn a_list_rule_hides_a_tool_that_stays_callable_and_a_decoy_stays_listed() {
+        let mut p = guarded("alice", true, Limits::default());
+        p.guards.authz = Some(std::sync::Arc::new(crate::authz::tests::list_authz(
+            "alice",
+        )));
+        let gid = list_tools(&mut p);
+        let a = p.on_server(result(json!(gid), json!({"tools": expense_tools(true)})));
+        let got = names(to_client(&a)[0], "tools");
+        assert_eq!(
+            got,
+            [
+                "list_expenses",
+                "create_expense",
+                "approve_expense",
+                "export_all"
+            ]
+        );
+        let h = audits(&a, "entity-hidden");
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].fields["entity"], "delete_expense");
+        assert_eq!(h[0].fields["action"], "list_tools");
+        assert_eq!(h[0].fields["reason"], "authz-forbidden");
+        assert_eq!(h[0].fields["policies"], json!(["nobody-sees-destructive"]));
+        // Seeing and calling are apart: the hidden tool is still pinned, listed by the gate's
+        // check, and its call is decided by `call_tool`.
+        let a = call(&mut p, 20, "delete_expense", json!({"id": 1}));
+        assert_eq!(to_server(&a).len(), 1, "{a:?}");
+        // Bob may see list_expenses but never call it: the pruning hides it still.
+        let mut p = guarded("bob", true, Limits::default());
+        p.guards.authz = Some(std::sync::Arc::new(crate::authz::tests::list_authz("bob")));
+        assert_eq!(listed(&mut p), ["export_all"]);
+    }
+
     #[test]
     fn limits_refuse_over_rate_and_over_size_with_the_injected_clock() {
         let mut tools = std::collections::BTreeMap::new();
