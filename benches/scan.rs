@@ -149,7 +149,7 @@ fn main() {
             .map(|(name, e)| ScanInput {
                 name: name.clone(),
                 surface: Some(e.to_surface()),
-                launch: Some(mcpseal::cli::scan::launch_from_pin(e.launch())),
+                launch: Some(mcpseal::scan::inputs::launch_from_pin(e.launch())),
             })
             .collect();
         let f = scan::scan(&inputs);

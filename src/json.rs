@@ -470,4 +470,27 @@ mod tests {
         let edge = parse_strict(b"{\"n\":9007199254740991}").unwrap();
         assert!(canonical(&edge).is_ok());
     }
+
+    /// The ±2^53 rule holds inside arrays and for negative integers too (cargo mutants found
+    /// both unchecked); the boundary itself, positive or negative, is still exact.
+    #[test]
+    fn unsafe_integers_in_arrays_and_negative_ones_are_rejected() {
+        let unsafe_ = |text: &str| {
+            let v = parse_strict(text.as_bytes()).unwrap();
+            matches!(canonical(&v), Err(JsonError::UnsafeInteger(n)) if text.contains(&n))
+        };
+        assert!(unsafe_("[9007199254740992]"));
+        assert!(unsafe_("[1,[2,{\"n\":[9007199254740993]}]]"));
+        assert!(unsafe_("{\"n\":-9007199254740992}"));
+        assert!(unsafe_("[-9223372036854775808]"));
+        for ok in [
+            "[9007199254740991]",
+            "[-9007199254740991]",
+            "-1",
+            "[-1.5e300]",
+        ] {
+            let v = parse_strict(ok.as_bytes()).unwrap();
+            assert!(canonical(&v).is_ok(), "{ok}");
+        }
+    }
 }

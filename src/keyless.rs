@@ -43,6 +43,20 @@ pub struct KeylessVerified {
     identity: Option<String>,
     issuer: Option<String>,
     integrated_time: Option<String>,
+    /// The DSSE payload the verified signature covers (none for a message-signature bundle).
+    payload: Option<Vec<u8>>,
+}
+
+/// A verified bundle that does not sign mcpseal's release statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotAReleaseStatement {
+    #[error("the bundle signs no in-toto statement (no DSSE envelope)")]
+    NoEnvelope,
+    #[error(
+        "the signed statement is not an mcpseal release statement ({})",
+        crate::bundle::PREDICATE_TYPE
+    )]
+    OtherStatement,
 }
 
 impl KeylessVerified {
@@ -54,6 +68,22 @@ impl KeylessVerified {
     }
     pub fn integrated_time(&self) -> Option<&str> {
         self.integrated_time.as_deref()
+    }
+    /// The signed DSSE payload: only a verified bundle's is read, so no path reads an
+    /// unverified statement.
+    pub fn payload(&self) -> Option<&[u8]> {
+        self.payload.as_deref()
+    }
+    /// The signed payload as mcpseal's release statement (`predicateType`
+    /// [`crate::bundle::PREDICATE_TYPE`], strictly parsed), e.g. to compare its signed surface.
+    pub fn release_statement(&self) -> Result<crate::bundle::Statement, NotAReleaseStatement> {
+        let payload = self.payload().ok_or(NotAReleaseStatement::NoEnvelope)?;
+        crate::json::from_slice_strict(payload)
+            .ok()
+            .filter(|s: &crate::bundle::Statement| {
+                s.predicate_type == crate::bundle::PREDICATE_TYPE
+            })
+            .ok_or(NotAReleaseStatement::OtherStatement)
     }
 }
 
@@ -130,8 +160,12 @@ pub fn verify(
     root: &TrustedRoot,
 ) -> Result<KeylessVerified, KeylessError> {
     // Strict JSON first: a duplicate key is a parser differential, refused everywhere.
-    crate::json::parse_strict(bundle_json.as_bytes())
+    let strict = crate::json::parse_strict(bundle_json.as_bytes())
         .map_err(|e| KeylessError::Bundle(e.to_string()))?;
+    let payload = strict
+        .pointer("/dsseEnvelope/payload")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|p| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).ok());
     let bundle = Bundle::from_json(bundle_json).map_err(|e| KeylessError::Bundle(e.to_string()))?;
     let verifier = Verifier::new(root).map_err(|e| KeylessError::TrustRoot(e.to_string()))?;
     let mut bytes = Vec::new();
@@ -184,5 +218,53 @@ pub fn verify(
         identity: result.identity().map(|s| s.as_str().to_owned()),
         issuer: result.issuer().map(str::to_owned),
         integrated_time: result.integrated_time().map(|t| t.to_string()),
+        payload,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{ReleasePredicate, Statement, Subject};
+
+    fn verified(payload: Option<&[u8]>) -> KeylessVerified {
+        KeylessVerified {
+            identity: None,
+            issuer: None,
+            integrated_time: None,
+            payload: payload.map(<[u8]>::to_vec),
+        }
+    }
+
+    /// Only mcpseal's release statement is read from a verified bundle (the full path, a real
+    /// Sigstore bundle, is in tests/signed_surface.rs): no envelope, another predicate type, or
+    /// a payload that is not strict JSON is refused.
+    #[test]
+    fn release_statement_is_read_only_when_it_is_mcpseals() {
+        let st = Statement::new(
+            vec![Subject::new("a.tgz", &crate::digest::Digest::of(b"a"))],
+            ReleasePredicate::default(),
+        );
+        let bytes = serde_json::to_vec(&st).unwrap();
+        assert_eq!(verified(Some(&bytes)).release_statement().unwrap(), st);
+        assert_eq!(
+            verified(None).release_statement().unwrap_err(),
+            NotAReleaseStatement::NoEnvelope
+        );
+        let mut other = serde_json::to_value(&st).unwrap();
+        other["predicateType"] = "https://slsa.dev/provenance/v1".into();
+        let other = serde_json::to_vec(&other).unwrap();
+        assert_eq!(
+            verified(Some(&other)).release_statement().unwrap_err(),
+            NotAReleaseStatement::OtherStatement
+        );
+        let text = String::from_utf8(bytes).unwrap();
+        let dup = text.replacen("{", "{\"_type\":\"x\",", 1);
+        assert_eq!(
+            verified(Some(dup.as_bytes()))
+                .release_statement()
+                .unwrap_err(),
+            NotAReleaseStatement::OtherStatement
+        );
+    }
 }

@@ -13,6 +13,7 @@
 //! - [`mcp`]: JSON-RPC framing and MCP client sessions (stdio, Streamable HTTP, SSE).
 //! - [`surface`]: a server's tool surface, entity digests, diffs.
 //! - [`lock`]: the `mcpseal.lock` model and the one `Store` that writes it.
+//! - [`check`]: pinned servers re-captured (env values resolved) and compared with their pins.
 //! - [`gate`]: `mcpseal run`, the pre-launch gate and stdio proxy, audit events.
 //! - [`scan`]: poisoning and shadowing findings.
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
@@ -25,6 +26,7 @@ pub mod atomic;
 pub mod authz;
 pub mod bundle;
 pub mod channels;
+pub mod check;
 pub mod cli;
 pub mod clients;
 pub mod digest;

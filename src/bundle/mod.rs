@@ -594,4 +594,74 @@ mod tests {
             "missing-subject"
         );
     }
+
+    /// The DSSE `keyid` is not covered by the signature, so a correctly signed bundle can name
+    /// another key there: that bundle is refused, not verified (cargo mutants found no test
+    /// had one). An empty or absent `keyid` is allowed (DSSE makes it optional).
+    #[test]
+    fn a_signature_keyid_naming_another_key_is_refused() {
+        let k = keys::generate().unwrap();
+        let other = keys::generate().unwrap();
+        let (b, _) = signed(&k);
+        let with_keyid = |kid: Option<&str>| {
+            let mut v = b.clone();
+            match kid {
+                Some(kid) => v["dsseEnvelope"]["signatures"][0]["keyid"] = json!(kid),
+                None => {
+                    v["dsseEnvelope"]["signatures"][0]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("keyid");
+                }
+            }
+            verify(&serde_json::to_vec(&v).unwrap(), &k.public())
+        };
+        let e = with_keyid(Some(&other.public().key_id())).unwrap_err();
+        assert_eq!(e.code(), "wrong-key", "{e}");
+        assert!(e.to_string().contains(&other.public().key_id()), "{e}");
+        assert!(with_keyid(Some(&k.public().key_id())).is_ok());
+        assert!(with_keyid(Some("")).is_ok());
+        assert!(with_keyid(None).is_ok());
+    }
+
+    /// A bundle over [`MAX_BUNDLE_BYTES`] is refused before it is parsed; one of exactly that
+    /// size (a signed bundle padded with trailing spaces, still the same JSON) verifies.
+    #[test]
+    fn a_bundle_over_the_size_limit_is_refused_unparsed() {
+        let k = keys::generate().unwrap();
+        let (b, _) = signed(&k);
+        let mut at_limit = serde_json::to_vec(&b).unwrap();
+        at_limit.resize(MAX_BUNDLE_BYTES, b' ');
+        // Whitespace after the document is still the same JSON: at the limit it verifies.
+        assert!(verify(&at_limit, &k.public()).is_ok());
+        let mut over = at_limit;
+        over.push(b' ');
+        let e = verify(&over, &k.public()).unwrap_err();
+        assert_eq!(e.code(), "bundle-too-large");
+        assert!(e.is_input_error());
+    }
+
+    /// A statement that lists one artifact twice (by digest or by name) is refused, whatever
+    /// the signature: subjects and artifacts must correspond one to one.
+    #[test]
+    fn a_statement_listing_a_subject_twice_is_refused() {
+        let k = keys::generate().unwrap();
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+        let verify_subjects = |subjects: Vec<Subject>| {
+            let st = Statement::new(subjects, ReleasePredicate::default());
+            let bundle = serde_json::to_vec(&sign(&st, &k).unwrap()).unwrap();
+            verify(&bundle, &k.public())
+        };
+        let same_digest =
+            verify_subjects(vec![Subject::new("a.tgz", &a), Subject::new("b.tgz", &a)]);
+        let e = same_digest.unwrap_err();
+        assert_eq!(e.code(), "bad-statement");
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        let same_name = verify_subjects(vec![Subject::new("a.tgz", &a), Subject::new("a.tgz", &b)]);
+        let e = same_name.unwrap_err();
+        assert_eq!(e.code(), "bad-statement");
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        let ok = verify_subjects(vec![Subject::new("a.tgz", &a), Subject::new("b.tgz", &b)]);
+        assert_eq!(ok.unwrap().statement().subject.len(), 2);
+    }
 }

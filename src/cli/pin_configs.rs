@@ -144,55 +144,59 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     // Each server is captured with the capabilities its client declares (docs/clients.md),
     // unless --capabilities names one set for all.
     let explicit_caps = !args.server.capabilities.is_empty();
-    let results = mcp::pool::map(
-        &job_list,
-        8,
-        |(name, job)| -> Result<pin::Candidate, CliError> {
+    let specs: Vec<(LaunchSpec, mcp::CaptureOptions)> = job_list
+        .iter()
+        .map(|(_, job)| {
             let mut opts = opts.clone();
             if !explicit_caps {
                 opts.capabilities = job.client.capture_capabilities();
             }
-            let cap = mcp::capture(&job.spec, &opts).map_err(super::surface::capture_error)?;
-            let mut entry = ServerEntry::from_surface(
-                PinnedLaunch::from_spec(&job.spec),
-                opts.capabilities.clone(),
-                &cap.surface,
-            )
-            .map_err(lock_error)?;
-            entry.package = crate::channels::pinned_package(&job.spec);
-            entry.origin = Some(crate::lock::Origin {
-                client: job.client.id().to_owned(),
-                config: std::path::absolute(&job.file)
-                    .unwrap_or_else(|_| job.file.clone())
-                    .display()
-                    .to_string(),
-                name: job.name.clone(),
-            });
-            Ok(pin::Candidate {
-                name: (*name).clone(),
-                spec: job.spec.clone(),
-                surface: cap.surface,
-                entry,
-            })
-        },
-        |i, r| {
-            let state = match r {
-                Some(Ok(c)) => format!("captured ({} entities)", c.surface.len()),
-                Some(Err(e)) => format!("not captured [{}]", e.code),
-                None => "not captured [internal]".to_owned(),
-            };
-            progress.finished(i, job_list[i].0, &state);
-        },
-    );
+            (job.spec.clone(), opts)
+        })
+        .collect();
+    let results = mcp::capture_many(&specs, 8, |i, r| {
+        let state = match r {
+            Ok(c) => format!("captured ({} entities)", c.surface.len()),
+            Err(e) => format!("not captured [{}]", e.code()),
+        };
+        progress.finished(i, job_list[i].0, &state);
+    });
     drop(progress);
+    let candidate = |name: &str,
+                     job: &Job,
+                     opts: &mcp::CaptureOptions,
+                     cap: mcp::Capture|
+     -> Result<pin::Candidate, CliError> {
+        let mut entry = ServerEntry::from_surface(
+            PinnedLaunch::from_spec(&job.spec),
+            opts.capabilities.clone(),
+            &cap.surface,
+        )
+        .map_err(lock_error)?;
+        entry.package = crate::channels::pinned_package(&job.spec);
+        entry.origin = Some(crate::lock::Origin {
+            client: job.client.id().to_owned(),
+            config: std::path::absolute(&job.file)
+                .unwrap_or_else(|_| job.file.clone())
+                .display()
+                .to_string(),
+            name: job.name.clone(),
+        });
+        Ok(pin::Candidate {
+            name: name.to_owned(),
+            spec: job.spec.clone(),
+            surface: cap.surface,
+            entry,
+        })
+    };
     let captured: Vec<(String, Result<pin::Candidate, CliError>)> = job_list
         .iter()
-        .zip(results)
-        .map(|((name, _), r)| {
-            (
-                (*name).clone(),
-                r.unwrap_or_else(|| Err(CliError::error("internal", "a capture thread panicked"))),
-            )
+        .zip(specs.iter().zip(results))
+        .map(|((name, job), ((_, opts), r))| {
+            let c = r
+                .map_err(super::surface::capture_error)
+                .and_then(|cap| candidate(name, job, opts, cap));
+            ((*name).clone(), c)
         })
         .collect();
     let mut candidates = Vec::new();

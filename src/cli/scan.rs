@@ -1,7 +1,8 @@
 //! `mcpseal scan`: find poisoning, shadowing, hidden text and unpinned launch specs.
 //!
 //! Flags are validated into a [`Request`] before any I/O. Inputs become
-//! [`crate::scan::ScanInput`]s (a surface, a launch spec, or both, per server), the engine in
+//! [`crate::scan::ScanInput`]s (a surface, a launch spec, or both, per server; gathered by
+//! [`crate::scan::inputs`], with progress reported here), the engine in
 //! [`crate::scan`] finds, suppressions apply, and the report is rendered here as human text,
 //! JSON or SARIF 2.1.0 ([`sarif`]). Exit 0 when no unsuppressed finding reaches
 //! `--fail-on`, 1 otherwise, 2 when an input could not be read.
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{CliError, ClientArg, CmdResult, Exit, Global, SeverityArg};
-use crate::mcp::LaunchSpec;
+use crate::scan::inputs::{Inputs, Stage};
 use crate::scan::{self, DenyFindings, Report, ScanInput, Suppressions};
 use crate::severity::Severity;
 
@@ -299,38 +300,14 @@ fn read_text(p: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(p).map_err(|e| super::io_error(p, "the policy file", e))
 }
 
-/// Reads one surface JSON file (strictly: duplicate keys are refused).
-pub fn read_surface_file(p: &Path) -> Result<crate::surface::Surface, CliError> {
-    let bytes = std::fs::read(p).map_err(|e| super::io_error(p, "a surface file", e))?;
-    let v = crate::json::parse_strict(&bytes)
-        .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
-    if !v.is_object() {
-        return Err(CliError::error(
-            "surface-not-object",
-            format!("{}: a surface file is a JSON object", p.display()),
-        ));
-    }
-    scan::surface_from_json(v)
-        .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))
-}
-
 fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
-    let mut inputs: BTreeMap<String, ScanInput> = BTreeMap::new();
-    let mut origins = Origins::default();
-    let entry = entry_for;
+    let mut inputs = Inputs::default();
     if let Some(path) = &req.lock {
         let lockfile = crate::lock::Store::load(path).map_err(super::lock_error)?;
-        for (name, entry) in &lockfile.servers {
-            let mut i = entry_for(&mut inputs, name);
-            i.surface = Some(entry.to_surface());
-            i.launch = Some(launch_from_pin(entry.launch()));
-            origins.pinned.extend(scan::pinned_findings(name, entry));
-            origins.files.insert(name.clone(), path.clone());
-            inputs.insert(name.clone(), i);
-        }
+        inputs.add_lock(path, &lockfile);
     }
     if let Some(c) = &req.configs {
-        use crate::clients::{self, Client, Selection};
+        use crate::clients::{self, Selection};
         let sel = match c {
             Configs::File(p) => Selection::Config(p.clone(), None),
             Configs::Client(c) => Selection::Client(*c),
@@ -345,164 +322,60 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
             )
             .help("run `mcpseal clients` to see what was found, or pass --config FILE"));
         }
-        // Launch specs as written: references (`${VAR}`, `${input:…}`) stay references, so a
-        // secret written into the file is seen, a reference is never mistaken for one, and no
-        // variable needs a value. Only a capture needs the expanded spec. A wrapped entry is
-        // judged and captured as the server it gates, never as the gate.
-        let explicit = matches!(c, Configs::File(_));
-        let mut to_capture: Vec<(String, Client, LaunchSpec)> = Vec::new();
-        for cf in &files {
-            let ctx = roots.context(cf);
-            let servers = match clients::load(cf) {
-                Ok(s) => s,
-                // Among discovered configs one broken file (another client's) is reported and
-                // skipped: its servers count as not captured and the scan exits 2.
-                Err(e) if !explicit && !req.strict => {
-                    let e = super::clients::clients_error(e);
-                    super::progress(&format!("scan: skipped [{}]: {}", e.code, e.message));
-                    origins.not_captured.push((
-                        format!("({})", cf.path.display()),
-                        e.code.to_owned(),
-                        e.message,
-                    ));
-                    continue;
-                }
-                Err(e) => return Err(super::clients::clients_error(e)),
-            };
-            for s in servers {
-                let spec = clients::gated_server(s.launch_spec_as_written());
-                let mut i = entry(&mut inputs, &s.name);
-                if !req.launch_only && !s.disabled {
-                    // Starting the server needs the values the client would pass (local or
-                    // remote alike); they are used for the capture only, never reported. A
-                    // server that cannot be captured is reported and the rest go on.
-                    match s.launch_spec(&ctx, &|k| std::env::var(k).ok()) {
-                        Ok(live) => to_capture.push((
-                            s.name.clone(),
-                            cf.client,
-                            clients::gated_server(live),
-                        )),
-                        Err(e) => {
-                            let e = super::clients::clients_error(e);
-                            super::progress(&format!(
-                                "scan: {} not captured [{}]: {}",
-                                s.name, e.code, e.message
-                            ));
-                            origins.not_captured.push((
-                                s.name.clone(),
-                                e.code.to_owned(),
-                                e.message,
-                            ));
-                        }
-                    }
-                }
-                i.launch = Some(spec);
-                origins.files.insert(s.name.clone(), cf.path.clone());
-                inputs.insert(s.name.clone(), i);
-            }
+        // Among discovered configs one broken file (another client's) is reported and
+        // skipped: its servers count as not captured and the scan exits 2.
+        let skip_broken = !matches!(c, Configs::File(_)) && !req.strict;
+        let before = inputs.not_captured.len();
+        let to_capture = inputs
+            .add_configs(&roots, &files, skip_broken, req.launch_only, &|k| {
+                std::env::var(k).ok()
+            })
+            .map_err(super::clients::clients_error)?;
+        for n in &inputs.not_captured[before..] {
+            super::progress(&match n.stage {
+                Stage::ConfigSkipped => format!("scan: skipped [{}]: {}", n.code, n.message),
+                _ => format!(
+                    "scan: {} not captured [{}]: {}",
+                    n.server, n.code, n.message
+                ),
+            });
         }
         // Captures run concurrently, each with its client's capabilities, reported as each
         // finishes.
         let mut progress = super::progress::Progress::start(
             "scan",
-            to_capture.iter().map(|(n, _, _)| n.clone()).collect(),
+            to_capture.iter().map(|c| c.name.clone()).collect(),
         );
-        let results = crate::mcp::pool::map(
-            &to_capture,
-            8,
-            |(name, client, live)| capture_as(name, live, client.capture_capabilities()),
-            |i, r| {
-                let state = match r {
-                    Some(Ok(surface)) => format!("captured ({} entities)", surface.len()),
-                    Some(Err(e)) => format!("not captured [{}]", e.code),
-                    None => "not captured [internal]".to_owned(),
-                };
-                progress.finished(i, &to_capture[i].0, &state);
-            },
-        );
+        inputs.capture(&to_capture, 8, |i, r| {
+            let state = match r {
+                Ok(cap) => format!("captured ({} entities)", cap.surface.len()),
+                Err(e) => format!("not captured [{}]", e.code()),
+            };
+            progress.finished(i, &to_capture[i].name, &state);
+        });
         drop(progress);
-        for ((name, _, _), r) in to_capture.iter().zip(results) {
-            match r.unwrap_or_else(|| Err(CliError::error("internal", "a capture thread panicked")))
-            {
-                Ok(surface) => {
-                    if let Some(i) = inputs.get_mut(name) {
-                        i.surface = Some(surface);
-                    }
-                }
-                Err(e) => origins
-                    .not_captured
-                    .push((name.clone(), e.code.to_owned(), e.message)),
-            }
-        }
     }
-    // Read and parse in parallel; report the first failure in argument order.
-    let surfaces: Vec<Result<crate::surface::Surface, CliError>> = {
-        use rayon::prelude::*;
-        req.surface_files
-            .par_iter()
-            .map(|(_, path)| read_surface_file(path))
-            .collect()
-    };
-    for ((name, path), surface) in req.surface_files.iter().zip(surfaces) {
-        let surface = surface?;
-        let mut i = entry(&mut inputs, name);
-        i.surface = Some(surface);
-        origins.files.insert(name.clone(), path.clone());
-        inputs.insert(name.clone(), i);
-    }
+    inputs
+        .add_surface_files(&req.surface_files)
+        .map_err(|e| CliError::error(e.code(), e.to_string()))?;
     if let Some((name, argv)) = &req.command {
-        let (command, args) = argv
-            .split_first()
-            .map_or((String::new(), vec![]), |(c, a)| (c.clone(), a.to_vec()));
-        let spec = LaunchSpec::Stdio {
-            command,
-            args,
-            env: BTreeMap::new(),
-            cwd: None,
-        };
-        let surface = capture(name, &spec)?;
-        let mut i = entry(&mut inputs, name);
-        i.surface = Some(surface);
-        i.launch = Some(spec);
-        inputs.insert(name.clone(), i);
-    }
-    Ok((inputs.into_values().collect(), origins))
-}
-
-/// The input for `name` so far, or a fresh one.
-fn entry_for(inputs: &mut BTreeMap<String, ScanInput>, name: &str) -> ScanInput {
-    inputs.remove(name).unwrap_or_else(|| ScanInput {
-        name: name.to_owned(),
-        ..ScanInput::default()
-    })
-}
-
-/// A pinned launch as a runtime spec. The lockfile keeps env and header *names* only, so the
-/// values are empty: launch rules see the command, never a secret.
-pub fn launch_from_pin(p: &crate::lock::PinnedLaunch) -> LaunchSpec {
-    p.to_spec()
-}
-
-fn capture(name: &str, spec: &LaunchSpec) -> Result<crate::surface::Surface, CliError> {
-    capture_as(name, spec, serde_json::json!({}))
-}
-
-/// Captures `name` declaring `capabilities` (a client's, for servers of client configs).
-fn capture_as(
-    name: &str,
-    spec: &LaunchSpec,
-    capabilities: serde_json::Value,
-) -> Result<crate::surface::Surface, CliError> {
-    let opts = crate::mcp::CaptureOptions {
-        capabilities,
-        ..Default::default()
-    };
-    crate::mcp::capture(spec, &opts)
-        .map(|c| c.surface)
-        .map_err(|e| {
+        inputs.add_command(name, argv).map_err(|e| {
             CliError::error(e.code(), format!("{name}: {e}"))
                 .help("check the server starts on its own: run the command directly")
-        })
+        })?;
+    }
+    let pinned = std::mem::take(&mut inputs.pinned);
+    let (servers, files, not_captured) = inputs.finish();
+    let origins = Origins {
+        files,
+        pinned,
+        suppressions: None,
+        not_captured: not_captured
+            .into_iter()
+            .map(|n| (n.server, n.code.to_owned(), n.message))
+            .collect(),
+    };
+    Ok((servers, origins))
 }
 
 /// Findings at or above `min`, one line each (`Finding`'s `Display`), for commands that scan

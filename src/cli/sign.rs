@@ -75,7 +75,8 @@ pub struct Args {
 /// The surface to sign, if asked for: captured live or read from a file.
 pub(crate) fn signed_surface(args: &Args) -> Result<Option<bundle::SignedSurface>, CliError> {
     let surface = match (&args.surface_from, args.surface) {
-        (Some(p), _) => super::scan::read_surface_file(p)?,
+        (Some(p), _) => crate::scan::inputs::read_surface_file(p)
+            .map_err(|e| CliError::error(e.code(), e.to_string()))?,
         (None, true) => {
             let server = super::surface::ServerArgs {
                 timeout: 30,

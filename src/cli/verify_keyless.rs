@@ -65,12 +65,12 @@ pub(crate) fn with_signer<T>(
 }
 
 /// Verifies a certificate-based bundle over `artifact` offline for the identity and issuer the
-/// flags require. Returns what was verified and the bundle text (for reading its payload).
+/// flags require. Returns what was verified (its signed payload included).
 pub(crate) fn verify_keyless(
     flags: &KeylessFlags<'_>,
     bundle_path: &Path,
     artifact: &Path,
-) -> Result<(KeylessVerified, String), CliError> {
+) -> Result<KeylessVerified, CliError> {
     with_signer(flags, |signer, root| {
         let bundle = read_input(
             bundle_path,
@@ -92,7 +92,7 @@ pub(crate) fn verify_keyless(
                 e.is_input_error(),
             )
         })?;
-        Ok((v, bundle))
+        Ok(v)
     })
 }
 
@@ -110,7 +110,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         issuer: args.certificate_oidc_issuer.as_deref(),
         trusted_root: args.trusted_root.as_deref(),
     };
-    let (v, _) = verify_keyless(&flags, &bundle_path, artifact)?;
+    let v = verify_keyless(&flags, &bundle_path, artifact)?;
     if g.json {
         emit_json(
             &json!({"ok": true, "verified": true, "identity": v.identity(), "issuer": v.issuer(), "integratedTime": v.integrated_time(), "bundle": bundle_path.display().to_string()}),

@@ -94,38 +94,11 @@ fn check_signed_keyless(
         issuer: args.certificate_oidc_issuer.as_deref(),
         trusted_root: args.trusted_root.as_deref(),
     };
-    let (v, text) = super::verify::verify_keyless::verify_keyless(&flags, &args.bundle, artifact)?;
+    let v = super::verify::verify_keyless::verify_keyless(&flags, &args.bundle, artifact)?;
     // Verified: now the DSSE payload may be read as mcpseal's release statement.
-    let payload = crate::json::parse_strict(text.as_bytes())
-        .ok()
-        .and_then(|b| {
-            b.pointer("/dsseEnvelope/payload")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-        })
-        .and_then(|p| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).ok())
-        .ok_or_else(|| {
-            CliError::fail(
-                "bad-statement",
-                format!(
-                    "{}: the bundle signs no in-toto statement (no DSSE envelope)",
-                    args.bundle.display()
-                ),
-            )
-        })?;
-    let statement: bundle::Statement = crate::json::from_slice_strict(&payload)
-        .ok()
-        .filter(|s: &bundle::Statement| s.predicate_type == bundle::PREDICATE_TYPE)
-        .ok_or_else(|| {
-            CliError::fail(
-                "bad-statement",
-                format!(
-                    "{}: the signed statement is not an mcpseal release statement ({})",
-                    args.bundle.display(),
-                    bundle::PREDICATE_TYPE
-                ),
-            )
-        })?;
+    let statement = v
+        .release_statement()
+        .map_err(|e| CliError::fail("bad-statement", format!("{}: {e}", args.bundle.display())))?;
     let mismatches = compare_signed(&statement, live, &args.bundle)?;
     Ok((v.identity().unwrap_or("?").to_owned(), mismatches))
 }

@@ -1138,6 +1138,33 @@ mod tests {
         );
     }
 
+    /// A lockfile over [`MAX_LOCK_BYTES`] is refused before it is read, by every way in:
+    /// `load`, `load_server` (the gate's) and `open` (the writers'). The file is a valid lock
+    /// extended with zero bytes (sparse: nothing big is written); the error must name the
+    /// limit, so a refusal that came from reading the padding would not pass.
+    #[test]
+    fn a_lockfile_over_the_size_limit_is_refused_unread() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("mcpseal.lock");
+        let mut l = Lockfile::new();
+        l.servers.insert("a".into(), entry());
+        let text = l.to_text();
+        let f = File::create(&p).unwrap();
+        std::io::Write::write_all(&mut &f, text.as_bytes()).unwrap();
+        f.set_len(MAX_LOCK_BYTES + 1).unwrap();
+        drop(f);
+        let over = |e: LockError| {
+            assert_eq!(e.code(), "lock-corrupt");
+            assert!(e.to_string().contains("-byte limit"), "{e}");
+        };
+        over(Store::load(&p).unwrap_err());
+        over(Store::load_server(&p, "a").unwrap_err());
+        over(Store::open(&p).err().unwrap());
+        // At the limit's side of the line, the same lock (unpadded) loads.
+        std::fs::write(&p, &text).unwrap();
+        assert!(Store::load(&p).is_ok());
+    }
+
     #[test]
     fn env_values_are_never_stored() {
         let mut env = BTreeMap::new();

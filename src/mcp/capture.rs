@@ -112,7 +112,7 @@ pub struct Settling {
     pub unsettled: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error("{server}: cannot start: {message}")]
     Spawn { server: String, message: String },
@@ -150,6 +150,9 @@ pub enum CaptureError {
     Surface { server: String, message: String },
     #[error("{server}: this transport is not supported for capture yet")]
     Unsupported { server: String },
+    /// The capture stopped on a bug in mcpseal (a panic), not on anything the server did.
+    #[error("{server}: the capture failed inside mcpseal (a bug: please report it)")]
+    Internal { server: String },
 }
 
 /// A line that states an error (Node's `Error [ERR_…]: Cannot find package …`, Python's
@@ -206,6 +209,7 @@ impl CaptureError {
             CaptureError::ProtocolVersion { .. } => "protocol-version",
             CaptureError::Surface { .. } => "bad-surface",
             CaptureError::Unsupported { .. } => "unsupported-transport",
+            CaptureError::Internal { .. } => "internal",
         }
     }
 }

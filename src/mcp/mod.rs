@@ -1,5 +1,5 @@
 //! MCP client side: JSON-RPC framing and sessions over stdio, Streamable HTTP and legacy SSE,
-//! and the capture of a server's surface.
+//! and the capture of a server's surface ([`capture`]; many at once, [`capture_many`]).
 //!
 //! Works on raw `serde_json::Value` messages (strictly parsed, see [`crate::json`]): the typed
 //! models of SDK clients drop fields, and what we hash or forward must be what was sent.
@@ -61,8 +61,9 @@ impl std::fmt::Debug for LaunchSpec {
 
 pub mod capture;
 pub mod framing;
-pub mod pool;
+mod pool;
 pub mod stdio;
 pub mod transport;
 
 pub use capture::{Capture, CaptureError, CaptureOptions, capture};
+pub use pool::capture_many;

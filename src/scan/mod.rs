@@ -19,6 +19,8 @@
 //! - [`channels`]: rules on how a server is shipped (an MCP bundle's declared tools against
 //!   its pinned ones; a provenance requirement on a launch with no exact version).
 //! - [`suppress`]: the `[[scan.suppress]]` tables of a policy file.
+//! - [`inputs`]: gathering the servers to scan (lockfile, client configs captured live,
+//!   surface files, a command): the one part that reads files and starts servers.
 //!
 //! Rendering (human, JSON, SARIF) lives in `cli::scan`; nothing here prints.
 //!
@@ -51,6 +53,7 @@ use crate::severity::Severity;
 use crate::surface::{EntityKind, Surface};
 
 pub mod channels;
+pub mod inputs;
 pub mod launch;
 pub mod names;
 pub mod orders;

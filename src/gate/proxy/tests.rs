@@ -514,6 +514,34 @@ fn a_list_answered_across_list_changed_is_not_a_checked_list() {
     );
 }
 
+/// A re-list with no `list_changed` before it: the server now answers with a changed `add`.
+/// The changed tool is filtered out of that answer, and a call to `add` (allowed after the
+/// first listing) is refused from then on, never forwarded.
+#[test]
+fn a_relist_with_a_changed_tool_and_no_list_changed_blocks_its_calls() {
+    let mut p = proxy();
+    let gid = list_tools(&mut p);
+    let a = p.on_server(result(json!(gid), json!({"tools": [add(), echo()]})));
+    assert_eq!(names(to_client(&a)[0], "tools"), ["add", "echo"]);
+    let a = p.on_client(req(3, "tools/call", json!({"name": "add"})));
+    assert_eq!(
+        to_server(&a)[0]["method"],
+        "tools/call",
+        "pinned and listed"
+    );
+    let gid = list_tools(&mut p);
+    let a = p.on_server(result(
+        json!(gid),
+        json!({"tools": [poisoned_add(), echo()]}),
+    ));
+    assert_eq!(names(to_client(&a)[0], "tools"), ["echo"]);
+    let a = p.on_client(req(4, "tools/call", json!({"name": "add"})));
+    assert!(to_server(&a).is_empty(), "forwarded after its change");
+    assert_eq!(to_client(&a)[0]["error"]["code"], GATE_ERROR);
+    let a = p.on_client(req(5, "tools/call", json!({"name": "echo"})));
+    assert_eq!(to_server(&a)[0]["method"], "tools/call");
+}
+
 #[test]
 fn on_drift_kill_ends_the_session_and_nothing_passes_after() {
     let mut p = Proxy::new(entry(), OnDrift::Kill, Default::default());
