@@ -330,33 +330,32 @@ impl Requirements {
     }
 }
 
+/// The first of `signers` that `e` satisfies (an empty list is an error, never a pass).
 fn check_among<'a>(signers: &'a [Signer], e: &Evidence) -> Result<&'a Signer, PolicyError> {
-    {
-        if signers.is_empty() {
-            return Err(PolicyError::NoSigners);
-        }
-        signers
-            .iter()
-            .find(|s| s.matcher.matches(e))
-            .ok_or_else(|| PolicyError::Untrusted {
-                found: format!(
-                    "{}{}",
-                    e.key_id
-                        .as_deref()
-                        .map(|k| format!("key id {k}"))
-                        .unwrap_or_default(),
-                    e.identity
-                        .as_deref()
-                        .map(|i| format!("{i} via {}", e.issuer.as_deref().unwrap_or("?")))
-                        .unwrap_or_default()
-                ),
-                allowed: signers
-                    .iter()
-                    .map(|s| s.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+    if signers.is_empty() {
+        return Err(PolicyError::NoSigners);
     }
+    signers
+        .iter()
+        .find(|s| s.matcher.matches(e))
+        .ok_or_else(|| PolicyError::Untrusted {
+            found: format!(
+                "{}{}",
+                e.key_id
+                    .as_deref()
+                    .map(|k| format!("key id {k}"))
+                    .unwrap_or_default(),
+                e.identity
+                    .as_deref()
+                    .map(|i| format!("{i} via {}", e.issuer.as_deref().unwrap_or("?")))
+                    .unwrap_or_default()
+            ),
+            allowed: signers
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// A loaded, validated policy.
