@@ -7,6 +7,11 @@
 //!   once before the first message is relayed);
 //! - **per request**: one round trip on a warm client (what every relayed message pays).
 //!
+//! Three clients: ureq as its defaults configure it (a global timeout: ureq then resolves the
+//! host on a new thread before every request, pooled connection or not), mcpseal's own
+//! `HttpTransport` (ureq with the kept-addresses resolver of `src/mcp/transport.rs`, and its
+//! strict JSON parse of the reply, which the other two rows do not do), and reqwest blocking.
+//!
 //! Run: `cargo bench --bench http_stack`. Medians of 21 runs; plain std timing.
 
 mod common;
@@ -87,6 +92,20 @@ fn ureq_post(a: &ureq::Agent, url: &str) {
     assert_eq!(s.len(), REPLY.len());
 }
 
+fn mcpseal_transport(url: &str) -> mcpseal::mcp::transport::HttpTransport {
+    mcpseal::mcp::transport::HttpTransport::new(
+        url,
+        &Default::default(),
+        Duration::from_secs(10),
+        1 << 20,
+    )
+}
+
+fn mcpseal_post(t: &mut mcpseal::mcp::transport::HttpTransport, msg: &serde_json::Value) {
+    let replies = t.post_values(msg).expect("mcpseal post");
+    assert_eq!(replies.len(), 1);
+}
+
 fn reqwest_client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -109,42 +128,49 @@ fn reqwest_post(c: &reqwest::blocking::Client, url: &str) {
 fn main() {
     let url = server();
     const N: usize = 500;
+    let msg: serde_json::Value = serde_json::from_str(BODY).expect("body");
     let ua = ureq_agent();
+    let mut mt = mcpseal_transport(&url);
     let rc = reqwest_client();
-    // Warm both (connections open, code paged in).
+    // Warm all three (connections open, code paged in).
     for _ in 0..50 {
         ureq_post(&ua, &url);
+        mcpseal_post(&mut mt, &msg);
         reqwest_post(&rc, &url);
     }
-    let (mut u_first, mut r_first, mut u_req, mut r_req) = (vec![], vec![], vec![], vec![]);
+    let (mut u_first, mut m_first, mut r_first) = (vec![], vec![], vec![]);
+    let (mut u_req, mut m_req, mut r_req) = (vec![], vec![], vec![]);
+    let per = |ms: f64| ms * 1000.0 / N as f64;
     for _ in 0..5 {
         u_first.push(median_ms(|| ureq_post(&ureq_agent(), &url)));
+        m_first.push(median_ms(|| {
+            mcpseal_post(&mut mcpseal_transport(&url), &msg)
+        }));
         r_first.push(median_ms(|| reqwest_post(&reqwest_client(), &url)));
-        u_req.push(median_ms(|| (0..N).for_each(|_| ureq_post(&ua, &url))) * 1000.0 / N as f64);
-        r_req.push(median_ms(|| (0..N).for_each(|_| reqwest_post(&rc, &url))) * 1000.0 / N as f64);
+        u_req.push(per(median_ms(|| (0..N).for_each(|_| ureq_post(&ua, &url)))));
+        m_req.push(per(median_ms(|| {
+            (0..N).for_each(|_| mcpseal_post(&mut mt, &msg))
+        })));
+        r_req.push(per(median_ms(|| {
+            (0..N).for_each(|_| reqwest_post(&rc, &url))
+        })));
     }
     let med = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (uf, rf, ur, rr) = (
-        med(&mut u_first),
-        med(&mut r_first),
-        med(&mut u_req),
-        med(&mut r_req),
-    );
-    println!("| | ureq 3 (today) | reqwest 0.13 blocking | ratio reqwest/ureq |");
-    println!("|---|---|---|---|");
+    let (uf, mf, rf) = (med(&mut u_first), med(&mut m_first), med(&mut r_first));
+    let (ur, mr, rr) = (med(&mut u_req), med(&mut m_req), med(&mut r_req));
     println!(
-        "| client + first request | {:.3} ms | {:.3} ms | {:.2} |",
-        uf,
-        rf,
-        rf / uf
+        "| | ureq 3, default resolver | mcpseal HttpTransport (ureq 3, kept addresses) | reqwest 0.13 blocking | reqwest / mcpseal |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| client + first request | {uf:.3} ms | {mf:.3} ms | {rf:.3} ms | {:.2} |",
+        rf / mf
     );
     println!(
-        "| per request, warm client | {:.1} µs | {:.1} µs | {:.2} |",
-        ur,
-        rr,
-        rr / ur
+        "| per request, warm client | {ur:.1} µs | {mr:.1} µs | {rr:.1} µs | {:.2} |",
+        rr / mr
     );
 }
