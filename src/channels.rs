@@ -243,6 +243,30 @@ pub fn launch_runs(
     }
 }
 
+/// For an OCI package (`pin --server-json` of a container launch): the image the lock pins for
+/// the launch (which the gate runs by digest) is the digest the registry entry's package
+/// resolved to when pinned. `Err` says what differs. Other packages: `Ok`.
+pub fn image_is_package(
+    recorded: &crate::lock::PinnedPackage,
+    image: Option<&crate::lock::PinnedImage>,
+) -> Result<(), String> {
+    if recorded.registry_type != "oci" {
+        return Ok(());
+    }
+    let want = recorded.digest.as_deref().unwrap_or("(none recorded)");
+    match image {
+        Some(i) if i.digest.to_string() == want => Ok(()),
+        Some(i) => Err(format!(
+            "the pinned image {} is {}, but the registry entry's package {} was pinned at {want}",
+            i.reference, i.digest, recorded.identifier
+        )),
+        None => Err(format!(
+            "the registry entry's OCI package {} ({want}) is recorded, but no container image is pinned for the launch",
+            recorded.identifier
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -511,6 +511,16 @@ fn package_matches(
     let Some(p) = &entry.package else {
         return Ok(());
     };
+    if let Err(why) = crate::channels::image_is_package(p, entry.image.as_ref()) {
+        return Err(refusal(
+            "package-mismatch",
+            format!("server {name:?}: {why}"),
+            format!(
+                "the lock was edited: restore it, or re-pin the server: mcpseal pin {name} --lock {lock_path} --server-json FILE -- {}",
+                launch.display()
+            ),
+        ));
+    }
     let found = match launch {
         Launch::Command { command, args } => crate::channels::launch_runs(p, command, args),
         Launch::Url(_) => crate::channels::launch_runs(p, "", &[]),
