@@ -251,6 +251,21 @@ pub fn channel_holds(name: &str, entry: &ServerEntry) -> Result<(), ChannelError
                 ),
             }
         })?;
+        if let (true, Some(f)) = (d == b.digest, &b.folder) {
+            crate::mcpb::folder::check_recorded(
+                std::path::Path::new(&f.path),
+                &f.files_digest,
+                &|| std::fs::read(&b.path).ok(),
+            )
+            .map_err(|e| ChannelError {
+                code: e.code(),
+                message: format!("server {name:?}: {e}"),
+                help: format!(
+                    "reinstall the bundle {} into {}, or re-pin with --mcpb-dir",
+                    b.path, f.path
+                ),
+            })?;
+        }
         if d != b.digest {
             return Err(ChannelError {
                 code: "mcpb-mismatch",

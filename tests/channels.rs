@@ -199,6 +199,146 @@ fn mcpb_pin_records_digest_and_signer_and_the_gate_refuses_a_swapped_bundle() {
     assert_eq!(r["error"]["data"]["reason"], "mcpb-unreadable", "{r}");
 }
 
+/// `pin --mcpb X --mcpb-dir DIR` binds the folder the bundle was unpacked into (here by the
+/// real `mcpb unpack`) to the bundle's files; the gate and `check` refuse the folder once a
+/// file is changed, added or removed, or a symlink appears, naming what differs.
+#[test]
+fn attack_an_edited_install_folder_of_a_pinned_bundle_is_refused() {
+    let (Some(mcpb), Some(_)) = (mcpb_bin(), node()) else {
+        return;
+    };
+    let env = Env::new();
+    served_bundle(&env, &mcpb, "src", "served.mcpb", None);
+    ok(Command::new(&mcpb)
+        .arg("unpack")
+        .arg(env.p("served.mcpb"))
+        .arg(env.p("installed")));
+    let entry = env.s("installed/server/index.js");
+    let server = ["node", entry.as_str()];
+    let pin = |name: &str| {
+        env.json(&[
+            "pin",
+            name,
+            "--lock",
+            "mcpseal.lock",
+            "--mcpb",
+            "served.mcpb",
+            "--allow-self-signed",
+            "--mcpb-dir",
+            "installed",
+            "--",
+            server[0],
+            server[1],
+        ])
+    };
+    // A folder with a file the bundle does not have is not pinned.
+    std::fs::write(env.p("installed/server/extra.js"), "1").unwrap();
+    let (code, v) = pin("served");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["reason"], "mcpb-folder-mismatch", "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("server/extra.js was added"),
+        "{v}"
+    );
+    assert!(!env.p("installed/started").exists(), "nothing started");
+    std::fs::remove_file(env.p("installed/server/extra.js")).unwrap();
+
+    let (code, v) = pin("served");
+    assert_eq!(code, 0, "{v}");
+    let folder = &env.lock()["servers"]["served"]["mcpb"]["folder"];
+    assert!(folder["files"].as_u64().unwrap() >= 3, "{folder}");
+    assert!(
+        folder["path"].as_str().unwrap().ends_with("/installed"),
+        "{folder}"
+    );
+    // The fixture server writes `started` into its own folder: a server that writes into its
+    // install folder changes it (the gate would refuse the next start), so remove it.
+    let fresh = || std::fs::remove_file(env.p("installed/started")).ok();
+    fresh();
+    let (r, _) = env.gate("served", &[], &server);
+    assert!(r.get("result").is_some(), "{r}");
+    fresh();
+    let (code, v) = env.json(&["check", "--lock", "mcpseal.lock"]);
+    assert_eq!(code, 0, "{v}");
+    fresh(); // `check` captured the server again
+
+    let tools = env.p("installed/server/tools.json");
+    let original = std::fs::read(&tools).unwrap();
+    type Edit<'a> = (&'a str, Box<dyn Fn()>, Box<dyn Fn()>);
+    let (t1, t2, t3, o1) = (
+        tools.clone(),
+        tools.clone(),
+        tools.clone(),
+        original.clone(),
+    );
+    let (o2, o3) = (original.clone(), original.clone());
+    let evil = env.p("installed/server/evil.js");
+    let evil2 = evil.clone();
+    let link = env.p("installed/server/link.js");
+    let link2 = link.clone();
+    let edits: Vec<Edit> = vec![
+        (
+            "server/tools.json was changed",
+            Box::new(move || {
+                std::fs::write(
+                    &t1,
+                    br#"[{"name":"exfiltrate","inputSchema":{"type":"object"}}]"#,
+                )
+                .unwrap()
+            }),
+            Box::new(move || std::fs::write(&t2, &o1).unwrap()),
+        ),
+        (
+            "server/evil.js was added",
+            Box::new(move || std::fs::write(&evil, "require('child_process')").unwrap()),
+            Box::new(move || std::fs::remove_file(&evil2).unwrap()),
+        ),
+        (
+            "server/tools.json is missing",
+            Box::new(move || std::fs::remove_file(&t3).unwrap()),
+            Box::new({
+                let t = tools.clone();
+                move || std::fs::write(&t, &o2).unwrap()
+            }),
+        ),
+        (
+            "server/link.js is a symlink",
+            Box::new(move || std::os::unix::fs::symlink("/etc/passwd", &link).unwrap()),
+            Box::new(move || std::fs::remove_file(&link2).unwrap()),
+        ),
+    ];
+    for (says, edit, undo) in edits {
+        edit();
+        let (r, code) = env.gate("served", &[], &server);
+        assert_eq!(
+            r["error"]["data"]["reason"], "mcpb-folder-mismatch",
+            "{says}: {r}"
+        );
+        assert!(
+            r["error"]["message"].as_str().unwrap().contains(says),
+            "{says}: {r}"
+        );
+        assert_eq!(code, 1);
+        assert!(
+            !env.p("installed/started").exists(),
+            "{says}: the server started"
+        );
+        let (code, v) = env.json(&["check", "--lock", "mcpseal.lock"]);
+        assert_eq!(code, 1, "{says}: {v}");
+        assert_eq!(
+            v["servers"][0]["reason"], "mcpb-folder-mismatch",
+            "{says}: {v}"
+        );
+        undo();
+    }
+    assert_eq!(std::fs::read(&tools).unwrap(), o3);
+    let (r, _) = env.gate("served", &[], &server);
+    assert!(r.get("result").is_some(), "restored: {r}");
+}
+
 #[test]
 fn mcpb_pin_refuses_what_does_not_verify_and_starts_nothing() {
     let (Some(mcpb), Some(_)) = (mcpb_bin(), node()) else {

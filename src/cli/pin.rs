@@ -83,6 +83,11 @@ pub struct Args {
     /// With --mcpb: accept a self-signed signer (pin its fingerprint with --signer).
     #[arg(long, requires = "mcpb")]
     pub allow_self_signed: bool,
+    /// With --mcpb: the folder the bundle is installed (unpacked) in. It must hold exactly the
+    /// bundle's files (none missing, changed or added); `mcpseal run` refuses it once it does
+    /// not.
+    #[arg(long, value_name = "DIR", requires = "mcpb")]
+    pub mcpb_dir: Option<PathBuf>,
     /// With --mcpb: the signer certificate's SHA-256 fingerprint the bundle must carry.
     #[arg(long, value_name = "SHA256", requires = "mcpb")]
     pub signer: Option<String>,
@@ -195,6 +200,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         &super::pin_channels::Flags {
             name: &name,
             mcpb: args.mcpb.as_deref(),
+            mcpb_dir: args.mcpb_dir.as_deref(),
             ca: args.ca.as_deref(),
             allow_self_signed: args.allow_self_signed,
             signer: args.signer.as_deref(),

@@ -27,6 +27,8 @@ pub const MAX_BUNDLE: u64 = 1 << 30;
 pub struct Flags<'a> {
     pub name: &'a str,
     pub mcpb: Option<&'a Path>,
+    /// `--mcpb-dir`: the folder the bundle is unpacked in.
+    pub mcpb_dir: Option<&'a Path>,
     pub ca: Option<&'a Path>,
     pub allow_self_signed: bool,
     pub signer: Option<&'a str>,
@@ -208,7 +210,12 @@ fn bundle(f: &Flags<'_>, path: &Path) -> Result<PinnedMcpb, CliError> {
         CliError::fail(e.code(), format!("{}: {e}", abs.display()))
             .help("do not install this bundle; ask its publisher for one with a single, valid manifest.json")
     })?;
+    let folder = match f.mcpb_dir {
+        Some(dir) => Some(bundle_folder(&abs, content, dir)?),
+        None => None,
+    };
     Ok(PinnedMcpb {
+        folder,
         path: abs.display().to_string(),
         digest: crate::digest::Digest::of(&bytes),
         content_digest: v.content_digest().to_owned(),
@@ -222,6 +229,37 @@ fn bundle(f: &Flags<'_>, path: &Path) -> Result<PinnedMcpb, CliError> {
         version: m.version,
         declared_tools: m.tools,
         tools_generated: m.tools_generated,
+    })
+}
+
+/// `--mcpb-dir`: the folder must hold exactly the signed bundle's files.
+fn bundle_folder(
+    bundle: &Path,
+    content: &[u8],
+    dir: &Path,
+) -> Result<crate::lock::PinnedMcpbFolder, CliError> {
+    let abs = dir
+        .canonicalize()
+        .map_err(|e| super::io_error(dir, "the bundle's folder", e))?;
+    let files = crate::mcpb::folder::bundle_files(content).map_err(|e| {
+        CliError::fail(e.code(), format!("{}: {e}", bundle.display()))
+            .help("do not install this bundle: an entry could be written outside its folder")
+    })?;
+    crate::mcpb::folder::check_against(&abs, &files).map_err(|e| {
+        let c = if e.code() == "mcpb-folder-unreadable" {
+            CliError::error(e.code(), e.to_string())
+        } else {
+            CliError::fail(e.code(), e.to_string())
+        };
+        c.help(format!(
+            "unpack {} again into an empty folder (or give the folder it was installed to), then pin again",
+            bundle.display()
+        ))
+    })?;
+    Ok(crate::lock::PinnedMcpbFolder {
+        path: abs.display().to_string(),
+        files_digest: crate::mcpb::folder::files_digest(&files),
+        files: files.len(),
     })
 }
 

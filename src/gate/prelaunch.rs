@@ -611,7 +611,7 @@ fn bundle_matches(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
         return Ok(());
     };
     match crate::digest::sha256_file(Path::new(&b.path)) {
-        Ok(d) if d == b.digest => Ok(()),
+        Ok(d) if d == b.digest => folder_matches(name, b),
         Ok(d) => Err(refusal(
             "mcpb-mismatch",
             format!(
@@ -632,6 +632,26 @@ fn bundle_matches(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
             "restore the bundle, or re-pin the server",
         )),
     }
+}
+
+/// A pinned bundle's folder (`pin --mcpb-dir`) still holds exactly the bundle's files.
+fn folder_matches(name: &str, b: &crate::lock::PinnedMcpb) -> Result<(), Refusal> {
+    let Some(f) = &b.folder else {
+        return Ok(());
+    };
+    crate::mcpb::folder::check_recorded(Path::new(&f.path), &f.files_digest, &|| {
+        std::fs::read(&b.path).ok()
+    })
+    .map_err(|e| {
+        refusal(
+            e.code(),
+            format!("server {name:?}: {e}"),
+            format!(
+                "reinstall the bundle {} into {} (or re-pin with --mcpb-dir after reviewing the change)",
+                b.path, f.path
+            ),
+        )
+    })
 }
 
 /// Every pinned artifact digests to its pin.

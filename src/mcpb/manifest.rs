@@ -36,6 +36,9 @@ pub enum ManifestError {
     Ambiguous(usize),
     #[error("manifest.json is not usable: {0}")]
     Invalid(String),
+    /// An entry that cannot be unpacked safely (outside the folder, twice, a symlink).
+    #[error("{0}")]
+    Unsafe(String),
 }
 
 impl ManifestError {
@@ -45,6 +48,7 @@ impl ManifestError {
             ManifestError::Missing => "mcpb-manifest-missing",
             ManifestError::Ambiguous(_) => "mcpb-manifest-ambiguous",
             ManifestError::Invalid(_) => "mcpb-manifest-invalid",
+            ManifestError::Unsafe(_) => "mcpb-entry-unsafe",
         }
     }
 }
@@ -131,7 +135,7 @@ fn manifest_bytes(zip: &[u8]) -> Result<Vec<u8>, ManifestError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A stored-only ZIP of `files` (name, bytes), written by hand.
