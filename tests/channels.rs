@@ -1202,3 +1202,67 @@ fn fetched_pypi_provenance_is_for_the_launched_file_only() {
     );
     assert_eq!(server.seen(), [path("0.0.20"), path("0.0.19")]);
 }
+
+/// `pin --server-json` with the package file (`--provenance` / `--fetch-provenance
+/// --artifact`): the file must carry the entry's name marker, as `verify-registry` requires.
+/// The real packages with real provenance here (sigstore 1.0.0, pypi-attestations 0.0.19)
+/// predate the registry and carry none: an entry claiming them is refused, nothing pinned.
+#[test]
+fn attack_a_registry_entry_claiming_a_package_without_its_name_marker_is_not_pinned() {
+    let Some(_) = node() else { return };
+    let env = Env::new();
+    let entry = plain_server(&env);
+    env.runner("npx", &["node", &entry]);
+    env.runner("uvx", &["node", &entry]);
+    let tr = trusted_root();
+    let npm = npm_dir();
+    let pypi = common::root().join("testdata/provenance/pypi");
+    let s = |p: PathBuf| p.display().to_string();
+    for (kind, id, version, att, artifact, launch) in [
+        (
+            "npm",
+            "sigstore",
+            "1.0.0",
+            s(npm.join("sigstore-1.0.0.attestations.json")),
+            s(npm.join("sigstore-1.0.0.tgz")),
+            vec!["npx", "-y", "sigstore@1.0.0"],
+        ),
+        (
+            "pypi",
+            "pypi-attestations",
+            "0.0.19",
+            s(pypi.join("pypi_attestations-0.0.19.tar.gz.provenance")),
+            s(pypi.join("pypi_attestations-0.0.19.tar.gz")),
+            vec!["uvx", "pypi-attestations==0.0.19"],
+        ),
+    ] {
+        std::fs::write(
+            env.p("server.json"),
+            format!(
+                r#"{{"name": "io.github.evil/{id}", "version": "{version}", "packages": [{{"registryType": "{kind}", "identifier": "{id}", "version": "{version}", "transport": {{"type": "stdio"}}}}]}}"#
+            ),
+        )
+        .unwrap();
+        let mut a = vec![
+            "pin",
+            "x",
+            "--lock",
+            "mcpseal.lock",
+            "--server-json",
+            "server.json",
+            "--provenance",
+            &att,
+            "--artifact",
+            &artifact,
+            "--trusted-root",
+            &tr,
+            "--",
+        ];
+        a.extend_from_slice(&launch);
+        let (code, v) = env.json(&a);
+        assert_eq!(code, 1, "{kind}: {v}");
+        assert_eq!(v["reason"], "registry-name-marker-missing", "{kind}: {v}");
+        assert!(!env.p("mcpseal.lock").exists(), "{kind}: nothing pinned");
+        assert!(!env.p("srv/started").exists(), "{kind}: nothing started");
+    }
+}

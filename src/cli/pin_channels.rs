@@ -57,6 +57,8 @@ pub struct Recorded {
     pub consumed: Option<PathBuf>,
     /// What `--fetch-provenance` found.
     pub fetched: Option<Fetched>,
+    /// The `--server-json` entry, as parsed and checked.
+    pub server_json: Option<crate::registry::ServerJson>,
 }
 
 /// The outcome of `--fetch-provenance`.
@@ -77,7 +79,9 @@ pub fn check(f: &Flags<'_>, spec: &LaunchSpec) -> Result<Recorded, CliError> {
     }
     let launched = channels::launch_package(spec);
     if let Some(sj) = f.server_json {
-        out.package = Some(server_json(f, sj, launched.as_ref(), out.mcpb.as_ref())?);
+        let (pkg, entry) = server_json(f, sj, launched.as_ref(), out.mcpb.as_ref())?;
+        out.package = Some(pkg);
+        out.server_json = Some(entry);
     } else {
         out.package = channels::pinned_package(spec);
     }
@@ -108,15 +112,22 @@ pub fn check(f: &Flags<'_>, spec: &LaunchSpec) -> Result<Recorded, CliError> {
                 launched.as_ref().map(LaunchPackage::display).unwrap_or_default()
             )));
         };
+        let bytes = read_input(artifact, crate::keyless::MAX_IN_MEMORY, "a package file")?;
+        if let (Some(entry), Some(sj)) = (&out.server_json, f.server_json) {
+            // The package file must carry the entry's name marker (npm's mcpName, a README's
+            // mcp-name:), as verify-registry requires.
+            crate::registry::check_artifact(entry, &artifact.display().to_string(), &bytes)
+                .map_err(|e| super::verify_registry::refusal(e, sj))?;
+        }
         if let Some(prov) = f.provenance {
             let doc = read_input(
                 prov,
                 crate::provenance::MAX_ATTESTATIONS as u64,
                 "a provenance document",
             )?;
-            provenance(f, &doc, artifact, pkg)?;
+            provenance(f, &doc, artifact, &bytes, pkg)?;
         } else {
-            out.fetched = Some(fetch_provenance(f, artifact, pkg)?);
+            out.fetched = Some(fetch_provenance(f, artifact, &bytes, pkg)?);
         }
         out.consumed = Some(artifact.clone());
     }
@@ -129,6 +140,7 @@ pub fn check(f: &Flags<'_>, spec: &LaunchSpec) -> Result<Recorded, CliError> {
 fn fetch_provenance(
     f: &Flags<'_>,
     artifact: &Path,
+    bytes: &[u8],
     pkg: &mut PinnedPackage,
 ) -> Result<Fetched, CliError> {
     use crate::attestations as att;
@@ -159,7 +171,7 @@ fn fetch_provenance(
     };
     match att::fetch(&url, accept, crate::provenance::MAX_ATTESTATIONS).map_err(fetch_err)? {
         Some(doc) => {
-            provenance(f, &doc, artifact, pkg).map_err(|e| {
+            provenance(f, &doc, artifact, bytes, pkg).map_err(|e| {
                 let help = e.help.clone().unwrap_or_default();
                 e.help(format!("{help} (the document was fetched from {url})"))
             })?;
@@ -279,7 +291,7 @@ fn server_json(
     path: &Path,
     launched: Option<&LaunchPackage>,
     bundle: Option<&PinnedMcpb>,
-) -> Result<PinnedPackage, CliError> {
+) -> Result<(PinnedPackage, crate::registry::ServerJson), CliError> {
     let bytes = read_input(path, 4 << 20, "a server.json")?;
     let registry_err = |e: crate::registry::RegistryError| {
         super::verifier_error(
@@ -298,6 +310,19 @@ fn server_json(
         name: sj.name.clone(),
         digest: crate::digest::Digest::of(&bytes),
     };
+    let pkg = entry_package(f, path, &sj, recorded, launched, bundle)?;
+    Ok((pkg, sj))
+}
+
+/// The package of the entry `sj` (read from `path`) the launch or the bundle is.
+fn entry_package(
+    f: &Flags<'_>,
+    path: &Path,
+    sj: &crate::registry::ServerJson,
+    recorded: crate::lock::PinnedServerJson,
+    launched: Option<&LaunchPackage>,
+    bundle: Option<&PinnedMcpb>,
+) -> Result<PinnedPackage, CliError> {
     let listed = sj
         .packages
         .iter()
@@ -357,7 +382,7 @@ fn server_json(
         });
     }
     if let Some(img) = f.image {
-        return oci_package(f, path, &sj, img, recorded, &listed);
+        return oci_package(f, path, sj, img, recorded, &listed);
     }
     if let Some(b) = bundle {
         let p = sj
@@ -511,10 +536,10 @@ fn provenance(
     f: &Flags<'_>,
     doc: &[u8],
     artifact: &Path,
+    bytes: &[u8],
     pkg: &mut PinnedPackage,
 ) -> Result<(), CliError> {
     let root = super::verify::verify_npm::trusted_root(f.trusted_root)?;
-    let bytes = read_input(artifact, crate::keyless::MAX_IN_MEMORY, "a package file")?;
     let any = crate::provenance::SourcePolicy::default();
     let who = format!("{}@{}", pkg.identifier, pkg.version);
     let fail = |e: crate::provenance::ProvenanceError| {
@@ -531,7 +556,7 @@ fn provenance(
             f.name
         ))
     };
-    let sha256 = crate::digest::Digest::of(&bytes);
+    let sha256 = crate::digest::Digest::of(bytes);
     if let Some(d) = pkg
         .digest
         .as_deref()
@@ -549,14 +574,14 @@ fn provenance(
     }
     let recorded = if pkg.registry_type == "npm" {
         let v =
-            crate::provenance::verify_npm(&bytes, doc, &pkg.identifier, &pkg.version, &any, &root)
+            crate::provenance::verify_npm(bytes, doc, &pkg.identifier, &pkg.version, &any, &root)
                 .map_err(fail)?;
         use sha2::Digest as _;
         pkg.digest = Some(format!(
             "sha512-{}",
             base64::Engine::encode(
                 &base64::engine::general_purpose::STANDARD,
-                sha2::Sha512::digest(&bytes)
+                sha2::Sha512::digest(bytes)
             )
         ));
         PinnedProvenance {
@@ -591,7 +616,7 @@ fn provenance(
             }
         }
         let v =
-            crate::provenance::verify_pypi(&bytes, fname, doc, &any, None, &root).map_err(fail)?;
+            crate::provenance::verify_pypi(bytes, fname, doc, &any, None, &root).map_err(fail)?;
         pkg.digest = Some(sha256.to_string());
         PinnedProvenance {
             kind: "pep740".into(),
