@@ -6,7 +6,8 @@
 # plus Debian packages (minisign, signify-openbsd, openssl, git, python3-nacl, strace, socat,
 # ca-certificates: the system roots tests/mcpb.rs chains against; for the OCI tests the
 # docker-registry 2.8.2 server, umoci and skopeo to build and push images, and htpasswd from
-# apache2-utils) when apt-get is available.
+# apache2-utils; python3-setuptools and python3-wheel to build test wheels and sdists) when
+# apt-get is available.
 # Any failure stops the script: a peer that cannot be installed is a failure, never a skip.
 # Writes target/peers/env.sh, which tests and scripts source to find the peers.
 set -euo pipefail
@@ -25,6 +26,10 @@ done
 # mcpseal (scripts/interop/cosign-key.py, run with /usr/bin/python3; tests/key_types.rs).
 if ! /usr/bin/python3 -c 'import nacl.secret, cryptography' >/dev/null 2>&1; then
   need_apt+=(python3 python3-nacl python3-cryptography)
+fi
+# Debian's setuptools and wheel build the test wheels and sdists offline (tests/registry.rs).
+if ! /usr/bin/python3 -c 'import setuptools, wheel' >/dev/null 2>&1; then
+  need_apt+=(python3-setuptools python3-wheel)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-peers: apt-get install ${need_apt[*]}"

@@ -113,38 +113,45 @@ pub fn package_of(command: &str, args: &[String]) -> Option<LaunchPackage> {
     }
 }
 
-fn npm(args: &[String]) -> Option<LaunchPackage> {
+/// The package spec a runner's arguments name: the value of a package option (`-p VALUE`,
+/// `--package=VALUE`, `--from VALUE`; two of them name no one package: `None`), else the first
+/// positional argument (after `--`, the next argument). Options in `takes_value` are skipped
+/// with their value, any other option alone. One reading for every runner, so `npx` and `uvx`
+/// cannot drift apart in how a launch is read.
+fn spec_of(args: &[String], package_opts: &[&str], takes_value: &[&str]) -> Option<String> {
     let mut i = 0;
-    let mut spec = None;
-    while let Some(a) = args.get(i) {
-        match a.as_str() {
-            "--" => {
-                spec = spec.or_else(|| args.get(i + 1).cloned());
-                break;
+    let mut spec: Option<String> = None;
+    while let Some(a) = args.get(i).map(String::as_str) {
+        let given = if package_opts.contains(&a) {
+            i += 1;
+            Some(args.get(i)?.clone())
+        } else {
+            package_opts
+                .iter()
+                .find_map(|o| a.strip_prefix(o)?.strip_prefix('='))
+                .map(str::to_owned)
+        };
+        if let Some(v) = given {
+            if spec.is_some() {
+                return None;
             }
-            // One explicit package decides (two would be ambiguous: refuse to name one).
-            "-p" | "--package" => {
-                if spec.is_some() {
-                    return None;
-                }
-                spec = Some(args.get(i + 1)?.clone());
-                i += 2;
-            }
-            s if s.starts_with("--package=") => {
-                if spec.is_some() {
-                    return None;
-                }
-                spec = Some(s["--package=".len()..].to_owned());
-                i += 1;
-            }
-            s if s.starts_with('-') => i += 1,
-            s => {
-                spec = spec.or_else(|| Some(s.to_owned()));
-                break;
-            }
+            spec = Some(v);
+            i += 1;
+        } else if a == "--" {
+            return spec.or_else(|| args.get(i + 1).cloned());
+        } else if takes_value.contains(&a) {
+            i += 2;
+        } else if a.starts_with('-') {
+            i += 1;
+        } else {
+            return spec.or_else(|| Some(a.to_owned()));
         }
     }
-    let spec = spec?;
+    spec
+}
+
+fn npm(args: &[String]) -> Option<LaunchPackage> {
+    let spec = spec_of(args, &["-p", "--package"], &[])?;
     if spec.starts_with(['.', '/']) || spec.contains(':') {
         return None; // a path, a git or URL spec: not a registry package
     }
@@ -161,28 +168,20 @@ fn npm(args: &[String]) -> Option<LaunchPackage> {
 }
 
 fn pypi(args: &[String]) -> Option<LaunchPackage> {
-    let mut i = 0;
-    let mut spec = None;
-    while let Some(a) = args.get(i) {
-        match a.as_str() {
-            "--from" => {
-                spec = Some(args.get(i + 1)?.clone());
-                i += 2;
-            }
-            "-p" | "--python" | "--with" | "-w" | "--index" | "--index-url"
-            | "--extra-index-url" | "--python-version" => i += 2,
-            s if s.starts_with("--from=") => {
-                spec = Some(s["--from=".len()..].to_owned());
-                i += 1;
-            }
-            s if s.starts_with('-') => i += 1,
-            s => {
-                spec = spec.or_else(|| Some(s.to_owned()));
-                break;
-            }
-        }
-    }
-    let spec = spec?;
+    let spec = spec_of(
+        args,
+        &["--from"],
+        &[
+            "-p",
+            "--python",
+            "--with",
+            "-w",
+            "--index",
+            "--index-url",
+            "--extra-index-url",
+            "--python-version",
+        ],
+    )?;
     if spec.starts_with(['.', '/']) || spec.contains("://") || spec.starts_with("git+") {
         return None;
     }
@@ -243,6 +242,30 @@ pub fn launch_runs(
     }
 }
 
+/// For an OCI package (`pin --server-json` of a container launch): the image the lock pins for
+/// the launch (which the gate runs by digest) is the digest the registry entry's package
+/// resolved to when pinned. `Err` says what differs. Other packages: `Ok`.
+pub fn image_is_package(
+    recorded: &crate::lock::PinnedPackage,
+    image: Option<&crate::lock::PinnedImage>,
+) -> Result<(), String> {
+    if recorded.registry_type != "oci" {
+        return Ok(());
+    }
+    let want = recorded.digest.as_deref().unwrap_or("(none recorded)");
+    match image {
+        Some(i) if i.digest.to_string() == want => Ok(()),
+        Some(i) => Err(format!(
+            "the pinned image {} is {}, but the registry entry's package {} was pinned at {want}",
+            i.reference, i.digest, recorded.identifier
+        )),
+        None => Err(format!(
+            "the registry entry's OCI package {} ({want}) is recorded, but no container image is pinned for the launch",
+            recorded.identifier
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,8 +311,20 @@ mod tests {
             let x = p(cmd, &args).unwrap();
             assert!(!x.is_exact(), "{cmd} {args:?} read as exact: {x:?}");
         }
-        // Two explicit packages name no one package.
+        // Two explicit packages name no one package (npx or uvx alike).
         assert_eq!(p("npx", &["-p", "a@1.0.0", "-p", "b@1.0.0", "b"]), None);
+        assert_eq!(p("uvx", &["--from", "a==1.0", "--from=b==1.0", "b"]), None);
+        // Options that take a value are skipped with it; `--` ends the options.
+        let x = p(
+            "uvx",
+            &["--python", "3.12", "--with", "rich", "mcp-server-git==1.0"],
+        )
+        .unwrap();
+        assert_eq!(x.identifier, "mcp-server-git");
+        let x = p("npx", &["--yes", "--", "sigstore@1.0.0"]).unwrap();
+        assert_eq!(x.display(), "sigstore@1.0.0");
+        let x = p("npx", &["--package=@scope/a@1.0.0", "a"]).unwrap();
+        assert_eq!(x.identifier, "@scope/a");
         assert_eq!(p("node", &["server.js"]), None);
         assert_eq!(p("npx", &["github:org/repo"]), None);
     }

@@ -212,6 +212,13 @@ pub struct ChannelError {
 /// unreadable bundle is reported as a [`ChannelError`] too, since nothing may start without it.
 pub fn channel_holds(name: &str, entry: &ServerEntry) -> Result<(), ChannelError> {
     if let Some(p) = &entry.package {
+        if let Err(why) = crate::channels::image_is_package(p, entry.image.as_ref()) {
+            return Err(ChannelError {
+                code: "package-mismatch",
+                message: format!("server {name:?}: {why}"),
+                help: "the lock was edited by hand: restore it, or re-pin the server".to_owned(),
+            });
+        }
         let found = match &entry.launch {
             crate::lock::PinnedLaunch::Stdio { command, args, .. } => {
                 crate::channels::launch_runs(p, command, args)
@@ -244,6 +251,21 @@ pub fn channel_holds(name: &str, entry: &ServerEntry) -> Result<(), ChannelError
                 ),
             }
         })?;
+        if let (true, Some(f)) = (d == b.digest, &b.folder) {
+            crate::mcpb::folder::check_recorded(
+                std::path::Path::new(&f.path),
+                &f.files_digest,
+                &|| std::fs::read(&b.path).ok(),
+            )
+            .map_err(|e| ChannelError {
+                code: e.code(),
+                message: format!("server {name:?}: {e}"),
+                help: format!(
+                    "reinstall the bundle {} into {}, or re-pin with --mcpb-dir",
+                    b.path, f.path
+                ),
+            })?;
+        }
         if d != b.digest {
             return Err(ChannelError {
                 code: "mcpb-mismatch",

@@ -3,6 +3,7 @@
 //! The library never prints, prompts or exits; only [`cli`] talks to the terminal.
 //!
 //! - [`digest`]: streaming SHA-256 of files, trees and archives, the [`digest::Digest`] newtype.
+//! - [`archive`]: single files read out of ZIP and gzip'd tar archives (bundles, packages).
 //! - [`json`]: strict JSON parsing (duplicate keys rejected) and RFC 8785 canonical form.
 //! - [`keys`]: Ed25519 keys, PKCS#8 / SPKI PEM, encryption at rest, key ids.
 //! - [`bundle`]: Sigstore bundle v0.3, DSSE, in-toto statements; key-based sign and verify.
@@ -17,12 +18,15 @@
 //! - [`gate`]: `mcpseal run`, the pre-launch gate and stdio proxy, audit events.
 //! - [`scan`]: poisoning and shadowing findings.
 //! - [`clients`]: MCP client configs: discovery, parsing, wrap / unwrap.
+//! - [`attestations`]: fetching npm and PyPI provenance documents (`pin` only; never the gate).
 //! - [`provenance`]: npm provenance of a package tarball (SLSA, publish attestation), offline.
 //! - [`registry`]: MCP Registry `server.json`: exact versions, `fileSha256`, name markers.
 //! - [`channels`]: the package a launch spec runs (`npx NAME@VERSION`, `uvx NAME==VERSION`).
 //! - [`policy`]: trust policy: who may sign what, what the gate requires.
 
+pub mod archive;
 pub mod atomic;
+pub mod attestations;
 pub mod authz;
 pub mod bundle;
 pub mod channels;

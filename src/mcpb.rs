@@ -42,6 +42,7 @@ use sha2::{Digest as _, Sha256};
 use x509_cert::Certificate;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
+pub mod folder;
 mod manifest;
 pub use manifest::{MAX_MANIFEST, Manifest, ManifestError, read_manifest};
 

@@ -257,6 +257,48 @@ fn check_one_subject(
     Ok(())
 }
 
+/// The Sigstore checks of a CI-signed bundle over `artifact` (its statement `stmt`, whose
+/// subject's `/digest/<algo>` is compared with `digest_hex` first: another version's file is
+/// named as such before the signature check, which would refuse it too), with the GitHub
+/// Actions issuer and any workflow identity; then the source the certificate's SAN names
+/// (the caller checks it against the predicate and the policy). Returns the verification,
+/// the SAN and the source.
+fn verify_ci(
+    artifact: &[u8],
+    bundle: &Value,
+    stmt: &Value,
+    algo: &str,
+    digest_hex: &str,
+    root: &sigstore_verify::trust_root::TrustedRoot,
+) -> Result<(keyless::KeylessVerified, String, Source), ProvenanceError> {
+    if let Some(d) = stmt
+        .pointer(&format!("/subject/0/digest/{algo}"))
+        .and_then(Value::as_str)
+        && !d.eq_ignore_ascii_case(digest_hex)
+    {
+        return Err(ProvenanceError::Digest {
+            name: stmt
+                .pointer("/subject/0/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned(),
+        });
+    }
+    let any = regex::Regex::new(".*").map_err(|e| ProvenanceError::Document(e.to_string()))?;
+    let v = keyless::verify(
+        &mut &artifact[..],
+        &bundle.to_string(),
+        &Signer::Identity {
+            identity: IdentityMatch::Regex(&any),
+            issuer: GITHUB_ACTIONS_ISSUER,
+        },
+        root,
+    )?;
+    let san = v.identity().unwrap_or("").to_owned();
+    let source = parse_github_san(&san).ok_or_else(|| ProvenanceError::NotWorkflow(san.clone()))?;
+    Ok((v, san, source))
+}
+
 /// The source the signed predicate names (SLSA v1 `buildDefinition.externalParameters.workflow`
 /// or v0.2 `invocation.configSource`), compared with the certificate's.
 fn check_predicate(stmt: &Value, cert: &Source) -> Result<(), ProvenanceError> {
@@ -352,42 +394,19 @@ pub fn verify_npm(
     };
     let purl = npm_purl(name, version);
     let sha512_hex = hex::encode(Sha512::digest(tarball));
-    // Which file is this? Said before the signature is checked, so that another version's
-    // tarball is named as such (the signature check below would refuse it too).
-    let unverified = statement_of(bundle)?;
-    if let Some(d) = unverified
-        .pointer("/subject/0/digest/sha512")
-        .and_then(Value::as_str)
-        && !d.eq_ignore_ascii_case(&sha512_hex)
-    {
-        return Err(ProvenanceError::Digest {
-            name: unverified
-                .pointer("/subject/0/name")
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_owned(),
-        });
-    }
-    let any = regex::Regex::new(".*").map_err(|e| ProvenanceError::Document(e.to_string()))?;
-    let v = keyless::verify(
-        &mut &tarball[..],
-        &bundle.to_string(),
-        &Signer::Identity {
-            identity: IdentityMatch::Regex(&any),
-            issuer: GITHUB_ACTIONS_ISSUER,
-        },
-        root,
-    )?;
     let stmt = statement_of(bundle)?;
-    check_one_subject(
-        &stmt,
-        &purl,
-        "sha512",
-        &sha512_hex,
-        "npm attests one tarball",
-    )?;
-    let san = v.identity().unwrap_or("").to_owned();
-    let source = parse_github_san(&san).ok_or_else(|| ProvenanceError::NotWorkflow(san.clone()))?;
+    let (v, san, source) = verify_ci(tarball, bundle, &stmt, "sha512", &sha512_hex, root)?;
+    // npm attests one tarball: its package URL with its SHA-512.
+    let npm_subject = |stmt: &Value| {
+        check_one_subject(
+            stmt,
+            &purl,
+            "sha512",
+            &sha512_hex,
+            "npm attests one tarball",
+        )
+    };
+    npm_subject(&stmt)?;
     check_predicate(&stmt, &source)?;
     check_source(&source, policy)?;
     // npm's publish attestation, when present: npm's key, the same package.
@@ -403,15 +422,7 @@ pub fn verify_npm(
             root,
         )
         .map_err(|e| ProvenanceError::Publish(e.to_string()))?;
-        let stmt = statement_of(b)?;
-        check_one_subject(
-            &stmt,
-            &purl,
-            "sha512",
-            &sha512_hex,
-            "npm attests one tarball",
-        )
-        .map_err(|e| ProvenanceError::Publish(e.to_string()))?;
+        npm_subject(&statement_of(b)?).map_err(|e| ProvenanceError::Publish(e.to_string()))?;
     }
     Ok(NpmVerified {
         purl,
@@ -449,23 +460,20 @@ fn pep740_to_bundle(att: &Value) -> Result<Value, ProvenanceError> {
     let vm = att
         .get("verification_material")
         .ok_or_else(|| bad("no verification_material"))?;
-    let cert = vm
-        .get("certificate")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("no certificate"))?;
+    let text = |o: &Value, k: &str| {
+        o.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| bad(&format!("no {k}")))
+    };
+    let cert = text(vm, "certificate")?;
     let entries = vm
         .get("transparency_entries")
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no transparency_entries"))?;
     let env = att.get("envelope").ok_or_else(|| bad("no envelope"))?;
-    let statement = env
-        .get("statement")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("no statement"))?;
-    let signature = env
-        .get("signature")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("no signature"))?;
+    let statement = text(env, "statement")?;
+    let signature = text(env, "signature")?;
     Ok(serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {"certificate": {"rawBytes": cert}, "tlogEntries": entries},
@@ -516,35 +524,12 @@ pub fn verify_pypi(
         return Err(ProvenanceError::Missing(0));
     }
     let sha256_hex = hex::encode(sha2::Sha256::digest(dist));
-    let any = regex::Regex::new(".*").map_err(|e| ProvenanceError::Document(e.to_string()))?;
     let mut first: Option<(Source, String, Option<String>)> = None;
     let mut env_seen: Option<String> = None;
     for (publisher, att) in &items {
         let bundle = pep740_to_bundle(att)?;
         let stmt = statement_of(&bundle)?;
-        // Which file is this? Said before the signature is checked (which would refuse too).
-        if let Some(d) = stmt
-            .pointer("/subject/0/digest/sha256")
-            .and_then(Value::as_str)
-            && !d.eq_ignore_ascii_case(&sha256_hex)
-        {
-            return Err(ProvenanceError::Digest {
-                name: stmt
-                    .pointer("/subject/0/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_owned(),
-            });
-        }
-        let v = keyless::verify(
-            &mut &dist[..],
-            &bundle.to_string(),
-            &Signer::Identity {
-                identity: IdentityMatch::Regex(&any),
-                issuer: GITHUB_ACTIONS_ISSUER,
-            },
-            root,
-        )?;
+        let (v, san, source) = verify_ci(dist, &bundle, &stmt, "sha256", &sha256_hex, root)?;
         check_one_subject(
             &stmt,
             filename,
@@ -559,9 +544,6 @@ pub fn verify_pypi(
         if pt != PYPI_PUBLISH_PREDICATE && !pt.starts_with("https://slsa.dev/provenance/") {
             return Err(ProvenanceError::Statement(format!("predicate type {pt:?}")));
         }
-        let san = v.identity().unwrap_or("").to_owned();
-        let source =
-            parse_github_san(&san).ok_or_else(|| ProvenanceError::NotWorkflow(san.clone()))?;
         if let Some(p) = publisher {
             // PyPI's record of the Trusted Publisher must name the certificate's source.
             let kind = p.get("kind").and_then(Value::as_str).unwrap_or("");

@@ -199,6 +199,146 @@ fn mcpb_pin_records_digest_and_signer_and_the_gate_refuses_a_swapped_bundle() {
     assert_eq!(r["error"]["data"]["reason"], "mcpb-unreadable", "{r}");
 }
 
+/// `pin --mcpb X --mcpb-dir DIR` binds the folder the bundle was unpacked into (here by the
+/// real `mcpb unpack`) to the bundle's files; the gate and `check` refuse the folder once a
+/// file is changed, added or removed, or a symlink appears, naming what differs.
+#[test]
+fn attack_an_edited_install_folder_of_a_pinned_bundle_is_refused() {
+    let (Some(mcpb), Some(_)) = (mcpb_bin(), node()) else {
+        return;
+    };
+    let env = Env::new();
+    served_bundle(&env, &mcpb, "src", "served.mcpb", None);
+    ok(Command::new(&mcpb)
+        .arg("unpack")
+        .arg(env.p("served.mcpb"))
+        .arg(env.p("installed")));
+    let entry = env.s("installed/server/index.js");
+    let server = ["node", entry.as_str()];
+    let pin = |name: &str| {
+        env.json(&[
+            "pin",
+            name,
+            "--lock",
+            "mcpseal.lock",
+            "--mcpb",
+            "served.mcpb",
+            "--allow-self-signed",
+            "--mcpb-dir",
+            "installed",
+            "--",
+            server[0],
+            server[1],
+        ])
+    };
+    // A folder with a file the bundle does not have is not pinned.
+    std::fs::write(env.p("installed/server/extra.js"), "1").unwrap();
+    let (code, v) = pin("served");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["reason"], "mcpb-folder-mismatch", "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("server/extra.js was added"),
+        "{v}"
+    );
+    assert!(!env.p("installed/started").exists(), "nothing started");
+    std::fs::remove_file(env.p("installed/server/extra.js")).unwrap();
+
+    let (code, v) = pin("served");
+    assert_eq!(code, 0, "{v}");
+    let folder = &env.lock()["servers"]["served"]["mcpb"]["folder"];
+    assert!(folder["files"].as_u64().unwrap() >= 3, "{folder}");
+    assert!(
+        folder["path"].as_str().unwrap().ends_with("/installed"),
+        "{folder}"
+    );
+    // The fixture server writes `started` into its own folder: a server that writes into its
+    // install folder changes it (the gate would refuse the next start), so remove it.
+    let fresh = || std::fs::remove_file(env.p("installed/started")).ok();
+    fresh();
+    let (r, _) = env.gate("served", &[], &server);
+    assert!(r.get("result").is_some(), "{r}");
+    fresh();
+    let (code, v) = env.json(&["check", "--lock", "mcpseal.lock"]);
+    assert_eq!(code, 0, "{v}");
+    fresh(); // `check` captured the server again
+
+    let tools = env.p("installed/server/tools.json");
+    let original = std::fs::read(&tools).unwrap();
+    type Edit<'a> = (&'a str, Box<dyn Fn()>, Box<dyn Fn()>);
+    let (t1, t2, t3, o1) = (
+        tools.clone(),
+        tools.clone(),
+        tools.clone(),
+        original.clone(),
+    );
+    let (o2, o3) = (original.clone(), original.clone());
+    let evil = env.p("installed/server/evil.js");
+    let evil2 = evil.clone();
+    let link = env.p("installed/server/link.js");
+    let link2 = link.clone();
+    let edits: Vec<Edit> = vec![
+        (
+            "server/tools.json was changed",
+            Box::new(move || {
+                std::fs::write(
+                    &t1,
+                    br#"[{"name":"exfiltrate","inputSchema":{"type":"object"}}]"#,
+                )
+                .unwrap()
+            }),
+            Box::new(move || std::fs::write(&t2, &o1).unwrap()),
+        ),
+        (
+            "server/evil.js was added",
+            Box::new(move || std::fs::write(&evil, "require('child_process')").unwrap()),
+            Box::new(move || std::fs::remove_file(&evil2).unwrap()),
+        ),
+        (
+            "server/tools.json is missing",
+            Box::new(move || std::fs::remove_file(&t3).unwrap()),
+            Box::new({
+                let t = tools.clone();
+                move || std::fs::write(&t, &o2).unwrap()
+            }),
+        ),
+        (
+            "server/link.js is a symlink",
+            Box::new(move || std::os::unix::fs::symlink("/etc/passwd", &link).unwrap()),
+            Box::new(move || std::fs::remove_file(&link2).unwrap()),
+        ),
+    ];
+    for (says, edit, undo) in edits {
+        edit();
+        let (r, code) = env.gate("served", &[], &server);
+        assert_eq!(
+            r["error"]["data"]["reason"], "mcpb-folder-mismatch",
+            "{says}: {r}"
+        );
+        assert!(
+            r["error"]["message"].as_str().unwrap().contains(says),
+            "{says}: {r}"
+        );
+        assert_eq!(code, 1);
+        assert!(
+            !env.p("installed/started").exists(),
+            "{says}: the server started"
+        );
+        let (code, v) = env.json(&["check", "--lock", "mcpseal.lock"]);
+        assert_eq!(code, 1, "{says}: {v}");
+        assert_eq!(
+            v["servers"][0]["reason"], "mcpb-folder-mismatch",
+            "{says}: {v}"
+        );
+        undo();
+    }
+    assert_eq!(std::fs::read(&tools).unwrap(), o3);
+    let (r, _) = env.gate("served", &[], &server);
+    assert!(r.get("result").is_some(), "restored: {r}");
+}
+
 #[test]
 fn mcpb_pin_refuses_what_does_not_verify_and_starts_nothing() {
     let (Some(mcpb), Some(_)) = (mcpb_bin(), node()) else {
@@ -761,4 +901,368 @@ fn scan_reports_a_provenance_requirement_on_an_unpinned_launch() {
     // Without the policy, the provenance rule says nothing.
     let (_, v) = env.json(&["scan", "--lock", "mcpseal.lock"]);
     assert!(!v.to_string().contains("provenance-unpinned-launch"), "{v}");
+}
+
+/// A loopback HTTP/1.1 server standing in for npm's attestations endpoint and PyPI's
+/// integrity API, which the registries reachable here do not serve: `GET PATH` answers the
+/// recorded real response for that path (the real documents in testdata/provenance, byte for
+/// byte, or a test's edit of them), anything else 404. Records the paths asked for; stops
+/// when dropped.
+struct Attestations {
+    base: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Attestations {
+    fn serve(routes: Vec<(String, Vec<u8>)>) -> Attestations {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut s) = s else { continue };
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&req).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                seen2.lock().unwrap().push(path.clone());
+                let (status, body) = match routes.iter().find(|(p, _)| *p == path) {
+                    Some((_, b)) => ("200 OK", b.clone()),
+                    None => ("404 Not Found", b"{\"error\":\"not found\"}".to_vec()),
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(&body);
+            }
+        });
+        Attestations { base, seen, stop }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Attestations {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the stop.
+        let _ = std::net::TcpStream::connect(self.base.trim_start_matches("http://"));
+    }
+}
+
+/// The real npm document with its SLSA statement edited (the repository it claims), its
+/// signature left as it was.
+fn tampered(doc: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut v: Value = serde_json::from_slice(doc).unwrap();
+    let att = v["attestations"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| {
+            a["predicateType"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://slsa.dev/")
+        })
+        .unwrap();
+    let p = &mut att["bundle"]["dsseEnvelope"]["payload"];
+    let stmt = String::from_utf8(b64.decode(p.as_str().unwrap()).unwrap()).unwrap();
+    assert!(stmt.contains("sigstore/sigstore-js"));
+    *p = b64
+        .encode(stmt.replace("sigstore/sigstore-js", "evil/sigstore-js"))
+        .into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// `pin --fetch-provenance`: npm's attestations fetched from a configurable base (here the
+/// loopback server with the recorded responses), verified exactly as a given document; each
+/// wrong answer refused, a 404 refused when the policy requires provenance; and `run` never
+/// fetches: the gate starts the server with the base unreachable.
+#[test]
+fn fetched_npm_provenance_is_verified_and_run_never_fetches() {
+    let Some(_) = node() else { return };
+    let env = Env::new();
+    let entry = plain_server(&env);
+    env.runner("npx", &["node", &entry]);
+    let d = npm_dir();
+    let doc = std::fs::read(d.join("sigstore-1.0.0.attestations.json")).unwrap();
+    let tuf_doc = std::fs::read(d.join("tuf-js-1.0.0.attestations.json")).unwrap();
+    let at = |prefix: &str, spec: &str| format!("{prefix}/-/npm/v1/attestations/{spec}");
+    let server = Attestations::serve(vec![
+        (at("", "sigstore@1.0.0"), doc.clone()),
+        (at("", "tuf-js@1.0.0"), tuf_doc),
+        // Answers for another package, another version, and an edited statement.
+        (at("/other-package", "tuf-js@1.0.0"), doc.clone()),
+        (at("/other-version", "sigstore@1.1.0"), doc.clone()),
+        (at("/tampered", "sigstore@1.0.0"), tampered(&doc)),
+    ]);
+    let tr = trusted_root();
+    let tgz = |f: &str| d.join(f).display().to_string();
+    let pin = |name: &str, base: &str, spec: &str, artifact: &str, extra: &[&str]| {
+        let mut a = vec![
+            "pin",
+            name,
+            "--lock",
+            "mcpseal.lock",
+            "--fetch-provenance",
+            "--provenance-url",
+            base,
+            "--artifact",
+            artifact,
+            "--trusted-root",
+            &tr,
+        ];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&["--", "npx", "-y", spec]);
+        env.json(&a)
+    };
+    let b = |p: &str| format!("{}{p}", server.base);
+    for (what, base, spec, artifact) in [
+        (
+            "another package's response",
+            b("/other-package"),
+            "tuf-js@1.0.0",
+            tgz("tuf-js-1.0.0.tgz"),
+        ),
+        (
+            "another version's response",
+            b("/other-version"),
+            "sigstore@1.1.0",
+            tgz("sigstore-1.1.0.tgz"),
+        ),
+        (
+            "a tampered statement",
+            b("/tampered"),
+            "sigstore@1.0.0",
+            tgz("sigstore-1.0.0.tgz"),
+        ),
+    ] {
+        let (code, v) = pin("sig", &base, spec, &artifact, &[]);
+        assert_eq!(code, 1, "{what}: {v}");
+        assert!(
+            v["reason"].as_str().unwrap().starts_with("provenance-")
+                || v["reason"] == "keyless-verification-failed",
+            "{what}: {v}"
+        );
+        assert!(
+            v["help"].as_str().unwrap_or_default().contains(&base),
+            "{what}: the help names where the document came from: {v}"
+        );
+    }
+    assert!(!env.p("mcpseal.lock").exists(), "nothing pinned");
+    assert!(!env.p("srv/started").exists(), "nothing started");
+
+    // None published (404) while the policy requires provenance: refused, nothing pinned.
+    let pol = write_policy(
+        &env,
+        "sig",
+        r#"{ repository = "github.com/sigstore/sigstore-js" }"#,
+    );
+    let (code, v) = pin(
+        "sig",
+        &b("/empty"),
+        "sigstore@1.0.0",
+        &tgz("sigstore-1.0.0.tgz"),
+        &["--policy", &pol],
+    );
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["reason"], "provenance-missing", "{v}");
+    assert!(!env.p("mcpseal.lock").exists());
+    // An unreachable base decides nothing.
+    let dead = format!("http://127.0.0.1:{}", common::free_port());
+    let (code, v) = pin(
+        "sig",
+        &dead,
+        "sigstore@1.0.0",
+        &tgz("sigstore-1.0.0.tgz"),
+        &[],
+    );
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (2, Some("provenance-unreachable")),
+        "{v}"
+    );
+
+    // The real response: verified, recorded.
+    let (code, v) = pin(
+        "sig",
+        &server.base,
+        "sigstore@1.0.0",
+        &tgz("sigstore-1.0.0.tgz"),
+        &["--policy", &pol],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["provenanceFetched"]["outcome"], "verified", "{v}");
+    assert_eq!(
+        v["provenanceFetched"]["url"],
+        format!("{}/-/npm/v1/attestations/sigstore@1.0.0", server.base)
+    );
+    let p = &env.lock()["servers"]["sig"]["package"];
+    assert_eq!(
+        p["provenance"]["repository"], "github.com/sigstore/sigstore-js",
+        "{p}"
+    );
+    assert!(
+        server
+            .seen()
+            .contains(&"/-/npm/v1/attestations/sigstore@1.0.0".to_owned())
+    );
+
+    // A package without provenance, no policy requiring it: pinned without, and said so.
+    let (code, v) = pin(
+        "tuf",
+        &b("/empty"),
+        "tuf-js@1.0.0",
+        &tgz("tuf-js-1.0.0.tgz"),
+        &[],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["provenanceFetched"]["outcome"], "not-published", "{v}");
+    assert!(
+        env.lock()["servers"]["tuf"]["package"]
+            .get("provenance")
+            .is_none()
+    );
+
+    // `run` never fetches: with the attestation server gone, the gate checks the record
+    // offline and starts the server.
+    let asked = server.seen().len();
+    let seen = server.seen.clone();
+    drop(server);
+    let (r, _) = env.gate("sig", &["--policy", &pol], &["npx", "-y", "sigstore@1.0.0"]);
+    assert!(r.get("result").is_some(), "{r}");
+    assert!(env.p("srv/started").exists(), "the server started");
+    // (The drop's wake-up connection is the only one after the pins.)
+    assert!(seen.lock().unwrap().len() <= asked + 1);
+}
+
+/// PyPI's integrity API, the same way: the real provenance file for the launched file, and a
+/// response for another version refused.
+#[test]
+fn fetched_pypi_provenance_is_for_the_launched_file_only() {
+    let Some(_) = node() else { return };
+    let env = Env::new();
+    let entry = plain_server(&env);
+    env.runner("uvx", &["node", &entry]);
+    let d = common::root().join("testdata/provenance/pypi");
+    let prov = std::fs::read(d.join("pypi_attestations-0.0.19.tar.gz.provenance")).unwrap();
+    let path = |v: &str| {
+        format!("/integrity/pypi-attestations/{v}/pypi_attestations-{v}.tar.gz/provenance")
+    };
+    let server = Attestations::serve(vec![(path("0.0.19"), prov.clone()), (path("0.0.20"), prov)]);
+    let tr = trusted_root();
+    let pin = |v: &str| {
+        let dist = d.join(format!("pypi_attestations-{v}.tar.gz"));
+        env.json(&[
+            "pin",
+            "pa",
+            "--lock",
+            "mcpseal.lock",
+            "--fetch-provenance",
+            "--provenance-url",
+            &server.base,
+            "--artifact",
+            &dist.display().to_string(),
+            "--trusted-root",
+            &tr,
+            "--",
+            "uvx",
+            &format!("pypi-attestations=={v}"),
+        ])
+    };
+    let (code, v) = pin("0.0.20");
+    assert_eq!(code, 1, "another version's provenance: {v}");
+    assert!(!env.p("mcpseal.lock").exists());
+    let (code, v) = pin("0.0.19");
+    assert_eq!(code, 0, "{v}");
+    let p = &env.lock()["servers"]["pa"]["package"];
+    assert_eq!(p["provenance"]["kind"], "pep740", "{p}");
+    assert_eq!(
+        p["provenance"]["repository"], "github.com/trailofbits/pypi-attestations",
+        "{p}"
+    );
+    assert_eq!(server.seen(), [path("0.0.20"), path("0.0.19")]);
+}
+
+/// `pin --server-json` with the package file (`--provenance` / `--fetch-provenance
+/// --artifact`): the file must carry the entry's name marker, as `verify-registry` requires.
+/// The real packages with real provenance here (sigstore 1.0.0, pypi-attestations 0.0.19)
+/// predate the registry and carry none: an entry claiming them is refused, nothing pinned.
+#[test]
+fn attack_a_registry_entry_claiming_a_package_without_its_name_marker_is_not_pinned() {
+    let Some(_) = node() else { return };
+    let env = Env::new();
+    let entry = plain_server(&env);
+    env.runner("npx", &["node", &entry]);
+    env.runner("uvx", &["node", &entry]);
+    let tr = trusted_root();
+    let npm = npm_dir();
+    let pypi = common::root().join("testdata/provenance/pypi");
+    let s = |p: PathBuf| p.display().to_string();
+    for (kind, id, version, att, artifact, launch) in [
+        (
+            "npm",
+            "sigstore",
+            "1.0.0",
+            s(npm.join("sigstore-1.0.0.attestations.json")),
+            s(npm.join("sigstore-1.0.0.tgz")),
+            vec!["npx", "-y", "sigstore@1.0.0"],
+        ),
+        (
+            "pypi",
+            "pypi-attestations",
+            "0.0.19",
+            s(pypi.join("pypi_attestations-0.0.19.tar.gz.provenance")),
+            s(pypi.join("pypi_attestations-0.0.19.tar.gz")),
+            vec!["uvx", "pypi-attestations==0.0.19"],
+        ),
+    ] {
+        std::fs::write(
+            env.p("server.json"),
+            format!(
+                r#"{{"name": "io.github.evil/{id}", "version": "{version}", "packages": [{{"registryType": "{kind}", "identifier": "{id}", "version": "{version}", "transport": {{"type": "stdio"}}}}]}}"#
+            ),
+        )
+        .unwrap();
+        let mut a = vec![
+            "pin",
+            "x",
+            "--lock",
+            "mcpseal.lock",
+            "--server-json",
+            "server.json",
+            "--provenance",
+            &att,
+            "--artifact",
+            &artifact,
+            "--trusted-root",
+            &tr,
+            "--",
+        ];
+        a.extend_from_slice(&launch);
+        let (code, v) = env.json(&a);
+        assert_eq!(code, 1, "{kind}: {v}");
+        assert_eq!(v["reason"], "registry-name-marker-missing", "{kind}: {v}");
+        assert!(!env.p("mcpseal.lock").exists(), "{kind}: nothing pinned");
+        assert!(!env.p("srv/started").exists(), "{kind}: nothing started");
+    }
 }

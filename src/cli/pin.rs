@@ -83,6 +83,11 @@ pub struct Args {
     /// With --mcpb: accept a self-signed signer (pin its fingerprint with --signer).
     #[arg(long, requires = "mcpb")]
     pub allow_self_signed: bool,
+    /// With --mcpb: the folder the bundle is installed (unpacked) in. It must hold exactly the
+    /// bundle's files (none missing, changed or added); `mcpseal run` refuses it once it does
+    /// not.
+    #[arg(long, value_name = "DIR", requires = "mcpb")]
+    pub mcpb_dir: Option<PathBuf>,
     /// With --mcpb: the signer certificate's SHA-256 fingerprint the bundle must carry.
     #[arg(long, value_name = "SHA256", requires = "mcpb")]
     pub signer: Option<String>,
@@ -96,8 +101,19 @@ pub struct Args {
     /// was built (repository, workflow, ref) for the policy's `provenance` table.
     #[arg(long, value_name = "FILE", requires = "artifacts", conflicts_with_all = ["config", "client", "all"])]
     pub provenance: Option<PathBuf>,
-    /// With --provenance: the Sigstore trusted root [default: the public-good root].
-    #[arg(long, value_name = "FILE", requires = "provenance")]
+    /// Fetch the launched package's provenance (npm's attestations endpoint, PyPI's integrity
+    /// API) and verify it against the package file given with --artifact, as --provenance
+    /// does. A package that publishes none is pinned without it, unless the policy's
+    /// `provenance` table for the server requires it (then nothing is pinned).
+    #[arg(long, requires = "artifacts", conflicts_with_all = ["provenance", "config", "client", "all"])]
+    pub fetch_provenance: bool,
+    /// With --fetch-provenance: the npm registry or PyPI index to fetch from (https://, or
+    /// http:// to a loopback address) [default: https://registry.npmjs.org, https://pypi.org].
+    #[arg(long, value_name = "URL", requires = "fetch_provenance")]
+    pub provenance_url: Option<String>,
+    /// With --provenance or --fetch-provenance: the Sigstore trusted root [default: the
+    /// public-good root].
+    #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// A `docker run` / `podman run` server: allow plain HTTP to this registry host[:port]
     /// when resolving its image (loopback registries always may).
@@ -171,10 +187,10 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
     let opts = args.server.options()?;
     // A container server: pin the image's digest (verifying the policy's image signers), and
     // capture exactly that digest.
-    let image_signers = match image_policy(&args)? {
-        Some(p) => p.requirements_for(&name).image_signers,
-        None => Vec::new(),
-    };
+    let requirements = image_policy(&args)?
+        .map(|p| p.requirements_for(&name))
+        .unwrap_or_default();
+    let image_signers = requirements.image_signers.clone();
     let container =
         super::oci::pin_container(&name, &spec, &args.allow_insecure_registry, &image_signers)?;
     let capture_spec = container.as_ref().map_or(&spec, |(_, s)| s);
@@ -184,13 +200,19 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         &super::pin_channels::Flags {
             name: &name,
             mcpb: args.mcpb.as_deref(),
+            mcpb_dir: args.mcpb_dir.as_deref(),
             ca: args.ca.as_deref(),
             allow_self_signed: args.allow_self_signed,
             signer: args.signer.as_deref(),
             server_json: args.server_json.as_deref(),
             provenance: args.provenance.as_deref(),
             trusted_root: args.trusted_root.as_deref(),
+            fetch_provenance: args.fetch_provenance,
+            provenance_url: args.provenance_url.as_deref(),
+            provenance_required: requirements.provenance.is_some(),
             artifacts: &args.artifacts,
+            image: container.as_ref().map(|(i, _)| i),
+            insecure: &args.allow_insecure_registry,
         },
         &spec,
     )?;
@@ -279,6 +301,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             "findings": p.findings,
             "image": p.entry.image.as_ref().map(|i| json!({"reference": i.reference, "digest": i.digest.to_string(), "signer": i.signer})),
             "mcpb": p.entry.mcpb, "package": p.entry.package,
+            "provenanceFetched": recorded.fetched,
         }));
     } else {
         if let Some(i) = &p.entry.image {
@@ -312,6 +335,17 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
                     "  provenance verified: built by {} {} at {}",
                     v.repository, v.workflow, v.git_ref
                 ));
+            }
+            match &recorded.fetched {
+                Some(crate::cli::pin_channels::Fetched::Verified(url)) => {
+                    emit(&format!("  provenance fetched from {url}"));
+                }
+                Some(crate::cli::pin_channels::Fetched::NotPublished(url)) => {
+                    emit(&format!(
+                        "  no provenance published at {url}: pinned without provenance"
+                    ));
+                }
+                None => {}
             }
         }
         match p.verdict {

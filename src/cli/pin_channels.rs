@@ -4,7 +4,9 @@
 //! - `--mcpb FILE`: the bundle verifies (`--ca`, `--allow-self-signed`, `--signer`), and its
 //!   digest, signer and `manifest.json` tools are recorded ([`crate::lock::PinnedMcpb`]);
 //! - `--server-json FILE`: the launch (or the bundle) is one of the entry's packages, at its
-//!   version (and the bundle has its `fileSha256`); the package identity is recorded;
+//!   version (and the bundle has its `fileSha256`; a container launch's image is the digest
+//!   the entry's OCI package resolves to, whose label names the entry); the package identity
+//!   is recorded;
 //! - a launch `npx -y NAME@VERSION` / `uvx NAME==VERSION`: the package identity is recorded;
 //! - `--provenance FILE --artifact FILE`: the package file verifies against its npm or PEP 740
 //!   provenance for exactly that package and version, and the source identity is recorded.
@@ -25,13 +27,25 @@ pub const MAX_BUNDLE: u64 = 1 << 30;
 pub struct Flags<'a> {
     pub name: &'a str,
     pub mcpb: Option<&'a Path>,
+    /// `--mcpb-dir`: the folder the bundle is unpacked in.
+    pub mcpb_dir: Option<&'a Path>,
     pub ca: Option<&'a Path>,
     pub allow_self_signed: bool,
     pub signer: Option<&'a str>,
     pub server_json: Option<&'a Path>,
     pub provenance: Option<&'a Path>,
     pub trusted_root: Option<&'a Path>,
+    /// `--fetch-provenance`, from `--provenance-url` or the package's public registry.
+    pub fetch_provenance: bool,
+    pub provenance_url: Option<&'a str>,
+    /// The policy's `provenance` table names the server: a package that publishes no
+    /// provenance is refused rather than pinned without.
+    pub provenance_required: bool,
     pub artifacts: &'a [PathBuf],
+    /// The container image the launch runs, as `pin` resolved it (`docker run …`).
+    pub image: Option<&'a crate::lock::PinnedImage>,
+    /// Registry hosts where plain HTTP is allowed (`--allow-insecure-registry`).
+    pub insecure: &'a [String],
 }
 
 /// What the channel checks established, for the lock entry.
@@ -41,6 +55,20 @@ pub struct Recorded {
     pub package: Option<PinnedPackage>,
     /// The `--artifact` that was the provenance's package file (not pinned as an artifact).
     pub consumed: Option<PathBuf>,
+    /// What `--fetch-provenance` found.
+    pub fetched: Option<Fetched>,
+    /// The `--server-json` entry, as parsed and checked.
+    pub server_json: Option<crate::registry::ServerJson>,
+}
+
+/// The outcome of `--fetch-provenance`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "outcome", content = "url", rename_all = "kebab-case")]
+pub enum Fetched {
+    /// Fetched from this URL and verified.
+    Verified(String),
+    /// The URL answered 404 and the policy does not require provenance.
+    NotPublished(String),
 }
 
 /// Runs every channel check the flags ask for; see the module docs.
@@ -51,11 +79,19 @@ pub fn check(f: &Flags<'_>, spec: &LaunchSpec) -> Result<Recorded, CliError> {
     }
     let launched = channels::launch_package(spec);
     if let Some(sj) = f.server_json {
-        out.package = Some(server_json(f, sj, launched.as_ref(), out.mcpb.as_ref())?);
+        let (pkg, entry) = server_json(f, sj, launched.as_ref(), out.mcpb.as_ref())?;
+        out.package = Some(pkg);
+        out.server_json = Some(entry);
     } else {
         out.package = channels::pinned_package(spec);
     }
-    if let Some(prov) = f.provenance {
+    if f.trusted_root.is_some() && f.provenance.is_none() && !f.fetch_provenance {
+        return Err(CliError::error(
+            "usage",
+            "--trusted-root is for verifying provenance: give it with --provenance FILE or --fetch-provenance",
+        ));
+    }
+    if f.provenance.is_some() || f.fetch_provenance {
         let pkg = out.package.as_mut().filter(|p| p.registry_type == "npm" || p.registry_type == "pypi").ok_or_else(|| {
             CliError::error(
                 "provenance-needs-package",
@@ -76,10 +112,81 @@ pub fn check(f: &Flags<'_>, spec: &LaunchSpec) -> Result<Recorded, CliError> {
                 launched.as_ref().map(LaunchPackage::display).unwrap_or_default()
             )));
         };
-        provenance(f, prov, artifact, pkg)?;
+        let bytes = read_input(artifact, crate::keyless::MAX_IN_MEMORY, "a package file")?;
+        if let (Some(entry), Some(sj)) = (&out.server_json, f.server_json) {
+            // The package file must carry the entry's name marker (npm's mcpName, a README's
+            // mcp-name:), as verify-registry requires.
+            crate::registry::check_artifact(entry, &artifact.display().to_string(), &bytes)
+                .map_err(|e| super::verify_registry::refusal(e, sj))?;
+        }
+        if let Some(prov) = f.provenance {
+            let doc = read_input(
+                prov,
+                crate::provenance::MAX_ATTESTATIONS as u64,
+                "a provenance document",
+            )?;
+            provenance(f, &doc, artifact, &bytes, pkg)?;
+        } else {
+            out.fetched = Some(fetch_provenance(f, artifact, &bytes, pkg)?);
+        }
         out.consumed = Some(artifact.clone());
     }
     Ok(out)
+}
+
+/// `--fetch-provenance`: the document from npm's attestations endpoint or PyPI's integrity
+/// API, verified as a `--provenance` file is. A 404 is "none published": refused when the
+/// policy requires provenance, else the package is pinned without it.
+fn fetch_provenance(
+    f: &Flags<'_>,
+    artifact: &Path,
+    bytes: &[u8],
+    pkg: &mut PinnedPackage,
+) -> Result<Fetched, CliError> {
+    use crate::attestations as att;
+    let fetch_err = |e: att::FetchError| {
+        let c = CliError::error(e.code(), e.to_string());
+        c.help(match e {
+            att::FetchError::BadBase { .. } => {
+                "give --provenance-url as https://HOST (plain http only to a loopback address)"
+            }
+            _ => {
+                "check the registry URL and the network, or download the document and give it with --provenance FILE"
+            }
+        })
+    };
+    let (url, accept) = if pkg.registry_type == "npm" {
+        let base = f.provenance_url.unwrap_or(att::NPM_REGISTRY);
+        (
+            att::npm_url(base, &pkg.identifier, &pkg.version).map_err(fetch_err)?,
+            "application/json",
+        )
+    } else {
+        let base = f.provenance_url.unwrap_or(att::PYPI_INDEX);
+        let fname = artifact.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (
+            att::pypi_url(base, &pkg.identifier, &pkg.version, fname).map_err(fetch_err)?,
+            "application/vnd.pypi.integrity.v1+json",
+        )
+    };
+    match att::fetch(&url, accept, crate::provenance::MAX_ATTESTATIONS).map_err(fetch_err)? {
+        Some(doc) => {
+            provenance(f, &doc, artifact, bytes, pkg).map_err(|e| {
+                let help = e.help.clone().unwrap_or_default();
+                e.help(format!("{help} (the document was fetched from {url})"))
+            })?;
+            Ok(Fetched::Verified(url))
+        }
+        None if f.provenance_required => Err(CliError::fail(
+            "provenance-missing",
+            format!(
+                "{:?}: {}@{} publishes no provenance ({url} answered 404), and the policy's provenance table for {:?} requires it",
+                f.name, pkg.identifier, pkg.version, f.name
+            ),
+        )
+        .help("do not run this package under that policy: it cannot show where it was built; ask its publisher to publish with provenance")),
+        None => Ok(Fetched::NotPublished(url)),
+    }
 }
 
 fn bundle(f: &Flags<'_>, path: &Path) -> Result<PinnedMcpb, CliError> {
@@ -115,7 +222,12 @@ fn bundle(f: &Flags<'_>, path: &Path) -> Result<PinnedMcpb, CliError> {
         CliError::fail(e.code(), format!("{}: {e}", abs.display()))
             .help("do not install this bundle; ask its publisher for one with a single, valid manifest.json")
     })?;
+    let folder = match f.mcpb_dir {
+        Some(dir) => Some(bundle_folder(&abs, content, dir)?),
+        None => None,
+    };
     Ok(PinnedMcpb {
+        folder,
         path: abs.display().to_string(),
         digest: crate::digest::Digest::of(&bytes),
         content_digest: v.content_digest().to_owned(),
@@ -129,6 +241,37 @@ fn bundle(f: &Flags<'_>, path: &Path) -> Result<PinnedMcpb, CliError> {
         version: m.version,
         declared_tools: m.tools,
         tools_generated: m.tools_generated,
+    })
+}
+
+/// `--mcpb-dir`: the folder must hold exactly the signed bundle's files.
+fn bundle_folder(
+    bundle: &Path,
+    content: &[u8],
+    dir: &Path,
+) -> Result<crate::lock::PinnedMcpbFolder, CliError> {
+    let abs = dir
+        .canonicalize()
+        .map_err(|e| super::io_error(dir, "the bundle's folder", e))?;
+    let files = crate::mcpb::folder::bundle_files(content).map_err(|e| {
+        CliError::fail(e.code(), format!("{}: {e}", bundle.display()))
+            .help("do not install this bundle: an entry could be written outside its folder")
+    })?;
+    crate::mcpb::folder::check_against(&abs, &files).map_err(|e| {
+        let c = if e.code() == "mcpb-folder-unreadable" {
+            CliError::error(e.code(), e.to_string())
+        } else {
+            CliError::fail(e.code(), e.to_string())
+        };
+        c.help(format!(
+            "unpack {} again into an empty folder (or give the folder it was installed to), then pin again",
+            bundle.display()
+        ))
+    })?;
+    Ok(crate::lock::PinnedMcpbFolder {
+        path: abs.display().to_string(),
+        files_digest: crate::mcpb::folder::files_digest(&files),
+        files: files.len(),
     })
 }
 
@@ -148,7 +291,7 @@ fn server_json(
     path: &Path,
     launched: Option<&LaunchPackage>,
     bundle: Option<&PinnedMcpb>,
-) -> Result<PinnedPackage, CliError> {
+) -> Result<(PinnedPackage, crate::registry::ServerJson), CliError> {
     let bytes = read_input(path, 4 << 20, "a server.json")?;
     let registry_err = |e: crate::registry::RegistryError| {
         super::verifier_error(
@@ -167,6 +310,19 @@ fn server_json(
         name: sj.name.clone(),
         digest: crate::digest::Digest::of(&bytes),
     };
+    let pkg = entry_package(f, path, &sj, recorded, launched, bundle)?;
+    Ok((pkg, sj))
+}
+
+/// The package of the entry `sj` (read from `path`) the launch or the bundle is.
+fn entry_package(
+    f: &Flags<'_>,
+    path: &Path,
+    sj: &crate::registry::ServerJson,
+    recorded: crate::lock::PinnedServerJson,
+    launched: Option<&LaunchPackage>,
+    bundle: Option<&PinnedMcpb>,
+) -> Result<PinnedPackage, CliError> {
     let listed = sj
         .packages
         .iter()
@@ -224,6 +380,9 @@ fn server_json(
             server_json: Some(recorded),
             provenance: None,
         });
+    }
+    if let Some(img) = f.image {
+        return oci_package(f, path, sj, img, recorded, &listed);
     }
     if let Some(b) = bundle {
         let p = sj
@@ -293,6 +452,72 @@ fn server_json(
     .help("launch the package the entry names, or add --mcpb FILE for an MCPB package"))
 }
 
+/// A container launch pinned with `--server-json`: the entry's OCI package for the launched
+/// repository, resolved at its registry (identifier rules and name label as `verify-registry`
+/// checks them), must be the very digest the launch's image resolved to; that digest is the
+/// package identity the lock records (the gate compares it with the pinned image).
+fn oci_package(
+    f: &Flags<'_>,
+    path: &Path,
+    sj: &crate::registry::ServerJson,
+    img: &crate::lock::PinnedImage,
+    recorded: crate::lock::PinnedServerJson,
+    listed: &str,
+) -> Result<PinnedPackage, CliError> {
+    let refuse = |e| super::verify_registry::refusal(e, path);
+    let launched = crate::oci::ImageRef::parse_docker(&img.reference)
+        .map_err(|e| CliError::error("bad-image-reference", e.to_string()))?;
+    let mut candidates = Vec::new();
+    for p in sj.packages.iter().filter(|p| p.registry_type == "oci") {
+        let image = crate::registry::oci_image(p).map_err(refuse)?;
+        if image.repo_name() == launched.repo_name() {
+            candidates.push((p, image));
+        }
+    }
+    if candidates.is_empty() {
+        return Err(CliError::fail(
+            "package-mismatch",
+            format!(
+                "{:?} launches the image {}, whose repository {} ({}) does not list (it lists: {listed})",
+                f.name,
+                img.reference,
+                path.display(),
+                sj.name
+            ),
+        )
+        .help("launch the image the registry entry names, or pin without --server-json"));
+    }
+    let opts = crate::oci::Options::from_env(f.insecure.to_vec());
+    let mut resolved = Vec::new();
+    for (p, image) in candidates {
+        let m = crate::registry::check_oci(sj, p, &opts).map_err(refuse)?;
+        if m.digest == img.digest {
+            return Ok(PinnedPackage {
+                registry_type: "oci".into(),
+                identifier: p.identifier.clone(),
+                version: image.tag.clone().unwrap_or_default(),
+                digest: Some(m.digest.to_string()),
+                server_json: Some(recorded),
+                provenance: None,
+            });
+        }
+        resolved.push(format!("{} is {}", p.identifier, m.digest));
+    }
+    Err(CliError::fail(
+        "package-mismatch",
+        format!(
+            "{:?} launches {} = {}, but in {} ({}) {}",
+            f.name,
+            img.reference,
+            img.digest,
+            path.display(),
+            sj.name,
+            resolved.join(", ")
+        ),
+    )
+    .help("launch exactly the image the registry entry names (its tag or digest)"))
+}
+
 /// A wheel's or sdist's (name, version) from its file name.
 fn dist_name(fname: &str) -> Option<(String, String)> {
     if let Some(stem) = fname.strip_suffix(".whl") {
@@ -309,17 +534,12 @@ fn dist_name(fname: &str) -> Option<(String, String)> {
 
 fn provenance(
     f: &Flags<'_>,
-    doc_path: &Path,
+    doc: &[u8],
     artifact: &Path,
+    bytes: &[u8],
     pkg: &mut PinnedPackage,
 ) -> Result<(), CliError> {
     let root = super::verify::verify_npm::trusted_root(f.trusted_root)?;
-    let doc = read_input(
-        doc_path,
-        crate::provenance::MAX_ATTESTATIONS as u64,
-        "a provenance document",
-    )?;
-    let bytes = read_input(artifact, crate::keyless::MAX_IN_MEMORY, "a package file")?;
     let any = crate::provenance::SourcePolicy::default();
     let who = format!("{}@{}", pkg.identifier, pkg.version);
     let fail = |e: crate::provenance::ProvenanceError| {
@@ -336,7 +556,7 @@ fn provenance(
             f.name
         ))
     };
-    let sha256 = crate::digest::Digest::of(&bytes);
+    let sha256 = crate::digest::Digest::of(bytes);
     if let Some(d) = pkg
         .digest
         .as_deref()
@@ -354,14 +574,14 @@ fn provenance(
     }
     let recorded = if pkg.registry_type == "npm" {
         let v =
-            crate::provenance::verify_npm(&bytes, &doc, &pkg.identifier, &pkg.version, &any, &root)
+            crate::provenance::verify_npm(bytes, doc, &pkg.identifier, &pkg.version, &any, &root)
                 .map_err(fail)?;
         use sha2::Digest as _;
         pkg.digest = Some(format!(
             "sha512-{}",
             base64::Engine::encode(
                 &base64::engine::general_purpose::STANDARD,
-                sha2::Sha512::digest(&bytes)
+                sha2::Sha512::digest(bytes)
             )
         ));
         PinnedProvenance {
@@ -396,7 +616,7 @@ fn provenance(
             }
         }
         let v =
-            crate::provenance::verify_pypi(&bytes, fname, &doc, &any, None, &root).map_err(fail)?;
+            crate::provenance::verify_pypi(bytes, fname, doc, &any, None, &root).map_err(fail)?;
         pkg.digest = Some(sha256.to_string());
         PinnedProvenance {
             kind: "pep740".into(),

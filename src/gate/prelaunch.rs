@@ -511,6 +511,16 @@ fn package_matches(
     let Some(p) = &entry.package else {
         return Ok(());
     };
+    if let Err(why) = crate::channels::image_is_package(p, entry.image.as_ref()) {
+        return Err(refusal(
+            "package-mismatch",
+            format!("server {name:?}: {why}"),
+            format!(
+                "the lock was edited: restore it, or re-pin the server: mcpseal pin {name} --lock {lock_path} --server-json FILE -- {}",
+                launch.display()
+            ),
+        ));
+    }
     let found = match launch {
         Launch::Command { command, args } => crate::channels::launch_runs(p, command, args),
         Launch::Url(_) => crate::channels::launch_runs(p, "", &[]),
@@ -601,7 +611,7 @@ fn bundle_matches(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
         return Ok(());
     };
     match crate::digest::sha256_file(Path::new(&b.path)) {
-        Ok(d) if d == b.digest => Ok(()),
+        Ok(d) if d == b.digest => folder_matches(name, b),
         Ok(d) => Err(refusal(
             "mcpb-mismatch",
             format!(
@@ -622,6 +632,26 @@ fn bundle_matches(name: &str, entry: &ServerEntry) -> Result<(), Refusal> {
             "restore the bundle, or re-pin the server",
         )),
     }
+}
+
+/// A pinned bundle's folder (`pin --mcpb-dir`) still holds exactly the bundle's files.
+fn folder_matches(name: &str, b: &crate::lock::PinnedMcpb) -> Result<(), Refusal> {
+    let Some(f) = &b.folder else {
+        return Ok(());
+    };
+    crate::mcpb::folder::check_recorded(Path::new(&f.path), &f.files_digest, &|| {
+        std::fs::read(&b.path).ok()
+    })
+    .map_err(|e| {
+        refusal(
+            e.code(),
+            format!("server {name:?}: {e}"),
+            format!(
+                "reinstall the bundle {} into {} (or re-pin with --mcpb-dir after reviewing the change)",
+                b.path, f.path
+            ),
+        )
+    })
 }
 
 /// Every pinned artifact digests to its pin.

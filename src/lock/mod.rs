@@ -276,6 +276,22 @@ pub struct PinnedMcpb {
     /// `tools_generated: true` in the manifest: undeclared tools are expected.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tools_generated: bool,
+    /// The folder the bundle is installed in (`pin --mcpb-dir`): `run` refuses it when its
+    /// files are not the bundle's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PinnedMcpbFolder>,
+}
+
+/// An unpacked bundle's folder, bound to the bundle ([`crate::mcpb::folder`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedMcpbFolder {
+    /// The folder's absolute path.
+    pub path: String,
+    /// SHA-256 over the bundle's sorted file list (path and SHA-256 of each file).
+    pub files_digest: Digest,
+    /// How many files the bundle has.
+    pub files: usize,
 }
 
 /// The verified signer of a pinned bundle.

@@ -131,7 +131,7 @@ impl<R: BufRead> SseReader<R> {
     }
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
     // aws-lc-rs, the binary's one crypto backend (ureq's default would be ring).
     let tls = ureq::tls::TlsConfig::builder()
         .unversioned_rustls_crypto_provider(std::sync::Arc::new(

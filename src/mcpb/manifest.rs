@@ -8,8 +8,6 @@
 //! deflated data whose size and CRC-32 are the recorded ones, no ZIP64, and strict JSON
 //! (duplicate keys refused). Nothing here reads files: callers hand in the bytes.
 
-use std::io::Read;
-
 use serde_json::Value;
 
 /// Largest `manifest.json` read (uncompressed).
@@ -38,6 +36,9 @@ pub enum ManifestError {
     Ambiguous(usize),
     #[error("manifest.json is not usable: {0}")]
     Invalid(String),
+    /// An entry that cannot be unpacked safely (outside the folder, twice, a symlink).
+    #[error("{0}")]
+    Unsafe(String),
 }
 
 impl ManifestError {
@@ -47,20 +48,9 @@ impl ManifestError {
             ManifestError::Missing => "mcpb-manifest-missing",
             ManifestError::Ambiguous(_) => "mcpb-manifest-ambiguous",
             ManifestError::Invalid(_) => "mcpb-manifest-invalid",
+            ManifestError::Unsafe(_) => "mcpb-entry-unsafe",
         }
     }
-}
-
-fn u16_at(b: &[u8], at: usize) -> Result<u16, ManifestError> {
-    b.get(at..at + 2)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
-        .ok_or_else(|| ManifestError::Zip(format!("a record is cut short at byte {at}")))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Result<u32, ManifestError> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-        .ok_or_else(|| ManifestError::Zip(format!("a record is cut short at byte {at}")))
 }
 
 /// Whether a ZIP entry name is `manifest.json` at the root, as any extractor might spell it.
@@ -125,112 +115,27 @@ pub fn read_manifest(zip: &[u8]) -> Result<Manifest, ManifestError> {
 }
 
 fn manifest_bytes(zip: &[u8]) -> Result<Vec<u8>, ManifestError> {
-    let zerr = |m: &str| ManifestError::Zip(m.to_owned());
-    let from = zip.len().saturating_sub(22 + 0xffff);
-    let eocd = memchr::memmem::rfind(&zip[from..], b"PK\x05\x06")
-        .map(|i| from + i)
-        .ok_or_else(|| zerr("no end-of-central-directory record"))?;
-    if memchr::memmem::find(&zip[from..], b"PK\x06\x07").is_some() {
-        return Err(zerr("ZIP64 archives are not supported"));
-    }
-    let entries = u16_at(zip, eocd + 10)? as usize;
-    let cd_size = u32_at(zip, eocd + 12)? as usize;
-    let cd_off = u32_at(zip, eocd + 16)? as usize;
-    if entries == 0xffff || cd_off == 0xffff_ffff || cd_size == 0xffff_ffff {
-        return Err(zerr("ZIP64 archives are not supported"));
-    }
-    let cd_end = cd_off
-        .checked_add(cd_size)
-        .filter(|&e| e <= eocd)
-        .ok_or_else(|| zerr("the central directory lies outside the archive"))?;
-    let mut at = cd_off;
-    let mut found = Vec::new();
-    for _ in 0..entries {
-        if zip.get(at..at + 4) != Some(b"PK\x01\x02") {
-            return Err(zerr("a central directory record is malformed"));
-        }
-        let method = u16_at(zip, at + 10)?;
-        let crc = u32_at(zip, at + 16)?;
-        let csize = u32_at(zip, at + 20)? as usize;
-        let usize_ = u32_at(zip, at + 24)? as u64;
-        let n = u16_at(zip, at + 28)? as usize;
-        let m = u16_at(zip, at + 30)? as usize;
-        let k = u16_at(zip, at + 32)? as usize;
-        let local = u32_at(zip, at + 42)? as usize;
-        let name = zip
-            .get(at + 46..at + 46 + n)
-            .ok_or_else(|| zerr("a central directory name is cut short"))?;
-        if names_manifest(name) {
-            found.push((name.to_vec(), method, crc, csize, usize_, local));
-        }
-        at = at + 46 + n + m + k;
-        if at > cd_end {
-            return Err(zerr("the central directory overruns its size"));
-        }
-    }
-    let (name, method, crc, csize, usize_, local) = match found.len() {
-        0 => return Err(ManifestError::Missing),
-        1 => found.remove(0),
-        n => return Err(ManifestError::Ambiguous(n)),
-    };
-    if name != b"manifest.json" {
+    use crate::archive::ArchiveError;
+    let (entry, data) =
+        crate::archive::zip_unique(zip, "manifest.json", &names_manifest, MAX_MANIFEST).map_err(
+            |e| match e {
+                ArchiveError::Malformed(m) => ManifestError::Zip(m),
+                ArchiveError::Missing(_) => ManifestError::Missing,
+                ArchiveError::Ambiguous { count, .. } => ManifestError::Ambiguous(count),
+                ArchiveError::Corrupt { why, .. } => ManifestError::Invalid(why),
+            },
+        )?;
+    if entry.name != b"manifest.json" {
         return Err(ManifestError::Invalid(format!(
             "the manifest is stored as {:?}, not manifest.json at the archive's root",
-            String::from_utf8_lossy(&name)
+            entry.name_lossy()
         )));
     }
-    if zip.get(local..local + 4) != Some(b"PK\x03\x04") {
-        return Err(zerr("the manifest's local header is missing"));
-    }
-    let ln = u16_at(zip, local + 26)? as usize;
-    let lm = u16_at(zip, local + 28)? as usize;
-    if zip.get(local + 30..local + 30 + ln) != Some(name.as_slice()) {
-        return Err(ManifestError::Ambiguous(2));
-    }
-    let start = local + 30 + ln + lm;
-    let data = start
-        .checked_add(csize)
-        .and_then(|end| zip.get(start..end))
-        .ok_or_else(|| zerr("the manifest's data lies outside the archive"))?;
-    if usize_ > MAX_MANIFEST {
-        return Err(ManifestError::Invalid(format!(
-            "{usize_} bytes is over the {MAX_MANIFEST}-byte limit"
-        )));
-    }
-    let out = match method {
-        0 => data.to_vec(),
-        8 => {
-            let mut out = Vec::new();
-            flate2::read::DeflateDecoder::new(data)
-                .take(MAX_MANIFEST + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| ManifestError::Invalid(format!("cannot inflate: {e}")))?;
-            out
-        }
-        m => {
-            return Err(zerr(&format!(
-                "the manifest is compressed with method {m} (only stored and deflate are read)"
-            )));
-        }
-    };
-    if out.len() as u64 != usize_ {
-        return Err(ManifestError::Invalid(format!(
-            "{} bytes, but the archive records {usize_}",
-            out.len()
-        )));
-    }
-    let mut c = flate2::Crc::new();
-    c.update(&out);
-    if c.sum() != crc {
-        return Err(ManifestError::Invalid(
-            "its CRC-32 is not the recorded one".into(),
-        ));
-    }
-    Ok(out)
+    Ok(data)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A stored-only ZIP of `files` (name, bytes), written by hand.

@@ -108,6 +108,7 @@ mod tests {
             version: "1.0.0".into(),
             declared_tools: tools.iter().map(|s| s.to_string()).collect(),
             tools_generated: generated,
+            folder: None,
         }
     }
 

@@ -121,6 +121,18 @@ impl TestRegistry {
     /// Builds a one-layer image whose file holds `content` with umoci and pushes it to
     /// `repo:tag` with skopeo; returns its manifest digest (`sha256:…`).
     pub fn push_image(&self, repo_tag: &str, content: &str) -> String {
+        self.push_image_with(repo_tag, content, &[], None)
+    }
+
+    /// [`Self::push_image`] with image config labels (`umoci config --config.label K=V`) and,
+    /// optionally, another architecture than umoci's default.
+    pub fn push_image_with(
+        &self,
+        repo_tag: &str,
+        content: &str,
+        labels: &[(&str, &str)],
+        arch: Option<&str>,
+    ) -> String {
         let work = tempfile::tempdir().expect("tempdir");
         let layout = work.path().join("layout");
         let file = work.path().join("server.txt");
@@ -138,8 +150,50 @@ impl TestRegistry {
                 .arg(&file)
                 .arg("/server.txt"),
         );
+        if !labels.is_empty() || arch.is_some() {
+            let mut c = Command::new("umoci");
+            c.args(["config", "--image", &image]);
+            for (k, v) in labels {
+                c.arg(format!("--config.label={k}={v}"));
+            }
+            if let Some(a) = arch {
+                c.args(["--architecture", a, "--os", "linux"]);
+            }
+            run_ok(&mut c);
+        }
         self.skopeo_copy(&format!("oci:{image}"), repo_tag, false);
         self.digest_of(repo_tag)
+    }
+
+    /// Puts an OCI index of manifests already in `repo` ((architecture, digest) each, linux)
+    /// under `repo:tag`; returns its digest.
+    pub fn push_index_of(&self, repo: &str, tag: &str, entries: &[(&str, &str)]) -> String {
+        let manifests: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(arch, digest)| {
+                let raw = self.skopeo(&["inspect", "--raw"], &format!("{repo}@{digest}"));
+                serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": digest,
+                    "size": raw.len(),
+                    "platform": {"os": "linux", "architecture": arch},
+                })
+            })
+            .collect();
+        let body = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        }))
+        .expect("json");
+        let (status, _, resp) = self.http(
+            "PUT",
+            &format!("/v2/{repo}/manifests/{tag}"),
+            Some("application/vnd.oci.image.index.v1+json"),
+            &body,
+        );
+        assert_eq!(status, 201, "PUT index: {}", String::from_utf8_lossy(&resp));
+        format!("sha256:{}", sha256_hex(&body))
     }
 
     /// skopeo copy SRC docker://HOST/REPO_TAG (with credentials when the registry has them).
