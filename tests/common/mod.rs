@@ -60,6 +60,19 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     out
 }
 
+/// `mcpseal key generate --name NAME --no-password` in `dir` for each name, which must exit 0
+/// (`NAME.key` and `NAME.pub`, no passphrase).
+pub fn keys(dir: &Path, names: &[&str]) {
+    for name in names {
+        ok(dir, &["key", "generate", "--name", name, "--no-password"]);
+    }
+}
+
+/// `out` parsed as JSON (a `--json` report); anything else fails the test, quoting it.
+pub fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
 /// `mcpseal pin NAME` in `dir`, for the caller to add options and the server to.
 pub fn pin_cmd(dir: &Path, name: &str) -> Command {
     let mut c = mcpseal();
