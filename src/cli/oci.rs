@@ -70,7 +70,7 @@ pub fn sign(args: super::sign::Args, g: &Global) -> CmdResult {
             "--output, --policy, --no-policy and --expires do not apply to an image: its signatures go to the registry",
         ));
     }
-    let key = super::key::load_secret_key(args.key.as_deref(), args.password_file.as_deref())?;
+    let key = args.signing.load()?;
     let surface = super::sign::signed_surface(&args)?;
     let reg = connect(&image, &args.allow_insecure_registry)?;
     let subject = reg.manifest(&image).map_err(oci_error)?;
