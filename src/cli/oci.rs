@@ -399,13 +399,7 @@ pub(crate) fn pin_container(
     insecure: &[String],
     image_signers: &[crate::policy::Signer],
 ) -> Result<Option<(crate::lock::PinnedImage, crate::mcp::LaunchSpec)>, CliError> {
-    let crate::mcp::LaunchSpec::Stdio {
-        command,
-        args,
-        env,
-        cwd,
-    } = spec
-    else {
+    let crate::mcp::LaunchSpec::Stdio { command, args, .. } = spec else {
         return Ok(None);
     };
     let Some(found) = crate::oci::launch::container_launch(command, args) else {
@@ -437,19 +431,14 @@ pub(crate) fn pin_container(
     if let Some(slot) = pinned_args.get_mut(found.image_index) {
         *slot = crate::oci::launch::pinned_arg(&arg, m.digest);
     }
-    Ok(Some((
-        crate::lock::PinnedImage {
-            reference: image.display(),
-            digest: m.digest,
-            signer,
-        },
-        crate::mcp::LaunchSpec::Stdio {
-            command: command.clone(),
-            args: pinned_args,
-            env: env.clone(),
-            cwd: cwd.clone(),
-        },
-    )))
+    let pinned = crate::lock::PinnedImage {
+        reference: image.display(),
+        digest: m.digest,
+        signer,
+    };
+    Ok(spec
+        .with_command_line(command, pinned_args)
+        .map(|launch| (pinned, launch)))
 }
 
 /// The first of the policy's `image-signers` whose signature on `image` verifies, as the lock
