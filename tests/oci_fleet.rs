@@ -64,7 +64,13 @@ fn docker_run(image: &str) -> [&str; 5] {
 /// `mcpseal pin fetch --lock mcpseal.lock --json -- docker run -i --rm IMAGE` as `cmd` (the
 /// shim on its PATH) runs it: (exit code, stdout, stderr).
 fn pin_fetch(mut cmd: Command, image: &str) -> (i32, String, String) {
-    cmd.args(["pin", "fetch", "--lock", "mcpseal.lock", "--json", "--"])
+    cmd.args(["pin", "fetch"]);
+    pin_fetch_with(cmd, image)
+}
+
+/// [`pin_fetch`] for a `cmd` that already holds `pin fetch` and the caller's options.
+fn pin_fetch_with(mut cmd: Command, image: &str) -> (i32, String, String) {
+    cmd.args(["--lock", "mcpseal.lock", "--json", "--"])
         .args(docker_run(image));
     run(&mut cmd)
 }
@@ -488,4 +494,63 @@ fn image_signers_are_verified_by_pin_and_enforced_by_the_gate() {
     policy("rel.pub");
     let r = gate_reason();
     assert!(r.get("result").is_some(), "{r}");
+}
+
+/// Issue 12: keyless `image-signers` against a private Sigstore root (`pin --trusted-root`).
+/// No keyless signature over an image can be made offline (it needs a Fulcio certificate and
+/// a Rekor entry), so this tests the plumbing, with the refusals it must cause: the root given
+/// is the one loaded for keyless image signers, before the registry is asked (a root that does
+/// not parse refuses the pin, exit 2, even for an unsigned image), and a valid other root (the
+/// sigstore-conformance suite's custom root) refuses an image its keyless signer did not sign.
+#[test]
+fn pin_checks_keyless_image_signers_against_the_trusted_root_given() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let Some(vectors) = common::require(
+        "sigstore-conformance vectors",
+        common::vectors().join("sigstore-conformance"),
+    ) else {
+        return;
+    };
+    let custom_root = vectors.join("intoto-with-custom-trust-root/trusted_root.json");
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let docker = docker_shim(d);
+    common::keys(d, &["rel"]);
+    write(
+        d,
+        "mcpseal-policy.toml",
+        b"[[signer]]\nname = \"corp-ci\"\nidentity = \"https://ci.corp.example/release\"\nissuer = \"https://oidc.corp.example\"\n\n[server.fetch]\nimage-signers = [\"corp-ci\"]\n",
+    );
+    let not_a_root = write(d, "not-a-root.json", b"this is not JSON");
+    reg.push_image("acme/fetch:1", "fetch 1.0");
+    let image = format!("{}/acme/fetch:1", reg.host);
+    let pin = |root: Option<&Path>| {
+        let mut cmd = docker.mcpseal(&reg, d);
+        cmd.args(["pin", "fetch"]);
+        if let Some(r) = root {
+            cmd.arg("--trusted-root").arg(r);
+        }
+        pin_fetch_with(cmd, &image)
+    };
+    let reason = |out: &str| common::json(out)["reason"].clone();
+
+    // Unsigned: a root that does not parse is refused before any signature is looked for.
+    let (c, out, err) = pin(Some(&not_a_root));
+    assert_eq!(c, 2, "{out}{err}");
+    assert_eq!(reason(&out), "bad-trusted-root");
+
+    // Signed (cosign 3, by a key, so there is a bundle for the keyless check to try).
+    let (c, out, err) = reg.run(d, &["sign", &reg.url("acme/fetch:1"), "--key", "rel.key"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, _) = pin(Some(&not_a_root));
+    assert_eq!(c, 2, "{out}");
+    assert_eq!(reason(&out), "bad-trusted-root");
+    for root in [None, Some(custom_root.as_path())] {
+        let (c, out, err) = pin(root);
+        assert_eq!(c, 1, "{root:?}: {out}{err}");
+        assert_eq!(reason(&out), "image-signer-untrusted", "{root:?}");
+    }
+    assert!(!d.join("mcpseal.lock").exists(), "nothing pinned");
 }

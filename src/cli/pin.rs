@@ -96,8 +96,10 @@ pub struct Args {
     /// was built (repository, workflow, ref) for the policy's `provenance` table.
     #[arg(long, value_name = "FILE", requires = "artifacts", conflicts_with_all = ["config", "client", "all"])]
     pub provenance: Option<PathBuf>,
-    /// With --provenance: the Sigstore trusted root [default: the public-good root].
-    #[arg(long, value_name = "FILE", requires = "provenance")]
+    /// The Sigstore trusted root (JSON, as for `verify --trusted-root`) for pin's keyless
+    /// checks: --provenance, and the policy's keyless image-signers of a container server (a
+    /// private Sigstore deployment) [default: the embedded public-good root].
+    #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// A `docker run` / `podman run` server: allow plain HTTP to this registry host[:port]
     /// when resolving its image (loopback registries always may).
@@ -175,8 +177,13 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         Some(p) => p.requirements_for(&name).image_signers,
         None => Vec::new(),
     };
-    let container =
-        super::oci::pin_container(&name, &spec, &args.allow_insecure_registry, &image_signers)?;
+    let container = super::oci::pin_container(
+        &name,
+        &spec,
+        &args.allow_insecure_registry,
+        &image_signers,
+        args.trusted_root.as_deref(),
+    )?;
     let capture_spec = container.as_ref().map_or(&spec, |(_, s)| s);
     // The channel's checks come before the capture: an unverified bundle or package is
     // never started to be captured.
