@@ -222,17 +222,7 @@ fn wrap_rewrites_the_tag_to_the_pinned_digest_and_unwrap_restores_the_bytes() {
 
 /// A lockfile with one pinned server and a policy, in `dir`.
 fn fleet_files(dir: &Path) {
-    let exe = env!("CARGO_BIN_EXE_mcpseal");
-    let (c, out, err) = run(common::mcpseal().current_dir(dir).args([
-        "pin",
-        "calc",
-        "--lock",
-        "mcpseal.lock",
-        "--",
-        exe,
-        "fixture-server",
-    ]));
-    assert_eq!(c, 0, "{out}{err}");
+    common::pin_fixture(dir, "calc", &["--lock", "mcpseal.lock"]);
     write(
         dir,
         "mcpseal-policy.toml",
@@ -305,7 +295,6 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
         std::fs::read(publisher.join("mcpseal.lock")).unwrap()
     );
     // The installed files pass the gate's own signed-lock checks.
-    let exe = env!("CARGO_BIN_EXE_mcpseal");
     let mut cmd = common::mcpseal();
     cmd.current_dir(&host).args([
         "run",
@@ -318,25 +307,15 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
         "--state-file",
         &state.display().to_string(),
         "--",
-        exe,
-        "fixture-server",
     ]);
+    cmd.args(common::fixture_server(&[]));
     let mut cl = Client::spawn(cmd);
     let r = cl.init();
     assert!(r.get("result").is_some(), "{r}");
     cl.finish();
 
     // The publisher pins one more server (the serial goes up) and pushes under another tag.
-    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
-        "pin",
-        "calc2",
-        "--lock",
-        "mcpseal.lock",
-        "--",
-        exe,
-        "fixture-server",
-    ]));
-    assert_eq!(c, 0, "{out}{err}");
+    common::pin_fixture(&publisher, "calc2", &["--lock", "mcpseal.lock"]);
     let new_url = reg.url("fleet/lock:next");
     let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
         "lock",

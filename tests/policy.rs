@@ -8,17 +8,12 @@ mod common;
 use std::path::Path;
 
 use common::client::Client;
-use common::{audit, exe, ok};
+use common::{audit, ok};
 use serde_json::Value;
 
 /// A pinned fixture server, its release artifact signed by `acme`, and a policy requiring it.
 fn setup(dir: &Path, counter: &str) -> Vec<String> {
-    let server = vec![
-        exe(),
-        "fixture-server".into(),
-        "--launch-counter".into(),
-        counter.into(),
-    ];
+    let server = common::fixture_server(&["--launch-counter", counter]);
     std::fs::write(dir.join("server.js"), "release 1").unwrap();
     ok(dir, &["key", "generate", "--name", "acme", "--no-password"]);
     ok(
@@ -157,8 +152,7 @@ fn lock_key_refuses_an_unsigned_or_altered_lock_and_policy() {
     let r = first_answer(d, &server, &["--lock-key", "mallory.pub"]);
     assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
     // The lock edited after signing (an extra server pinned): refused.
-    let e = exe();
-    ok(d, &["pin", "extra", "--", &e, "fixture-server"]);
+    common::pin(d, "extra", &common::fixture_server(&[]));
     let r = first_answer(d, &server, &["--lock-key", "acme.pub"]);
     assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
     assert!(
@@ -231,8 +225,7 @@ fn attack_signed_lock_rollback_policy_deletion_and_expiry_are_refused() {
     // Keep the old signed lock, then the fleet moves on (a new pin: serial + 1, re-signed).
     copy("mcpseal.lock", "old.lock");
     copy("mcpseal.lock.sigstore.json", "old.lock.sigstore.json");
-    let e = exe();
-    ok(d, &["pin", "extra", "--", &e, "fixture-server"]);
+    common::pin(d, "extra", &common::fixture_server(&[]));
     ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
     assert!(
         gate(&[])["result"].is_object(),
@@ -244,7 +237,7 @@ fn attack_signed_lock_rollback_policy_deletion_and_expiry_are_refused() {
     let r = gate(&[]);
     assert_eq!(r["error"]["data"]["reason"], "lock-rollback", "{r}");
     // Back to the current lock; then the policy and its bundle are deleted.
-    ok(d, &["pin", "extra2", "--", &e, "fixture-server"]);
+    common::pin(d, "extra2", &common::fixture_server(&[]));
     ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
     assert!(gate(&[])["result"].is_object());
     copy("mcpseal-policy.toml", "policy.bak");

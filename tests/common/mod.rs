@@ -86,10 +86,27 @@ pub fn pin_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, args: &[S]) {
     assert_eq!(code, 0, "pin {name}: {out}{err}");
 }
 
+/// `mcpseal pin NAME OPTIONS… -- mcpseal fixture-server`, which must exit 0.
+pub fn pin_fixture(dir: &Path, name: &str, options: &[&str]) {
+    let mut args: Vec<String> = options.iter().map(|o| (*o).to_owned()).collect();
+    args.push("--".into());
+    args.extend(fixture_server(&[]));
+    pin_ok(dir, name, &args);
+}
+
 /// `mcpseal pin NAME -- SERVER…`, which must exit 0.
 pub fn pin<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, server: &[S]) {
     let (code, out, err) = run(pin_cmd(dir, name).arg("--").args(server));
     assert_eq!(code, 0, "pin {name}: {out}{err}");
+}
+
+/// The fixture MCP server's command line, `mcpseal fixture-server FLAGS…` (src/fixture.rs:
+/// `--launch-counter FILE`, `--rug-pull WHAT`, `--misbehave MODE`, …), as `pin`, `run` and
+/// client configs take a server.
+pub fn fixture_server(flags: &[&str]) -> Vec<String> {
+    let mut argv = vec![exe(), "fixture-server".to_owned()];
+    argv.extend(flags.iter().map(|f| (*f).to_owned()));
+    argv
 }
 
 /// `mcpseal run --name NAME --lock DIR/mcpseal.lock --audit-log AUDIT` as a client config
