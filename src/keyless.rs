@@ -45,10 +45,13 @@ pub struct KeylessVerified {
     integrated_time: Option<String>,
     /// The DSSE payload the verified signature covers (none for a message-signature bundle).
     payload: Option<Vec<u8>>,
+    /// SHA-256 of the artifact bytes the signature was verified over.
+    artifact: crate::digest::Digest,
 }
 
-/// A verified bundle that does not sign mcpseal's release statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// A verified bundle that does not sign an acceptable mcpseal release statement for the
+/// artifact it was verified over.
+#[derive(Debug, thiserror::Error)]
 pub enum NotAReleaseStatement {
     #[error("the bundle signs no in-toto statement (no DSSE envelope)")]
     NoEnvelope,
@@ -57,6 +60,24 @@ pub enum NotAReleaseStatement {
         crate::bundle::PREDICATE_TYPE
     )]
     OtherStatement,
+    /// The statement fails the checks key-signed statements pass ([`crate::bundle::check_statement`]).
+    #[error("{0}")]
+    Invalid(crate::bundle::VerifyError),
+    /// Its subjects are not exactly the artifact verified.
+    #[error("{0}")]
+    Subjects(crate::bundle::SubjectError),
+}
+
+impl NotAReleaseStatement {
+    /// The reason code: `bad-statement`, or the subject mismatch's own code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NotAReleaseStatement::Subjects(e) => e.code(),
+            NotAReleaseStatement::NoEnvelope
+            | NotAReleaseStatement::OtherStatement
+            | NotAReleaseStatement::Invalid(_) => "bad-statement",
+        }
+    }
 }
 
 impl KeylessVerified {
@@ -74,16 +95,35 @@ impl KeylessVerified {
     pub fn payload(&self) -> Option<&[u8]> {
         self.payload.as_deref()
     }
-    /// The signed payload as mcpseal's release statement (`predicateType`
-    /// [`crate::bundle::PREDICATE_TYPE`], strictly parsed), e.g. to compare its signed surface.
-    pub fn release_statement(&self) -> Result<crate::bundle::Statement, NotAReleaseStatement> {
+    /// The signed payload as mcpseal's release statement for `artifact` (the file this bundle
+    /// was verified over), e.g. to compare its signed surface. Checked whole, as a key-signed
+    /// statement is: strictly parsed, `predicateType` [`crate::bundle::PREDICATE_TYPE`],
+    /// [`crate::bundle::check_statement`], and its subjects exactly the artifact
+    /// ([`crate::bundle::match_subjects`]: a second subject, or the artifact listed twice, is
+    /// refused).
+    pub fn release_statement(
+        &self,
+        artifact: &std::path::Path,
+    ) -> Result<crate::bundle::Statement, NotAReleaseStatement> {
         let payload = self.payload().ok_or(NotAReleaseStatement::NoEnvelope)?;
-        crate::json::from_slice_strict(payload)
+        let statement = crate::json::from_slice_strict(payload)
             .ok()
             .filter(|s: &crate::bundle::Statement| {
                 s.predicate_type == crate::bundle::PREDICATE_TYPE
             })
-            .ok_or(NotAReleaseStatement::OtherStatement)
+            .ok_or(NotAReleaseStatement::OtherStatement)?;
+        crate::bundle::check_statement(&statement).map_err(NotAReleaseStatement::Invalid)?;
+        let name = artifact
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        crate::bundle::match_subjects(
+            &statement,
+            &[(artifact.display().to_string(), name, self.artifact)],
+        )
+        .map_err(NotAReleaseStatement::Subjects)?;
+        Ok(statement)
     }
 }
 
@@ -219,6 +259,7 @@ pub fn verify(
         issuer: result.issuer().map(str::to_owned),
         integrated_time: result.integrated_time().map(|t| t.to_string()),
         payload,
+        artifact: crate::digest::Digest::of(&bytes),
     })
 }
 
@@ -226,45 +267,135 @@ pub fn verify(
 mod tests {
     use super::*;
     use crate::bundle::{ReleasePredicate, Statement, Subject};
+    use crate::digest::Digest;
+    use std::path::Path;
 
+    /// A verification result as `verify` returns it, for the statement checks that follow it.
+    /// (No keyless bundle over an edited statement can be made offline: the conformance
+    /// vectors carry no signing keys, and a Fulcio certificate needs Sigstore online. The full
+    /// path, a real Sigstore bundle, is in tests/signed_surface.rs.)
     fn verified(payload: Option<&[u8]>) -> KeylessVerified {
         KeylessVerified {
             identity: None,
             issuer: None,
             integrated_time: None,
             payload: payload.map(<[u8]>::to_vec),
+            artifact: Digest::of(b"a"),
         }
     }
 
-    /// Only mcpseal's release statement is read from a verified bundle (the full path, a real
-    /// Sigstore bundle, is in tests/signed_surface.rs): no envelope, another predicate type, or
-    /// a payload that is not strict JSON is refused.
+    fn statement(subjects: Vec<Subject>) -> serde_json::Value {
+        serde_json::to_value(Statement::new(subjects, ReleasePredicate::default())).unwrap()
+    }
+
+    fn check(st: &serde_json::Value) -> Result<Statement, NotAReleaseStatement> {
+        verified(Some(&serde_json::to_vec(st).unwrap())).release_statement(Path::new("dist/a.tgz"))
+    }
+
+    /// Only mcpseal's release statement is read from a verified bundle: no envelope, another
+    /// predicate type, or a payload that is not strict JSON is refused.
     #[test]
     fn release_statement_is_read_only_when_it_is_mcpseals() {
         let st = Statement::new(
-            vec![Subject::new("a.tgz", &crate::digest::Digest::of(b"a"))],
+            vec![Subject::new("a.tgz", &Digest::of(b"a"))],
             ReleasePredicate::default(),
         );
         let bytes = serde_json::to_vec(&st).unwrap();
-        assert_eq!(verified(Some(&bytes)).release_statement().unwrap(), st);
         assert_eq!(
-            verified(None).release_statement().unwrap_err(),
-            NotAReleaseStatement::NoEnvelope
+            verified(Some(&bytes))
+                .release_statement(Path::new("a.tgz"))
+                .unwrap(),
+            st
         );
+        assert!(matches!(
+            verified(None).release_statement(Path::new("a.tgz")),
+            Err(NotAReleaseStatement::NoEnvelope)
+        ));
         let mut other = serde_json::to_value(&st).unwrap();
         other["predicateType"] = "https://slsa.dev/provenance/v1".into();
-        let other = serde_json::to_vec(&other).unwrap();
-        assert_eq!(
-            verified(Some(&other)).release_statement().unwrap_err(),
-            NotAReleaseStatement::OtherStatement
-        );
+        assert!(matches!(
+            check(&other),
+            Err(NotAReleaseStatement::OtherStatement)
+        ));
         let text = String::from_utf8(bytes).unwrap();
         let dup = text.replacen("{", "{\"_type\":\"x\",", 1);
-        assert_eq!(
-            verified(Some(dup.as_bytes()))
-                .release_statement()
-                .unwrap_err(),
-            NotAReleaseStatement::OtherStatement
-        );
+        assert!(matches!(
+            verified(Some(dup.as_bytes())).release_statement(Path::new("a.tgz")),
+            Err(NotAReleaseStatement::OtherStatement)
+        ));
+    }
+
+    /// Issue 15: a keyless release statement passes the key-signed path's whole check. Each
+    /// case is the good statement with one thing edited, and must be refused with its code.
+    #[test]
+    fn attack_keyless_release_statements_are_checked_whole() {
+        let a = Digest::of(b"a");
+        let good = statement(vec![Subject::new("a.tgz", &a)]);
+        assert!(check(&good).is_ok());
+
+        let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+            (
+                "the artifact listed twice",
+                statement(vec![Subject::new("a.tgz", &a), Subject::new("a.tgz", &a)]),
+                "bad-statement",
+            ),
+            (
+                "the artifact twice under two names",
+                statement(vec![Subject::new("a.tgz", &a), Subject::new("b.tgz", &a)]),
+                "bad-statement",
+            ),
+            (
+                "another artifact as well",
+                statement(vec![
+                    Subject::new("a.tgz", &a),
+                    Subject::new("b.tgz", &Digest::of(b"b")),
+                ]),
+                "missing-subject",
+            ),
+            (
+                "another artifact only",
+                statement(vec![Subject::new("b.tgz", &Digest::of(b"b"))]),
+                "unknown-subject",
+            ),
+            (
+                "the artifact's name with another digest",
+                statement(vec![Subject::new("a.tgz", &Digest::of(b"b"))]),
+                "digest-mismatch",
+            ),
+            ("no subject", statement(vec![]), "bad-statement"),
+            (
+                "a malformed digest",
+                {
+                    let mut st = good.clone();
+                    st["subject"][0]["digest"]["sha256"] = "ABC".into();
+                    st
+                },
+                "bad-statement",
+            ),
+            (
+                "another statement type",
+                {
+                    let mut st = good.clone();
+                    st["_type"] = "https://in-toto.io/Statement/v0.1".into();
+                    st
+                },
+                "bad-statement",
+            ),
+            (
+                "another predicate type",
+                {
+                    let mut st = good.clone();
+                    st["predicateType"] = "https://slsa.dev/provenance/v1".into();
+                    st
+                },
+                "bad-statement",
+            ),
+        ];
+        for (what, st, code) in cases {
+            match check(&st) {
+                Ok(_) => panic!("{what}: accepted"),
+                Err(e) => assert_eq!(e.code(), code, "{what}: {e}"),
+            }
+        }
     }
 }

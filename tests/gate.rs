@@ -7,9 +7,25 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::client::Client;
-use common::{audit, events, exe, pin};
+use common::{audit, events, fixture_server, pin};
 
 use serde_json::json;
+
+/// Pins the fixture server in `dir`, then rewrites the pinned launch to
+/// `fixture-server --misbehave MODE` (a misbehaving server cannot be captured, so it cannot be
+/// pinned as itself); returns that command line, for the gate to run.
+fn pin_misbehaving(dir: &Path, mode: &str) -> Vec<String> {
+    pin(dir, "fx", &fixture_server(&[]));
+    let lock_path = dir.join("mcpseal.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    let edited = lock.replace(
+        "\"fixture-server\"",
+        &format!("\"fixture-server\",\n        \"--misbehave\",\n        \"{mode}\""),
+    );
+    assert_ne!(edited, lock, "the pinned launch names fixture-server");
+    std::fs::write(&lock_path, edited).unwrap();
+    fixture_server(&["--misbehave", mode])
+}
 
 fn counter(dir: &Path) -> (PathBuf, String) {
     let p = dir.join("launches");
@@ -20,8 +36,7 @@ fn counter(dir: &Path) -> (PathBuf, String) {
 #[test]
 fn pinned_server_passes_through_unchanged() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
-    let server = [e.as_str(), "fixture-server"];
+    let server = fixture_server(&[]);
     pin(t.path(), "fx", &server);
     let mut direct = Client::direct(t.path(), &server);
     let mut gated = Client::gate(t.path(), "fx", &[], &server);
@@ -55,15 +70,7 @@ fn pinned_server_passes_through_unchanged() {
 fn sleeper_rug_pull_is_removed_and_its_call_refused() {
     let t = tempfile::tempdir().unwrap();
     let (_, c) = counter(t.path());
-    let e = exe();
-    let server = [
-        e.as_str(),
-        "fixture-server",
-        "--launch-counter",
-        &c,
-        "--rug-pull",
-        "description",
-    ];
+    let server = fixture_server(&["--launch-counter", &c, "--rug-pull", "description"]);
     pin(t.path(), "calc", &server); // launch 1: benign
     let mut g = Client::gate(t.path(), "calc", &[], &server); // launch 2: poisoned
     g.init();
@@ -94,15 +101,7 @@ fn sleeper_rug_pull_is_removed_and_its_call_refused() {
 #[test]
 fn mid_session_rug_pull_after_list_changed_is_caught() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
-    let server = [
-        e.as_str(),
-        "fixture-server",
-        "--change-after-calls",
-        "1",
-        "--rug-pull",
-        "description",
-    ];
+    let server = fixture_server(&["--change-after-calls", "1", "--rug-pull", "description"]);
     pin(t.path(), "calc", &server); // pin never calls a tool: the benign surface
     let mut g = Client::gate(t.path(), "calc", &[], &server);
     g.init();
@@ -139,8 +138,7 @@ fn mid_session_rug_pull_after_list_changed_is_caught() {
 fn unpinned_server_is_refused_before_it_starts() {
     let t = tempfile::tempdir().unwrap();
     let (marker, c) = counter(t.path());
-    let e = exe();
-    let server = [e.as_str(), "fixture-server", "--launch-counter", &c];
+    let server = fixture_server(&["--launch-counter", &c]);
     let mut g = Client::gate(t.path(), "ghost", &[], &server);
     let r = g.init();
     assert_eq!(r["error"]["code"], -32001, "{r}");
@@ -161,13 +159,12 @@ fn unpinned_server_is_refused_before_it_starts() {
 fn changed_launch_command_is_refused_before_it_starts() {
     let t = tempfile::tempdir().unwrap();
     let (marker, c) = counter(t.path());
-    let e = exe();
-    pin(t.path(), "fx", &[&e, "fixture-server"]);
+    pin(t.path(), "fx", &fixture_server(&[]));
     let mut g = Client::gate(
         t.path(),
         "fx",
         &[],
-        &[&e, "fixture-server", "--launch-counter", &c],
+        &fixture_server(&["--launch-counter", &c]),
     );
     let r = g.init();
     assert_eq!(r["error"]["data"]["reason"], "launch-mismatch", "{r}");
@@ -178,21 +175,11 @@ fn changed_launch_command_is_refused_before_it_starts() {
 #[test]
 fn swapped_artifact_is_refused_before_it_starts() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
     let art = t.path().join("server.js");
     std::fs::write(&art, "v1").unwrap();
-    let (code, out, err) = common::run(common::mcpseal().current_dir(t.path()).args([
-        "pin",
-        "fx",
-        "--artifact",
-        "server.js",
-        "--",
-        &e,
-        "fixture-server",
-    ]));
-    assert_eq!(code, 0, "{out}{err}");
+    common::pin_fixture(t.path(), "fx", &["--artifact", "server.js"]);
     std::fs::write(&art, "v1 with a backdoor").unwrap();
-    let mut g = Client::gate(t.path(), "fx", &[], &[&e, "fixture-server"]);
+    let mut g = Client::gate(t.path(), "fx", &[], &fixture_server(&[]));
     let r = g.init();
     assert_eq!(r["error"]["data"]["reason"], "artifact-mismatch", "{r}");
     assert_eq!(g.finish(), 1);
@@ -201,8 +188,7 @@ fn swapped_artifact_is_refused_before_it_starts() {
 #[test]
 fn tofu_pins_on_first_launch_and_says_so() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
-    let mut g = Client::gate(t.path(), "fresh", &["--tofu"], &[&e, "fixture-server"]);
+    let mut g = Client::gate(t.path(), "fresh", &["--tofu"], &fixture_server(&[]));
     assert!(g.init()["result"].is_object());
     assert_eq!(g.tools(), ["add", "echo"]);
     g.finish();
@@ -215,15 +201,7 @@ fn tofu_pins_on_first_launch_and_says_so() {
 fn on_drift_kill_ends_the_session_with_an_error() {
     let t = tempfile::tempdir().unwrap();
     let (_, c) = counter(t.path());
-    let e = exe();
-    let server = [
-        e.as_str(),
-        "fixture-server",
-        "--launch-counter",
-        &c,
-        "--rug-pull",
-        "add-tool",
-    ];
+    let server = fixture_server(&["--launch-counter", &c, "--rug-pull", "add-tool"]);
     pin(t.path(), "fx", &server);
     let mut g = Client::gate(t.path(), "fx", &["--on-drift", "kill"], &server);
     g.init();
@@ -238,24 +216,8 @@ fn on_drift_kill_ends_the_session_with_an_error() {
 fn malformed_server_output_ends_the_session_without_forwarding() {
     for mode in ["garbage", "duplicate-key", "oversized"] {
         let t = tempfile::tempdir().unwrap();
-        let e = exe();
-        pin(t.path(), "fx", &[&e, "fixture-server"]);
-        // The pinned launch must match, so pin the misbehaving launch itself (pin never lists
-        // tools on the misbehaving path? it does: pin of a misbehaving server fails), so write
-        // the lock entry under the misbehaving command by editing the args.
-        let lock_path = t.path().join("mcpseal.lock");
-        let lock = std::fs::read_to_string(&lock_path).unwrap();
-        let edited = lock.replace(
-            "\"fixture-server\"",
-            &format!("\"fixture-server\",\n        \"--misbehave\",\n        \"{mode}\""),
-        );
-        std::fs::write(&lock_path, edited).unwrap();
-        let mut g = Client::gate(
-            t.path(),
-            "fx",
-            &[],
-            &[&e, "fixture-server", "--misbehave", mode],
-        );
+        let server = pin_misbehaving(t.path(), mode);
+        let mut g = Client::gate(t.path(), "fx", &[], &server);
         assert!(g.init()["result"].is_object(), "{mode}");
         let r = g.ask("tools/list", json!({}), &mut vec![]);
         assert!(
@@ -275,24 +237,8 @@ fn malformed_server_output_ends_the_session_without_forwarding() {
 #[test]
 fn server_that_exits_early_ends_the_gate() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
-    pin(t.path(), "fx", &[&e, "fixture-server"]);
-    let lock_path = t.path().join("mcpseal.lock");
-    let lock = std::fs::read_to_string(&lock_path).unwrap();
-    std::fs::write(
-        &lock_path,
-        lock.replace(
-            "\"fixture-server\"",
-            "\"fixture-server\",\n        \"--misbehave\",\n        \"exit\"",
-        ),
-    )
-    .unwrap();
-    let mut g = Client::gate(
-        t.path(),
-        "fx",
-        &[],
-        &[&e, "fixture-server", "--misbehave", "exit"],
-    );
+    let server = pin_misbehaving(t.path(), "exit");
+    let mut g = Client::gate(t.path(), "fx", &[], &server);
     g.init();
     assert!(g.ask("tools/list", json!({}), &mut vec![]).is_none());
     assert_eq!(g.finish(), 0, "the server exited 0 on its own");
@@ -302,9 +248,8 @@ fn server_that_exits_early_ends_the_gate() {
 #[test]
 fn client_closing_stdin_ends_server_and_gate() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
-    pin(t.path(), "fx", &[&e, "fixture-server"]);
-    let mut g = Client::gate(t.path(), "fx", &[], &[&e, "fixture-server"]);
+    pin(t.path(), "fx", &fixture_server(&[]));
+    let mut g = Client::gate(t.path(), "fx", &[], &fixture_server(&[]));
     g.init();
     assert_eq!(g.finish(), 0);
 }
@@ -312,13 +257,12 @@ fn client_closing_stdin_ends_server_and_gate() {
 #[test]
 fn oversized_client_line_is_refused() {
     let t = tempfile::tempdir().unwrap();
-    let e = exe();
-    pin(t.path(), "fx", &[&e, "fixture-server"]);
+    pin(t.path(), "fx", &fixture_server(&[]));
     let mut g = Client::gate(
         t.path(),
         "fx",
         &["--max-message", "1000"],
-        &[&e, "fixture-server"],
+        &fixture_server(&[]),
     );
     g.init();
     let big = "x".repeat(2000);
@@ -345,7 +289,6 @@ fn audit_events_reach_syslog_and_stderr() {
     let sock = UnixDatagram::bind(&sock_path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let e = exe();
     let mut c = common::mcpseal();
     c.current_dir(t.path())
         .env("MCPSEAL_SYSLOG_SOCKET", &sock_path)
@@ -356,9 +299,8 @@ fn audit_events_reach_syslog_and_stderr() {
             "--audit-syslog",
             "--audit-stderr",
             "--",
-            &e,
-            "fixture-server",
         ])
+        .args(fixture_server(&[]))
         .stdin(std::process::Stdio::null());
     let (code, _, err) = common::run(&mut c);
     assert_eq!(code, 1, "not pinned: refused");

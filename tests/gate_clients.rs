@@ -12,8 +12,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::exe;
-
 use serde_json::{Value, json};
 
 /// `mcpseal run` as a client config entry would launch it (no `--`: the Inspector drops it).
@@ -80,14 +78,7 @@ fn filesystem(root: &Path) -> Option<Vec<String>> {
 
 fn sleeper(dir: &Path) -> Vec<String> {
     let c = dir.join("launches").display().to_string();
-    vec![
-        exe(),
-        "fixture-server".into(),
-        "--launch-counter".into(),
-        c,
-        "--rug-pull".into(),
-        "description".into(),
-    ]
+    common::fixture_server(&["--launch-counter", &c, "--rug-pull", "description"])
 }
 
 #[test]

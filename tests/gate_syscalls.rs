@@ -73,14 +73,7 @@ fn session_input() -> Vec<Value> {
 fn traced_session(dir: &Path) -> Option<(Vec<Call>, u32, String)> {
     let strace = common::system_bin("strace")?;
     let e = exe();
-    let (code, out, err) = common::run(common::mcpseal().current_dir(dir).args([
-        "pin",
-        "fx",
-        "--",
-        &e,
-        "fixture-server",
-    ]));
-    assert_eq!(code, 0, "pin: {out}{err}");
+    common::pin(dir, "fx", &common::fixture_server(&[]));
     let mut gate = std::process::Command::new(strace)
         .current_dir(dir)
         .args(["-f", "-qq", "-y", "-s", "65536", "-o", "trace.txt"])
@@ -94,7 +87,7 @@ fn traced_session(dir: &Path) -> Option<(Vec<Call>, u32, String)> {
             "audit.jsonl",
             "--",
         ])
-        .args([&e, "fixture-server"])
+        .args(common::fixture_server(&[]))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -12,32 +12,8 @@ mod common;
 use std::path::Path;
 
 use common::registry::{TestRegistry, write};
-use common::run;
+use common::{json, run};
 use serde_json::Value;
-
-fn mcpseal(dir: &Path, reg: &TestRegistry, args: &[&str]) -> (i32, String, String) {
-    run(common::mcpseal()
-        .current_dir(dir)
-        .env("DOCKER_CONFIG", &reg.docker_config)
-        .args(args))
-}
-
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-fn keys(dir: &Path) {
-    for name in ["pub", "other"] {
-        let (c, o, e) = run(common::mcpseal().current_dir(dir).args([
-            "key",
-            "generate",
-            "--name",
-            name,
-            "--no-password",
-        ]));
-        assert_eq!(c, 0, "{o}{e}");
-    }
-}
 
 #[test]
 fn cosign3_sign_then_verify_through_the_tag_schema_and_other_keys_are_refused() {
@@ -46,15 +22,15 @@ fn cosign3_sign_then_verify_through_the_tag_schema_and_other_keys_are_refused() 
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     let digest = reg.push_image("acme/fetch:1", "fetch 1.0");
     let url = reg.url("acme/fetch:1");
 
-    let (c, out, err) = mcpseal(d, &reg, &["verify", &url, "--key", "pub.pub", "--json"]);
+    let (c, out, err) = reg.run(d, &["verify", &url, "--key", "pub.pub", "--json"]);
     assert_eq!(c, 1, "an unsigned image must fail: {out}{err}");
     assert_eq!(json(&out)["reason"], "no-signature");
 
-    let (c, out, err) = mcpseal(d, &reg, &["sign", &url, "--key", "pub.key", "--json"]);
+    let (c, out, err) = reg.run(d, &["sign", &url, "--key", "pub.key", "--json"]);
     assert_eq!(c, 0, "{out}{err}");
     let signed = json(&out);
     assert_eq!(signed["digest"], digest.as_str());
@@ -79,18 +55,18 @@ fn cosign3_sign_then_verify_through_the_tag_schema_and_other_keys_are_refused() 
         "application/vnd.oci.empty.v1+json"
     );
 
-    let (c, out, err) = mcpseal(d, &reg, &["verify", &url, "--key", "pub.pub", "--json"]);
+    let (c, out, err) = reg.run(d, &["verify", &url, "--key", "pub.pub", "--json"]);
     assert_eq!(c, 0, "{out}{err}");
     let v = json(&out);
     assert_eq!(v["digest"], digest.as_str());
     assert_eq!(v["formats"], serde_json::json!(["cosign3"]));
 
-    let (c, out, _) = mcpseal(d, &reg, &["verify", &url, "--key", "other.pub", "--json"]);
+    let (c, out, _) = reg.run(d, &["verify", &url, "--key", "other.pub", "--json"]);
     assert_eq!(c, 1, "another key must fail: {out}");
     assert_eq!(json(&out)["reason"], "wrong-key");
 
     // Human output names the image by digest and the signer.
-    let (c, out, _) = mcpseal(d, &reg, &["verify", &url, "--key", "pub.pub"]);
+    let (c, out, _) = reg.run(d, &["verify", &url, "--key", "pub.pub"]);
     assert_eq!(c, 0);
     assert!(
         out.contains(&format!("@{digest}")) && out.contains("cosign 3"),
@@ -105,16 +81,17 @@ fn a_tag_moved_to_other_content_after_signing_is_refused() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     reg.push_image("acme/fetch:1", "fetch 1.0");
     let url = reg.url("acme/fetch:1");
     assert_eq!(
-        mcpseal(d, &reg, &["sign", &url, "--key", "pub.key", "--legacy"]).0,
+        reg.run(d, &["sign", &url, "--key", "pub.key", "--legacy"])
+            .0,
         0
     );
     // The publisher's tag now points at an image nobody signed.
     reg.push_image("acme/fetch:1", "fetch 1.0 with a backdoor");
-    let (c, out, _) = mcpseal(d, &reg, &["verify", &url, "--key", "pub.pub", "--json"]);
+    let (c, out, _) = reg.run(d, &["verify", &url, "--key", "pub.pub", "--json"]);
     assert_eq!(c, 1, "{out}");
     assert_eq!(json(&out)["reason"], "no-signature");
 }
@@ -128,12 +105,11 @@ fn legacy_signature_copied_onto_another_digest_is_refused() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     let a = reg.push_image("acme/fetch:good", "the signed release");
     let b = reg.push_image("acme/fetch:evil", "what the attacker wants run");
-    let (c, out, err) = mcpseal(
+    let (c, out, err) = reg.run(
         d,
-        &reg,
         &[
             "sign",
             &reg.url("acme/fetch:good"),
@@ -144,9 +120,8 @@ fn legacy_signature_copied_onto_another_digest_is_refused() {
         ],
     );
     assert_eq!(c, 0, "{out}{err}");
-    let (c, out, err) = mcpseal(
+    let (c, out, err) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &reg.url("acme/fetch:good"),
@@ -167,9 +142,8 @@ fn legacy_signature_copied_onto_another_digest_is_refused() {
         &format!("sha256-{}.sig", &a[7..]),
         &format!("sha256-{}.sig", &b[7..]),
     );
-    let (c, out, _) = mcpseal(
+    let (c, out, _) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &reg.url("acme/fetch:evil"),
@@ -187,9 +161,8 @@ fn legacy_signature_copied_onto_another_digest_is_refused() {
         &format!("sha256-{}", &a[7..]),
         &format!("sha256-{}", &b[7..]),
     );
-    let (c, out, _) = mcpseal(
+    let (c, out, _) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &reg.url("acme/fetch:evil"),
@@ -209,18 +182,18 @@ fn a_digest_the_registry_does_not_have_and_bad_references_decide_nothing() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     reg.push_image("acme/fetch:1", "x");
     let missing = format!("oci://{}/acme/fetch@sha256:{}", reg.host, "0".repeat(64));
-    let (c, out, _) = mcpseal(d, &reg, &["verify", &missing, "--key", "pub.pub", "--json"]);
+    let (c, out, _) = reg.run(d, &["verify", &missing, "--key", "pub.pub", "--json"]);
     assert_eq!(c, 2, "{out}");
     assert_eq!(json(&out)["reason"], "image-not-found");
     for bad in ["oci://", "oci://host", "oci://HOST/Repo"] {
-        let (c, out, _) = mcpseal(d, &reg, &["verify", bad, "--key", "pub.pub", "--json"]);
+        let (c, out, _) = reg.run(d, &["verify", bad, "--key", "pub.pub", "--json"]);
         assert_eq!(c, 2, "{bad}: {out}");
         assert_eq!(json(&out)["reason"], "bad-image-reference");
     }
-    let (c, out, _) = mcpseal(d, &reg, &["verify", &reg.url("acme/fetch:1"), "--json"]);
+    let (c, out, _) = reg.run(d, &["verify", &reg.url("acme/fetch:1"), "--json"]);
     assert_eq!(c, 2);
     assert_eq!(json(&out)["reason"], "no-verifier");
 }
@@ -232,12 +205,12 @@ fn basic_auth_registry_uses_docker_config_credentials() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     let digest = reg.push_image("team/server:2", "server 2");
     let url = reg.url("team/server:2");
-    let (c, out, err) = mcpseal(d, &reg, &["sign", &url, "--key", "pub.key", "--legacy"]);
+    let (c, out, err) = reg.run(d, &["sign", &url, "--key", "pub.key", "--legacy"]);
     assert_eq!(c, 0, "{out}{err}");
-    let (c, out, err) = mcpseal(d, &reg, &["verify", &url, "--key", "pub.pub", "--json"]);
+    let (c, out, err) = reg.run(d, &["verify", &url, "--key", "pub.pub", "--json"]);
     assert_eq!(c, 0, "{out}{err}");
     assert_eq!(json(&out)["digest"], digest.as_str());
 
@@ -277,13 +250,12 @@ fn sign_surface_adds_a_release_referrer_that_verify_reports() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     reg.push_image("acme/calc:1", "calc");
     let url = reg.url("acme/calc:1");
     let exe = env!("CARGO_BIN_EXE_mcpseal");
-    let (c, out, err) = mcpseal(
+    let (c, out, err) = reg.run(
         d,
-        &reg,
         &[
             "sign",
             &url,
@@ -307,7 +279,7 @@ fn sign_surface_adds_a_release_referrer_that_verify_reports() {
         "{out}"
     );
     assert!(s["releaseReferrer"].is_string());
-    let (c, out, err) = mcpseal(d, &reg, &["verify", &url, "--key", "pub.pub", "--json"]);
+    let (c, out, err) = reg.run(d, &["verify", &url, "--key", "pub.pub", "--json"]);
     assert_eq!(c, 0, "{out}{err}");
     let v = json(&out);
     assert_eq!(v["surfaceDigest"], s["surfaceDigest"]);
@@ -400,17 +372,16 @@ fn an_index_is_resolved_by_platform() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     let (index, amd, arm) = push_index(&reg, "acme/multi:1");
     assert_eq!(reg.digest_of("acme/multi:1"), index);
     // Only the arm64 manifest is signed.
     let arm_url = format!("oci://{}/acme/multi@{arm}", reg.host);
-    let (c, out, err) = mcpseal(d, &reg, &["sign", &arm_url, "--key", "pub.key"]);
+    let (c, out, err) = reg.run(d, &["sign", &arm_url, "--key", "pub.key"]);
     assert_eq!(c, 0, "{out}{err}");
     let url = reg.url("acme/multi:1");
-    let (c, out, err) = mcpseal(
+    let (c, out, err) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &url,
@@ -426,9 +397,8 @@ fn an_index_is_resolved_by_platform() {
     assert_eq!(v["digest"], index.as_str());
     assert_eq!(v["platformDigest"], arm.as_str());
     assert_eq!(v["signedDigest"], arm.as_str());
-    let (c, out, _) = mcpseal(
+    let (c, out, _) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &url,
@@ -441,9 +411,8 @@ fn an_index_is_resolved_by_platform() {
     );
     assert_eq!(c, 1, "the amd64 manifest is not signed: {out}");
     assert_eq!(json(&out)["reason"], "no-signature");
-    let (c, out, _) = mcpseal(
+    let (c, out, _) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &url,
@@ -457,10 +426,9 @@ fn an_index_is_resolved_by_platform() {
     assert_eq!(c, 2, "{out}");
     assert_eq!(json(&out)["reason"], "platform-not-found");
     // Signing the index covers every platform.
-    assert_eq!(mcpseal(d, &reg, &["sign", &url, "--key", "pub.key"]).0, 0);
-    let (c, out, err) = mcpseal(
+    assert_eq!(reg.run(d, &["sign", &url, "--key", "pub.key"]).0, 0);
+    let (c, out, err) = reg.run(
         d,
-        &reg,
         &[
             "verify",
             &url,
@@ -498,12 +466,11 @@ fn the_cosign3_bundle_mcpseal_pushes_verifies_with_sigstore_js() {
         .to_owned();
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    keys(d);
+    common::keys(d, &["pub", "other"]);
     let digest = reg.push_image("acme/js:1", "for sigstore-js");
     let other = reg.push_image("acme/js:2", "another image");
-    let (c, out, err) = mcpseal(
+    let (c, out, err) = reg.run(
         d,
-        &reg,
         &["sign", &reg.url("acme/js:1"), "--key", "pub.key", "--json"],
     );
     assert_eq!(c, 0, "{out}{err}");

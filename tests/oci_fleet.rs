@@ -11,15 +11,23 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::client::Client;
 use common::registry::{TestRegistry, write};
 use common::run;
 use serde_json::Value;
 
-/// A folder holding a `docker` shim that appends its arguments to `log` and execs the fixture
-/// server.
-fn docker_shim(dir: &Path) -> (PathBuf, PathBuf) {
+/// A `docker` shim on PATH that appends its arguments to `log` and execs the fixture server.
+struct Shim {
+    /// One line per start: the arguments the shim was given.
+    log: PathBuf,
+    /// `PATH` with the shim's folder first.
+    path: String,
+}
+
+/// Writes the `docker` shim into `dir/shim-bin`.
+fn docker_shim(dir: &Path) -> Shim {
     let bin = dir.join("shim-bin");
     std::fs::create_dir_all(&bin).unwrap();
     let log = dir.join("docker-args.log");
@@ -31,15 +39,57 @@ fn docker_shim(dir: &Path) -> (PathBuf, PathBuf) {
     let p = write(&bin, "docker", script.as_bytes());
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (bin, log)
-}
-
-fn path_with(bin: &Path) -> String {
-    format!(
+    let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
-    )
+    );
+    Shim { log, path }
+}
+
+impl Shim {
+    /// `mcpseal` in `dir` with `reg`'s credentials and this shim as `docker`.
+    fn mcpseal(&self, reg: &TestRegistry, dir: &Path) -> Command {
+        let mut c = reg.mcpseal(dir);
+        c.env("PATH", &self.path);
+        c
+    }
+}
+
+/// `docker run -i --rm IMAGE`: the launch spec of every container server here.
+fn docker_run(image: &str) -> [&str; 5] {
+    ["docker", "run", "-i", "--rm", image]
+}
+
+/// `mcpseal pin fetch --lock mcpseal.lock --json -- docker run -i --rm IMAGE` as `cmd` (the
+/// shim on its PATH) runs it: (exit code, stdout, stderr).
+fn pin_fetch(mut cmd: Command, image: &str) -> (i32, String, String) {
+    cmd.args(["pin", "fetch"]);
+    pin_fetch_with(cmd, image)
+}
+
+/// [`pin_fetch`] for a `cmd` that already holds `pin fetch` and the caller's options.
+fn pin_fetch_with(mut cmd: Command, image: &str) -> (i32, String, String) {
+    cmd.args(["--lock", "mcpseal.lock", "--json", "--"])
+        .args(docker_run(image));
+    run(&mut cmd)
+}
+
+/// `mcpseal run --name fetch --lock mcpseal.lock --audit-log audit.jsonl -- SERVER…` as `cmd`
+/// (the shim on its PATH) starts it, with a client on its stdio.
+fn gate_fetch(mut cmd: Command, server: &[&str]) -> Client {
+    cmd.args([
+        "run",
+        "--name",
+        "fetch",
+        "--lock",
+        "mcpseal.lock",
+        "--audit-log",
+        "audit.jsonl",
+        "--",
+    ])
+    .args(server);
+    Client::spawn(cmd)
 }
 
 #[test]
@@ -49,23 +99,12 @@ fn pin_records_the_image_digest_and_run_spawns_only_that_digest() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let (bin, log) = docker_shim(d);
-    let path = path_with(&bin);
+    let docker = docker_shim(d);
+    let log = &docker.log;
     let d1 = reg.push_image("acme/fetch:1", "fetch 1.0");
     let image = format!("{}/acme/fetch:1", reg.host);
-    let (c, out, err) = run(common::mcpseal().current_dir(d).env("PATH", &path).args([
-        "pin",
-        "fetch",
-        "--lock",
-        "mcpseal.lock",
-        "--json",
-        "--",
-        "docker",
-        "run",
-        "-i",
-        "--rm",
-        &image,
-    ]));
+    let shim = || docker.mcpseal(&reg, d);
+    let (c, out, err) = pin_fetch(shim(), &image);
     assert_eq!(c, 0, "{out}{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["image"]["digest"], d1.as_str());
@@ -77,36 +116,20 @@ fn pin_records_the_image_digest_and_run_spawns_only_that_digest() {
         image.as_str()
     );
     // The capture ran the digest, not the tag.
-    let captured = std::fs::read_to_string(&log).unwrap();
+    let captured = std::fs::read_to_string(log).unwrap();
     assert!(captured.contains(&format!("{image}@{d1}")), "{captured}");
 
     // The publisher's tag moves to other content after the pin.
     let d2 = reg.push_image("acme/fetch:1", "fetch 1.0, rebuilt by someone else");
     assert_ne!(d1, d2);
-    std::fs::write(&log, "").unwrap();
-    let gate = |args: &[&str]| {
-        let mut cmd = common::mcpseal();
-        cmd.current_dir(d)
-            .env("PATH", &path)
-            .args([
-                "run",
-                "--name",
-                "fetch",
-                "--lock",
-                "mcpseal.lock",
-                "--audit-log",
-                "audit.jsonl",
-                "--",
-            ])
-            .args(args);
-        Client::spawn(cmd)
-    };
-    let mut cl = gate(&["docker", "run", "-i", "--rm", &image]);
+    std::fs::write(log, "").unwrap();
+    let gate = |server: &[&str]| gate_fetch(shim(), server);
+    let mut cl = gate(&docker_run(&image));
     let init = cl.init();
     assert!(init.get("result").is_some(), "{init}");
     assert!(!cl.tools().is_empty());
     cl.finish();
-    let spawned = std::fs::read_to_string(&log).unwrap();
+    let spawned = std::fs::read_to_string(log).unwrap();
     assert_eq!(
         spawned.trim(),
         format!("run -i --rm {image}@{d1}"),
@@ -125,7 +148,7 @@ fn pin_records_the_image_digest_and_run_spawns_only_that_digest() {
             &*format!("{}/acme/evil:1", reg.host),
         ],
     ] {
-        std::fs::write(&log, "").unwrap();
+        std::fs::write(log, "").unwrap();
         let mut cl = gate(&args);
         let r = cl.init();
         assert_eq!(
@@ -134,7 +157,7 @@ fn pin_records_the_image_digest_and_run_spawns_only_that_digest() {
         );
         cl.finish();
         assert_eq!(
-            std::fs::read_to_string(&log).unwrap(),
+            std::fs::read_to_string(log).unwrap(),
             "",
             "{args:?} must not start"
         );
@@ -148,22 +171,11 @@ fn wrap_rewrites_the_tag_to_the_pinned_digest_and_unwrap_restores_the_bytes() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let (bin, _log) = docker_shim(d);
-    let path = path_with(&bin);
+    let docker = docker_shim(d);
     let digest = reg.push_image("acme/fetch:1", "fetch 1.0");
     let image = format!("{}/acme/fetch:1", reg.host);
-    let (c, out, err) = run(common::mcpseal().current_dir(d).env("PATH", &path).args([
-        "pin",
-        "fetch",
-        "--lock",
-        "mcpseal.lock",
-        "--",
-        "docker",
-        "run",
-        "-i",
-        "--rm",
-        &image,
-    ]));
+    let shim = || docker.mcpseal(&reg, d);
+    let (c, out, err) = pin_fetch(shim(), &image);
     assert_eq!(c, 0, "{out}{err}");
     let original = format!(
         "{{\n  \"mcpServers\": {{\n    \"fetch\": {{ \"command\": \"docker\", \"args\": [\"run\", \"-i\", \"--rm\", \"{image}\"] }}\n  }}\n}}\n"
@@ -194,8 +206,8 @@ fn wrap_rewrites_the_tag_to_the_pinned_digest_and_unwrap_restores_the_bytes() {
         .iter()
         .map(|a| a.as_str().unwrap().to_owned())
         .collect();
-    let mut cmd = common::mcpseal();
-    cmd.current_dir(d).env("PATH", &path).args(&args);
+    let mut cmd = shim();
+    cmd.args(&args);
     let mut cl = Client::spawn(cmd);
     let r = cl.init();
     assert!(r.get("result").is_some(), "{r}");
@@ -210,17 +222,7 @@ fn wrap_rewrites_the_tag_to_the_pinned_digest_and_unwrap_restores_the_bytes() {
 
 /// A lockfile with one pinned server and a policy, in `dir`.
 fn fleet_files(dir: &Path) {
-    let exe = env!("CARGO_BIN_EXE_mcpseal");
-    let (c, out, err) = run(common::mcpseal().current_dir(dir).args([
-        "pin",
-        "calc",
-        "--lock",
-        "mcpseal.lock",
-        "--",
-        exe,
-        "fixture-server",
-    ]));
-    assert_eq!(c, 0, "{out}{err}");
+    common::pin_fixture(dir, "calc", &["--lock", "mcpseal.lock"]);
     write(
         dir,
         "mcpseal-policy.toml",
@@ -238,19 +240,7 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
     let host = t.path().join("host");
     std::fs::create_dir_all(&publisher).unwrap();
     std::fs::create_dir_all(&host).unwrap();
-    for name in ["fleet", "other"] {
-        assert_eq!(
-            run(common::mcpseal().current_dir(&publisher).args([
-                "key",
-                "generate",
-                "--name",
-                name,
-                "--no-password"
-            ]))
-            .0,
-            0
-        );
-    }
+    common::keys(&publisher, &["fleet", "other"]);
     fleet_files(&publisher);
     let url = reg.url("fleet/lock:prod");
     let state = host.join("state.json");
@@ -305,7 +295,6 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
         std::fs::read(publisher.join("mcpseal.lock")).unwrap()
     );
     // The installed files pass the gate's own signed-lock checks.
-    let exe = env!("CARGO_BIN_EXE_mcpseal");
     let mut cmd = common::mcpseal();
     cmd.current_dir(&host).args([
         "run",
@@ -318,25 +307,15 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
         "--state-file",
         &state.display().to_string(),
         "--",
-        exe,
-        "fixture-server",
     ]);
+    cmd.args(common::fixture_server(&[]));
     let mut cl = Client::spawn(cmd);
     let r = cl.init();
     assert!(r.get("result").is_some(), "{r}");
     cl.finish();
 
     // The publisher pins one more server (the serial goes up) and pushes under another tag.
-    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
-        "pin",
-        "calc2",
-        "--lock",
-        "mcpseal.lock",
-        "--",
-        exe,
-        "fixture-server",
-    ]));
-    assert_eq!(c, 0, "{out}{err}");
+    common::pin_fixture(&publisher, "calc2", &["--lock", "mcpseal.lock"]);
     let new_url = reg.url("fleet/lock:next");
     let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
         "lock",
@@ -403,18 +382,8 @@ fn image_signers_are_verified_by_pin_and_enforced_by_the_gate() {
     };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let (bin, _log) = docker_shim(d);
-    let path = path_with(&bin);
-    for name in ["rel", "other"] {
-        let (c, o, e) = run(common::mcpseal().current_dir(d).args([
-            "key",
-            "generate",
-            "--name",
-            name,
-            "--no-password",
-        ]));
-        assert_eq!(c, 0, "{o}{e}");
-    }
+    let docker = docker_shim(d);
+    common::keys(d, &["rel", "other"]);
     let policy = |key: &str| {
         write(
             d,
@@ -429,28 +398,9 @@ fn image_signers_are_verified_by_pin_and_enforced_by_the_gate() {
     reg.push_image("acme/fetch:1", "fetch 1.0");
     let image = format!("{}/acme/fetch:1", reg.host);
     let url = reg.url("acme/fetch:1");
-    let mcpseal = |args: &[&str]| {
-        run(common::mcpseal()
-            .current_dir(d)
-            .env("PATH", &path)
-            .env("DOCKER_CONFIG", &reg.docker_config)
-            .args(args))
-    };
-    let pin = || {
-        mcpseal(&[
-            "pin",
-            "fetch",
-            "--lock",
-            "mcpseal.lock",
-            "--json",
-            "--",
-            "docker",
-            "run",
-            "-i",
-            "--rm",
-            &image,
-        ])
-    };
+    let shim = || docker.mcpseal(&reg, d);
+    let mcpseal = |args: &[&str]| run(shim().args(args));
+    let pin = || pin_fetch(shim(), &image);
     let reason = |out: &str| serde_json::from_str::<Value>(out).unwrap()["reason"].clone();
 
     // Unsigned, then signed by a key the policy does not name: pin refuses, writes nothing.
@@ -481,21 +431,7 @@ fn image_signers_are_verified_by_pin_and_enforced_by_the_gate() {
     );
 
     let gate_reason = || {
-        let mut cmd = common::mcpseal();
-        cmd.current_dir(d).env("PATH", &path).args([
-            "run",
-            "--name",
-            "fetch",
-            "--lock",
-            "mcpseal.lock",
-            "--",
-            "docker",
-            "run",
-            "-i",
-            "--rm",
-            &image,
-        ]);
-        let mut cl = Client::spawn(cmd);
+        let mut cl = gate_fetch(shim(), &docker_run(&image));
         let r = cl.init();
         cl.finish();
         r
@@ -537,4 +473,63 @@ fn image_signers_are_verified_by_pin_and_enforced_by_the_gate() {
     policy("rel.pub");
     let r = gate_reason();
     assert!(r.get("result").is_some(), "{r}");
+}
+
+/// Issue 12: keyless `image-signers` against a private Sigstore root (`pin --trusted-root`).
+/// No keyless signature over an image can be made offline (it needs a Fulcio certificate and
+/// a Rekor entry), so this tests the plumbing, with the refusals it must cause: the root given
+/// is the one loaded for keyless image signers, before the registry is asked (a root that does
+/// not parse refuses the pin, exit 2, even for an unsigned image), and a valid other root (the
+/// sigstore-conformance suite's custom root) refuses an image its keyless signer did not sign.
+#[test]
+fn pin_checks_keyless_image_signers_against_the_trusted_root_given() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let Some(vectors) = common::require(
+        "sigstore-conformance vectors",
+        common::vectors().join("sigstore-conformance"),
+    ) else {
+        return;
+    };
+    let custom_root = vectors.join("intoto-with-custom-trust-root/trusted_root.json");
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let docker = docker_shim(d);
+    common::keys(d, &["rel"]);
+    write(
+        d,
+        "mcpseal-policy.toml",
+        b"[[signer]]\nname = \"corp-ci\"\nidentity = \"https://ci.corp.example/release\"\nissuer = \"https://oidc.corp.example\"\n\n[server.fetch]\nimage-signers = [\"corp-ci\"]\n",
+    );
+    let not_a_root = write(d, "not-a-root.json", b"this is not JSON");
+    reg.push_image("acme/fetch:1", "fetch 1.0");
+    let image = format!("{}/acme/fetch:1", reg.host);
+    let pin = |root: Option<&Path>| {
+        let mut cmd = docker.mcpseal(&reg, d);
+        cmd.args(["pin", "fetch"]);
+        if let Some(r) = root {
+            cmd.arg("--trusted-root").arg(r);
+        }
+        pin_fetch_with(cmd, &image)
+    };
+    let reason = |out: &str| common::json(out)["reason"].clone();
+
+    // Unsigned: a root that does not parse is refused before any signature is looked for.
+    let (c, out, err) = pin(Some(&not_a_root));
+    assert_eq!(c, 2, "{out}{err}");
+    assert_eq!(reason(&out), "bad-trusted-root");
+
+    // Signed (cosign 3, by a key, so there is a bundle for the keyless check to try).
+    let (c, out, err) = reg.run(d, &["sign", &reg.url("acme/fetch:1"), "--key", "rel.key"]);
+    assert_eq!(c, 0, "{out}{err}");
+    let (c, out, _) = pin(Some(&not_a_root));
+    assert_eq!(c, 2, "{out}");
+    assert_eq!(reason(&out), "bad-trusted-root");
+    for root in [None, Some(custom_root.as_path())] {
+        let (c, out, err) = pin(root);
+        assert_eq!(c, 1, "{root:?}: {out}{err}");
+        assert_eq!(reason(&out), "image-signer-untrusted", "{root:?}");
+    }
+    assert!(!d.join("mcpseal.lock").exists(), "nothing pinned");
 }

@@ -17,25 +17,19 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::registry::TestRegistry;
-use common::run;
-use serde_json::Value;
+use common::{json, run};
 
 const PASSWORD: &str = "interop passphrase";
 
 fn mcpseal(dir: &Path, reg: &TestRegistry, args: &[&str]) -> (i32, String, String) {
-    run(common::mcpseal()
-        .current_dir(dir)
-        .env("DOCKER_CONFIG", &reg.docker_config)
+    run(reg
+        .mcpseal(dir)
         .env("MCPSEAL_PASSWORD", PASSWORD)
         .args(args))
 }
 
 fn driver(bin: &Path, args: &[&str]) -> (i32, String, String) {
     run(std::process::Command::new(bin).args(args))
-}
-
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
 /// The registry-relative name sigstore-rs reads (`127.0.0.1:PORT/REPO:TAG`).

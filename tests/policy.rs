@@ -8,17 +8,12 @@ mod common;
 use std::path::Path;
 
 use common::client::Client;
-use common::{audit, exe, ok};
+use common::{audit, ok};
 use serde_json::Value;
 
 /// A pinned fixture server, its release artifact signed by `acme`, and a policy requiring it.
 fn setup(dir: &Path, counter: &str) -> Vec<String> {
-    let server = vec![
-        exe(),
-        "fixture-server".into(),
-        "--launch-counter".into(),
-        counter.into(),
-    ];
+    let server = common::fixture_server(&["--launch-counter", counter]);
     std::fs::write(dir.join("server.js"), "release 1").unwrap();
     ok(dir, &["key", "generate", "--name", "acme", "--no-password"]);
     ok(
@@ -157,8 +152,7 @@ fn lock_key_refuses_an_unsigned_or_altered_lock_and_policy() {
     let r = first_answer(d, &server, &["--lock-key", "mallory.pub"]);
     assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
     // The lock edited after signing (an extra server pinned): refused.
-    let e = exe();
-    ok(d, &["pin", "extra", "--", &e, "fixture-server"]);
+    common::pin(d, "extra", &common::fixture_server(&[]));
     let r = first_answer(d, &server, &["--lock-key", "acme.pub"]);
     assert_eq!(r["error"]["data"]["reason"], "lock-signature", "{r}");
     assert!(
@@ -231,8 +225,7 @@ fn attack_signed_lock_rollback_policy_deletion_and_expiry_are_refused() {
     // Keep the old signed lock, then the fleet moves on (a new pin: serial + 1, re-signed).
     copy("mcpseal.lock", "old.lock");
     copy("mcpseal.lock.sigstore.json", "old.lock.sigstore.json");
-    let e = exe();
-    ok(d, &["pin", "extra", "--", &e, "fixture-server"]);
+    common::pin(d, "extra", &common::fixture_server(&[]));
     ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
     assert!(
         gate(&[])["result"].is_object(),
@@ -244,7 +237,7 @@ fn attack_signed_lock_rollback_policy_deletion_and_expiry_are_refused() {
     let r = gate(&[]);
     assert_eq!(r["error"]["data"]["reason"], "lock-rollback", "{r}");
     // Back to the current lock; then the policy and its bundle are deleted.
-    ok(d, &["pin", "extra2", "--", &e, "fixture-server"]);
+    common::pin(d, "extra2", &common::fixture_server(&[]));
     ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
     assert!(gate(&[])["result"].is_object());
     copy("mcpseal-policy.toml", "policy.bak");
@@ -307,4 +300,80 @@ fn attack_signed_lock_rollback_policy_deletion_and_expiry_are_refused() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+/// Issue 15: under `--lock-key` the policy is read once, and the bytes whose signature and
+/// binding are checked are the bytes parsed. The policy here is a named pipe whose writer
+/// hands the signed policy to the first reader only: once that reader has closed the pipe,
+/// every later reader gets a rewritten policy (pointing at a bundle that does not exist, so a
+/// parse of it refuses the launch), and one that opens it before that gets no bytes at all. A
+/// gate that opened the policy a second time, to verify or to parse it, would refuse. (Before
+/// the fix the gate read it three times: binding, signature, parse; this test failed with
+/// `policy-signature`.)
+#[test]
+fn attack_a_policy_rewritten_between_verify_and_parse_is_never_read() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let counter = d.join("launches").display().to_string();
+    let server = setup(d, &counter);
+    ok(d, &["sign", "server.js", "--key", "acme.key"]);
+    ok(d, &["sign", "mcpseal-policy.toml", "--key", "acme.key"]);
+    ok(d, &["sign", "mcpseal.lock", "--key", "acme.key"]);
+    let state = d.join("state.json").display().to_string();
+    let gate = || {
+        first_answer(
+            d,
+            &server,
+            &["--lock-key", "acme.pub", "--state-file", &state],
+        )
+    };
+    assert!(gate()["result"].is_object(), "the signed policy as a file");
+
+    let policy = d.join("mcpseal-policy.toml");
+    let signed = std::fs::read(&policy).unwrap();
+    let rewritten = String::from_utf8(signed.clone())
+        .unwrap()
+        .replace("server.js.sigstore.json", "missing.sigstore.json");
+    assert_ne!(rewritten.as_bytes(), signed.as_slice());
+    std::fs::remove_file(&policy).unwrap();
+    let mk = std::process::Command::new("mkfifo")
+        .arg(&policy)
+        .status()
+        .unwrap();
+    assert!(mk.success(), "mkfifo");
+    let fifo = policy.clone();
+    std::thread::spawn(move || {
+        use std::os::unix::fs::OpenOptionsExt;
+        let open = |flags| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(flags)
+                .open(&fifo)
+        };
+        // The first reader (opening waits for it) gets the signed bytes.
+        if let Ok(mut w) = open(0) {
+            let _ = std::io::Write::write_all(&mut w, &signed);
+        }
+        // Until it has closed the pipe, a non-blocking open succeeds (a reader is there) and
+        // is closed at once with nothing written: a second reader in this window reads an
+        // empty policy. ENXIO says no reader has it open any more.
+        loop {
+            match open(libc::O_NONBLOCK) {
+                Ok(w) => drop(w),
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => break,
+                Err(_) => return,
+            }
+            std::thread::yield_now();
+        }
+        // Every later reader gets the rewrite; the thread is left waiting in the next open
+        // when the gate is done (the test process ends with it).
+        while let Ok(mut w) = open(0) {
+            let _ = std::io::Write::write_all(&mut w, rewritten.as_bytes());
+        }
+    });
+    let r = gate();
+    assert!(
+        r["result"].is_object(),
+        "the gate must verify and obey the one read it made: {r}"
+    );
 }

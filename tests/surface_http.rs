@@ -95,7 +95,7 @@ fn gate_in_front_of_a_remote_streamable_http_server() {
         serde_json::from_slice(&std::fs::read(t.path().join("mcpseal.lock")).unwrap()).unwrap();
     let pinned = lock["servers"]["ev"]["tools"].as_object().unwrap().len();
 
-    let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &url], &[]);
+    let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &url], &[] as &[&str]);
     assert!(g.init()["result"]["serverInfo"].is_object());
     let tools = g.tools();
     assert_eq!(tools.len(), pinned, "{tools:?}");
@@ -125,7 +125,7 @@ fn gate_in_front_of_a_remote_streamable_http_server() {
 
     // Another URL than the pinned one is refused before anything is contacted.
     let other = format!("http://127.0.0.1:{}/mcp", common::free_port());
-    let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &other], &[]);
+    let mut g = common::client::Client::gate(t.path(), "ev", &["--url", &other], &[] as &[&str]);
     assert_eq!(g.init()["error"]["data"]["reason"], "launch-mismatch");
     assert_eq!(g.finish(), 1);
 }

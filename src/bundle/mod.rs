@@ -413,7 +413,12 @@ pub fn verify_envelope(bundle: &[u8], key: &PublicKey) -> Result<VerifiedPayload
     })
 }
 
-fn check_statement(s: &Statement) -> Result<(), VerifyError> {
+/// The checks every signed release statement passes, key-based ([`verify`]) or keyless
+/// ([`crate::keyless::KeylessVerified::release_statement`]): the in-toto Statement v1 type,
+/// mcpseal's predicate type, at least one subject, each with a well-formed sha256 digest, and
+/// no subject listed twice (by digest or by name). Which artifacts it covers is
+/// [`match_subjects`]'.
+pub fn check_statement(s: &Statement) -> Result<(), VerifyError> {
     if s.type_ != STATEMENT_TYPE {
         return Err(VerifyError::Statement(format!(
             "_type is {:?}, expected {STATEMENT_TYPE}",

@@ -113,6 +113,28 @@ pub(crate) fn passphrase(
     Ok(first)
 }
 
+/// The signing key's flags, the same for every command that signs (`sign`, `lock push`):
+/// `--key FILE` (or `MCPSEAL_PRIVATE_KEY`) and `--password-file FILE` (or `MCPSEAL_PASSWORD`,
+/// or a prompt).
+#[derive(Debug, clap::Args)]
+pub struct SigningKeyArgs {
+    /// The private signing key: PKCS#8 PEM (as `mcpseal key generate` writes; Ed25519, ECDSA
+    /// or RSA) or a cosign key (ENCRYPTED SIGSTORE PRIVATE KEY) [default: the PEM text in
+    /// MCPSEAL_PRIVATE_KEY].
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Read the key's passphrase from this file [default: MCPSEAL_PASSWORD, or a prompt].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+impl SigningKeyArgs {
+    /// The key these flags name, opened (see [`load_secret_key`]).
+    pub(crate) fn load(&self) -> Result<PrivateKey, CliError> {
+        load_secret_key(self.key.as_deref(), self.password_file.as_deref())
+    }
+}
+
 /// Loads the signing key from `--key FILE` or `MCPSEAL_PRIVATE_KEY`, asking for a passphrase
 /// only when the key is encrypted. Any key [`PrivateKey`] reads: mcpseal's Ed25519 keys,
 /// PKCS#8 ECDSA / RSA keys, cosign-format encrypted keys.

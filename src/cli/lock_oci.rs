@@ -46,12 +46,9 @@ pub struct PushArgs {
     /// Where to publish: oci://REGISTRY/REPOSITORY:TAG (e.g. oci://registry.corp/mcp/lock:prod).
     #[arg(value_name = "OCI_REF")]
     pub target: String,
-    /// The fleet's private signing key [default: the PEM text in MCPSEAL_PRIVATE_KEY].
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
-    /// Read the key's passphrase from this file [default: MCPSEAL_PASSWORD, or a prompt].
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    // The fleet's signing key: the same `--key` and `--password-file` as `mcpseal sign`.
+    #[command(flatten)]
+    pub signing: super::key::SigningKeyArgs,
     /// The lockfile to publish.
     #[arg(long, value_name = "FILE", default_value = "mcpseal.lock")]
     pub lock: PathBuf,
@@ -131,7 +128,7 @@ fn push(a: PushArgs, g: &Global) -> CmdResult {
         )
         .help("mcpseal lock push oci://REGISTRY/REPOSITORY:prod --key fleet.key"));
     }
-    let key = super::key::load_secret_key(a.key.as_deref(), a.password_file.as_deref())?;
+    let key = a.signing.load()?;
     let lock_bytes = read_input(&a.lock, MAX_FILE as u64, "a lockfile")?;
     let lock = crate::lock::Lockfile::parse(&lock_bytes, &a.lock).map_err(super::lock_error)?;
     let policy_path = match (&a.policy, a.no_policy) {

@@ -9,6 +9,7 @@
 
 use crate::keys::Signer as _;
 use serde_json::json;
+use std::path::Path;
 
 use super::{CliError, CmdResult, Exit, Global, emit, emit_json};
 use crate::bundle::{self, ReleasePredicate, ServerId, Statement, Subject};
@@ -70,7 +71,7 @@ pub fn sign(args: super::sign::Args, g: &Global) -> CmdResult {
             "--output, --policy, --no-policy and --expires do not apply to an image: its signatures go to the registry",
         ));
     }
-    let key = super::key::load_secret_key(args.key.as_deref(), args.password_file.as_deref())?;
+    let key = args.signing.load()?;
     let surface = super::sign::signed_surface(&args)?;
     let reg = connect(&image, &args.allow_insecure_registry)?;
     let subject = reg.manifest(&image).map_err(oci_error)?;
@@ -161,7 +162,11 @@ pub fn sign(args: super::sign::Args, g: &Global) -> CmdResult {
 /// Who must have signed an image.
 enum Who<'a> {
     Key(Box<crate::keys::PublicKey>),
-    Keyless(super::verify::verify_keyless::KeylessFlags<'a>),
+    /// An identity, checked against this trusted root (loaded once for every bundle tried).
+    Keyless(
+        super::verify::verify_keyless::KeylessFlags<'a>,
+        &'a sigstore_verify::trust_root::TrustedRoot,
+    ),
 }
 
 /// What verified, for the report.
@@ -200,18 +205,19 @@ fn check(
                 releases: out.releases,
             }))
         }
-        Who::Keyless(flags) => {
+        Who::Keyless(flags, root) => {
             let mut last = cosign::SigError::NoSignature;
             for (_, b) in &c.bundles {
                 let text = String::from_utf8_lossy(b);
-                let r = super::verify::verify_keyless::with_signer(flags, |signer, root| {
-                    Ok(crate::keyless::verify(
-                        &mut manifest.bytes.as_slice(),
-                        &text,
-                        signer,
-                        root,
-                    ))
-                })?;
+                let r =
+                    super::verify::verify_keyless::with_signer_in(flags, root, |signer, root| {
+                        Ok(crate::keyless::verify(
+                            &mut manifest.bytes.as_slice(),
+                            &text,
+                            signer,
+                            root,
+                        ))
+                    })?;
                 match r {
                     Ok(v) => {
                         // The statement must be cosign's, over this image.
@@ -268,15 +274,20 @@ fn check(
 /// `mcpseal verify oci://…`.
 pub fn verify(args: super::verify::Args, g: &Global) -> CmdResult {
     let image = one_image(&args.artifacts)?;
+    let root;
     let who = if let Some(k) = &args.key {
         Who::Key(Box::new(super::key::load_public_key(k)?))
     } else if args.certificate_identity.is_some() || args.certificate_identity_regexp.is_some() {
-        Who::Keyless(super::verify::verify_keyless::KeylessFlags {
-            identity: args.certificate_identity.as_deref(),
-            identity_regexp: args.certificate_identity_regexp.as_deref(),
-            issuer: args.certificate_oidc_issuer.as_deref(),
-            trusted_root: args.trusted_root.as_deref(),
-        })
+        root = super::verify::verify_keyless::load_root(args.trusted_root.as_deref())?;
+        Who::Keyless(
+            super::verify::verify_keyless::KeylessFlags {
+                identity: args.certificate_identity.as_deref(),
+                identity_regexp: args.certificate_identity_regexp.as_deref(),
+                issuer: args.certificate_oidc_issuer.as_deref(),
+                trusted_root: args.trusted_root.as_deref(),
+            },
+            &root,
+        )
     } else {
         return Err(CliError::error(
             "no-verifier",
@@ -398,14 +409,9 @@ pub(crate) fn pin_container(
     spec: &crate::mcp::LaunchSpec,
     insecure: &[String],
     image_signers: &[crate::policy::Signer],
+    trusted_root: Option<&Path>,
 ) -> Result<Option<(crate::lock::PinnedImage, crate::mcp::LaunchSpec)>, CliError> {
-    let crate::mcp::LaunchSpec::Stdio {
-        command,
-        args,
-        env,
-        cwd,
-    } = spec
-    else {
+    let crate::mcp::LaunchSpec::Stdio { command, args, .. } = spec else {
         return Ok(None);
     };
     let Some(found) = crate::oci::launch::container_launch(command, args) else {
@@ -431,36 +437,42 @@ pub(crate) fn pin_container(
             &image,
             &m,
             image_signers,
+            trusted_root,
         )?)
     };
     let mut pinned_args = args.clone();
     if let Some(slot) = pinned_args.get_mut(found.image_index) {
         *slot = crate::oci::launch::pinned_arg(&arg, m.digest);
     }
-    Ok(Some((
-        crate::lock::PinnedImage {
-            reference: image.display(),
-            digest: m.digest,
-            signer,
-        },
-        crate::mcp::LaunchSpec::Stdio {
-            command: command.clone(),
-            args: pinned_args,
-            env: env.clone(),
-            cwd: cwd.clone(),
-        },
-    )))
+    let pinned = crate::lock::PinnedImage {
+        reference: image.display(),
+        digest: m.digest,
+        signer,
+    };
+    Ok(spec
+        .with_command_line(command, pinned_args)
+        .map(|launch| (pinned, launch)))
 }
 
 /// The first of the policy's `image-signers` whose signature on `image` verifies, as the lock
-/// records it; refuses (exit 1) when none does, naming the best reason found.
+/// records it; refuses (exit 1) when none does, naming the best reason found. Keyless signers
+/// are checked against `trusted_root` (`pin --trusted-root`, read once, before the registry is
+/// asked for signatures) or the embedded public-good root; a keyless signer that verified
+/// under a root from a file records that file's digest.
 fn verify_image_signers(
     server: &str,
     reg: &Registry,
     image: &ImageRef,
     top: &Manifest,
     signers: &[crate::policy::Signer],
+    trusted_root: Option<&Path>,
 ) -> Result<crate::lock::ImageSigner, CliError> {
+    let keyless = signers.iter().any(|s| s.public_key.is_none());
+    let root = if keyless {
+        Some(super::verify::verify_keyless::read_root(trusted_root)?)
+    } else {
+        None
+    };
     let mut targets = vec![top.clone()];
     if top.is_index()
         && let Some((d, _)) = cosign::select_platform(top, &cosign::host_platform())
@@ -485,12 +497,25 @@ fn verify_image_signers(
                 )
                 .help("give the signer public-key = \"FILE.pub\" in the policy (docs/policy.md)"));
             }
-            None => Who::Keyless(super::verify::verify_keyless::KeylessFlags {
-                identity: s.identity.as_deref(),
-                identity_regexp: s.identity_regexp.as_deref(),
-                issuer: s.issuer.as_deref(),
-                trusted_root: None,
-            }),
+            None => {
+                // Loaded above whenever a signer is keyless; skipping a signer can only refuse.
+                let Some((root, _)) = &root else {
+                    continue;
+                };
+                Who::Keyless(
+                    super::verify::verify_keyless::KeylessFlags {
+                        identity: s.identity.as_deref(),
+                        identity_regexp: s.identity_regexp.as_deref(),
+                        issuer: s.issuer.as_deref(),
+                        trusted_root,
+                    },
+                    root,
+                )
+            }
+        };
+        let keyless_root = match &who {
+            Who::Keyless(..) => root.as_ref().and_then(|(_, d)| *d),
+            Who::Key(_) => None,
         };
         for (m, c) in targets.iter().zip(&fetched) {
             match check(&who, image, m, c)? {
@@ -501,6 +526,7 @@ fn verify_image_signers(
                         key_id: p.evidence.key_id,
                         identity: p.evidence.identity,
                         issuer: p.evidence.issuer,
+                        trusted_root: keyless_root,
                     });
                 }
                 Ok(_) => {}

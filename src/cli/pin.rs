@@ -111,8 +111,9 @@ pub struct Args {
     /// http:// to a loopback address) [default: https://registry.npmjs.org, https://pypi.org].
     #[arg(long, value_name = "URL", requires = "fetch_provenance")]
     pub provenance_url: Option<String>,
-    /// With --provenance or --fetch-provenance: the Sigstore trusted root [default: the
-    /// public-good root].
+    /// The Sigstore trusted root (JSON, as for `verify --trusted-root`) for pin's keyless
+    /// checks: --provenance / --fetch-provenance, and the policy's keyless image-signers of a
+    /// container server (a private Sigstore deployment) [default: the embedded public-good root].
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// A `docker run` / `podman run` server: allow plain HTTP to this registry host[:port]
@@ -191,8 +192,13 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
         .map(|p| p.requirements_for(&name))
         .unwrap_or_default();
     let image_signers = requirements.image_signers.clone();
-    let container =
-        super::oci::pin_container(&name, &spec, &args.allow_insecure_registry, &image_signers)?;
+    let container = super::oci::pin_container(
+        &name,
+        &spec,
+        &args.allow_insecure_registry,
+        &image_signers,
+        args.trusted_root.as_deref(),
+    )?;
     let capture_spec = container.as_ref().map_or(&spec, |(_, s)| s);
     // The channel's checks come before the capture: an unverified bundle or package is
     // never started to be captured.

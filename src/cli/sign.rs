@@ -14,15 +14,11 @@ pub struct Args {
     /// pushed to the registry; see docs/oci.md).
     #[arg(required = true, value_name = "ARTIFACT")]
     pub artifacts: Vec<PathBuf>,
-    /// Private key (PKCS#8 PEM) [default: the PEM text in MCPSEAL_PRIVATE_KEY]. With --cert:
-    /// the certificate's RSA or ECDSA private key (PEM).
-    #[arg(long, value_name = "KEY")]
-    pub key: Option<PathBuf>,
-    /// Read the key's passphrase from this file [default: MCPSEAL_PASSWORD, or a prompt].
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: super::key::SigningKeyArgs,
     /// Sign an MCP bundle (.mcpb) in place with this X.509 certificate (PEM; a chain after the
-    /// leaf is included), appending the MCPB_SIG_V1 block `mcpb sign` writes.
+    /// leaf is included) and its RSA or ECDSA private key given as --key, appending the
+    /// MCPB_SIG_V1 block `mcpb sign` writes.
     #[arg(long, value_name = "CERT.pem", requires = "key")]
     pub cert: Option<PathBuf>,
     /// With --cert: an intermediate CA certificate to include (repeatable).
@@ -152,7 +148,7 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
             .help("mcpseal sign a.tgz b.whl --key release.key --output release.sigstore.json"));
         }
     };
-    let key = super::key::load_secret_key(args.key.as_deref(), args.password_file.as_deref())?;
+    let key = args.signing.load()?;
     let mut subjects: Vec<Subject> = Vec::new();
     for p in &args.artifacts {
         let name = subject_name(p)?;

@@ -85,7 +85,8 @@ pub fn run(args: super::sign::Args, g: &Global) -> CmdResult {
             "--cert signs one MCP bundle at a time",
         ));
     };
-    let (Some(cert_path), Some(key_path)) = (args.cert.as_deref(), args.key.as_deref()) else {
+    let (Some(cert_path), Some(key_path)) = (args.cert.as_deref(), args.signing.key.as_deref())
+    else {
         return Err(CliError::error(
             "no-key",
             "--cert needs --key KEY.pem (the certificate's private key)",
@@ -117,7 +118,7 @@ pub fn run(args: super::sign::Args, g: &Global) -> CmdResult {
         )
     })?;
     chain.extend_from_slice(rest);
-    let key = load_key(key_path, args.password_file.as_deref())?;
+    let key = load_key(key_path, args.signing.password_file.as_deref())?;
     let content = read_input(bundle, MAX_BUNDLE, "an MCP bundle")?;
     let len = content.len() as u64;
     mcpb::check_unsigned(&mut std::io::Cursor::new(&content), len)

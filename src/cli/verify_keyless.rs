@@ -21,19 +21,47 @@ pub(crate) struct KeylessFlags<'a> {
 pub(crate) fn load_root(
     trusted_root: Option<&Path>,
 ) -> Result<sigstore_verify::trust_root::TrustedRoot, CliError> {
+    read_root(trusted_root).map(|(root, _)| root)
+}
+
+/// [`load_root`], with the SHA-256 of the file's bytes as they were parsed (`None` for the
+/// embedded public-good root), for a record of which root vouched.
+pub(crate) fn read_root(
+    trusted_root: Option<&Path>,
+) -> Result<
+    (
+        sigstore_verify::trust_root::TrustedRoot,
+        Option<crate::digest::Digest>,
+    ),
+    CliError,
+> {
     match trusted_root {
         Some(p) => {
             let text = read_input(p, 16 << 20, "a trusted root")?;
-            keyless::trusted_root(&String::from_utf8_lossy(&text))
-                .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))
+            let root = keyless::trusted_root(&String::from_utf8_lossy(&text))
+                .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))?;
+            Ok((root, Some(crate::digest::Digest::of(&text))))
         }
-        None => keyless::production_root().map_err(|e| CliError::error(e.code(), e.to_string())),
+        None => keyless::production_root()
+            .map(|root| (root, None))
+            .map_err(|e| CliError::error(e.code(), e.to_string())),
     }
 }
 
 /// Builds the signer and trusted root the flags require and hands them to `f`.
 pub(crate) fn with_signer<T>(
     flags: &KeylessFlags<'_>,
+    f: impl FnOnce(&Signer<'_>, &sigstore_verify::trust_root::TrustedRoot) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let root = load_root(flags.trusted_root)?;
+    with_signer_in(flags, &root, f)
+}
+
+/// [`with_signer`] with a trusted root the caller loaded (once, for many bundles); the flags'
+/// `trusted_root` is not read.
+pub(crate) fn with_signer_in<T>(
+    flags: &KeylessFlags<'_>,
+    root: &sigstore_verify::trust_root::TrustedRoot,
     f: impl FnOnce(&Signer<'_>, &sigstore_verify::trust_root::TrustedRoot) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     let issuer = flags.issuer.ok_or_else(|| {
@@ -60,8 +88,7 @@ pub(crate) fn with_signer<T>(
             ));
         }
     };
-    let root = load_root(flags.trusted_root)?;
-    f(&Signer::Identity { identity, issuer }, &root)
+    f(&Signer::Identity { identity, issuer }, root)
 }
 
 /// Verifies a certificate-based bundle over `artifact` offline for the identity and issuer the

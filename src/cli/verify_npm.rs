@@ -53,19 +53,11 @@ pub(crate) fn source_policy(args: &Args) -> Result<SourcePolicy, CliError> {
     })
 }
 
+/// The trusted root from `--trusted-root FILE`, or the embedded public-good root.
 pub(crate) fn trusted_root(
     p: Option<&std::path::Path>,
 ) -> Result<sigstore_verify::trust_root::TrustedRoot, CliError> {
-    match p {
-        Some(p) => {
-            let text = read_input(p, 16 << 20, "a trusted root")?;
-            crate::keyless::trusted_root(&String::from_utf8_lossy(&text))
-                .map_err(|e| CliError::error(e.code(), format!("{}: {e}", p.display())))
-        }
-        None => {
-            crate::keyless::production_root().map_err(|e| CliError::error(e.code(), e.to_string()))
-        }
-    }
+    super::verify_keyless::load_root(p)
 }
 
 pub fn run(args: Args, g: &Global) -> CmdResult {

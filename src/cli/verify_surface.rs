@@ -97,8 +97,8 @@ fn check_signed_keyless(
     let v = super::verify::verify_keyless::verify_keyless(&flags, &args.bundle, artifact)?;
     // Verified: now the DSSE payload may be read as mcpseal's release statement.
     let statement = v
-        .release_statement()
-        .map_err(|e| CliError::fail("bad-statement", format!("{}: {e}", args.bundle.display())))?;
+        .release_statement(artifact)
+        .map_err(|e| CliError::fail(e.code(), format!("{}: {e}", args.bundle.display())))?;
     let mismatches = compare_signed(&statement, live, &args.bundle)?;
     Ok((v.identity().unwrap_or("?").to_owned(), mismatches))
 }

@@ -366,13 +366,7 @@ impl Server {
 /// server they gate: pin and scan capture the server, never the gate itself; any other spec
 /// is returned as it is.
 pub fn gated_server(spec: LaunchSpec) -> LaunchSpec {
-    if let LaunchSpec::Stdio {
-        command,
-        args,
-        env,
-        cwd,
-    } = &spec
-    {
+    if let LaunchSpec::Stdio { command, args, .. } = &spec {
         let is_mcpseal = std::path::Path::new(command)
             .file_name()
             .and_then(|n| n.to_str())
@@ -383,12 +377,7 @@ pub fn gated_server(spec: LaunchSpec) -> LaunchSpec {
         if let Some(i) = args.iter().position(|a| a == "--")
             && let Some((c, rest)) = args[i + 1..].split_first()
         {
-            return LaunchSpec::Stdio {
-                command: c.clone(),
-                args: rest.to_vec(),
-                env: env.clone(),
-                cwd: cwd.clone(),
-            };
+            return spec.with_command_line(c, rest.to_vec()).unwrap_or(spec);
         }
         if let Some(i) = args.iter().position(|a| a == "--url")
             && let Some(url) = args.get(i + 1)

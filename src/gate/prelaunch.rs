@@ -146,6 +146,8 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
     // Under --lock-key the lock is read once: the bytes whose digest the signature covers are
     // the bytes the entry is parsed from.
     let mut signed_lock = None;
+    // So is the policy: its signature, its binding and its parse all see one read's bytes.
+    let mut policy_bytes = None;
     if let Some(key) = req.lock_key {
         let read = Store::read_whole(req.lock).map_err(|e| {
             refusal(
@@ -155,15 +157,24 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
             )
         })?;
         let statement = check_signed_bytes(req.lock, &read.bytes, key, "lockfile")?;
-        signed_lock = Some(read);
-        bound = check_binding(&req, &statement, key)?;
-        if let Some(p) = req.policy {
-            check_signed_file(p, key, "policy")?;
+        let policy_read = req
+            .policy
+            .map(|p| read_capped(p, lock::MAX_LOCK_BYTES, "policy-missing", "policy"))
+            .transpose()?;
+        bound = check_binding(&req, &read.bytes, policy_read.as_deref(), &statement, key)?;
+        if let (Some(p), Some(bytes)) = (req.policy, &policy_read) {
+            check_signed_bytes(p, bytes, key, "policy")?;
         }
+        signed_lock = Some(read);
+        policy_bytes = policy_read;
     }
-    let policy = req.policy.map(load_policy).transpose()?;
-    // The policy (and the files it names) as parsed must be what the signed lock binds: the
-    // binding was checked on a first read, this closes the window until the parse.
+    let policy = match (req.policy, &policy_bytes) {
+        (Some(p), Some(bytes)) => Some(parse_policy(p, bytes)?),
+        (Some(p), None) => Some(load_policy(p)?),
+        (None, _) => None,
+    };
+    // The files the policy names (a Cedar file, a tokens file) as parsed must be what the
+    // signed lock binds: the binding read them first, this closes the window until the parse.
     if let (Some(d), Some(p), Some(path)) = (bound, &policy, req.policy)
         && p.binding != d
     {
@@ -697,8 +708,13 @@ fn sidecar(p: &Path) -> PathBuf {
 /// enforced for this key (`lock-rollback`), it has not expired (`lock-expired`), and the policy
 /// in use is the one it was signed with (`policy-missing`, `policy-mismatch`). A lock signed
 /// without a binding (`lock-unbound`) cannot be ordered, so it is refused.
+///
+/// `lock_bytes` and `policy_bytes` are the files as the caller read them once (the bytes whose
+/// signatures it checks); only the files the policy names are read here.
 fn check_binding(
     req: &Request<'_>,
+    lock_bytes: &[u8],
+    policy_bytes: Option<&[u8]>,
     st: &bundle::Statement,
     key: &PublicKey,
 ) -> Result<Option<crate::digest::Digest>, Refusal> {
@@ -715,9 +731,7 @@ fn check_binding(
             resign,
         ));
     };
-    let bytes = std::fs::read(req.lock)
-        .map_err(|e| refusal("lock-signature", format!("{lock_s}: {e}"), &resign))?;
-    let lock = lock::Lockfile::parse_only(&bytes, req.lock, Some(req.name))
+    let lock = lock::Lockfile::parse_only(lock_bytes, req.lock, Some(req.name))
         .map_err(|e| refusal(e.code(), e.to_string(), &resign))?;
     if lock.serial != b.serial {
         return Err(refusal(
@@ -767,7 +781,7 @@ fn check_binding(
             ));
         }
         (Some(d), Some(p)) => {
-            let live = crate::policy::binding_digest_of_file(p)
+            let live = crate::policy::binding_digest_of_bytes(policy_bytes.unwrap_or_default(), p)
                 .map_err(|e| refusal("policy-missing", format!("{}: {e}", p.display()), &resign))?;
             if live != d {
                 return Err(refusal(
@@ -806,17 +820,6 @@ fn check_binding(
             "check the state file's folder is writable, or pass --state-file FILE",
         ),
     })
-}
-
-/// Verifies that `file` is covered by `<file>.sigstore.json` signed with `key`; returns the
-/// signed statement.
-fn check_signed_file(
-    file: &Path,
-    key: &PublicKey,
-    what: &'static str,
-) -> Result<bundle::Statement, Refusal> {
-    let bytes = read_capped(file, lock::MAX_LOCK_BYTES, "policy-signature", what)?;
-    check_signed_bytes(file, &bytes, key, what)
 }
 
 /// Reads `file` whole, refusing one over `max` bytes (it is digested and parsed from memory).
@@ -900,14 +903,26 @@ fn check_signed_bytes(
 
 /// Loads the policy from `path`.
 fn load_policy(path: &Path) -> Result<Policy, Refusal> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         refusal(
             "policy-invalid",
             format!("{}: {e}", path.display()),
             "check --policy",
         )
     })?;
-    Policy::parse(&text, path).map_err(|e| {
+    parse_policy(path, &bytes)
+}
+
+/// Parses the policy `path` held when it was read as `bytes` (never reading `path` again).
+fn parse_policy(path: &Path, bytes: &[u8]) -> Result<Policy, Refusal> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        refusal(
+            "policy-invalid",
+            format!("{}: the policy is not UTF-8 text", path.display()),
+            "fix the policy file (docs/policy.md)",
+        )
+    })?;
+    Policy::parse(text, path).map_err(|e| {
         refusal(
             "policy-invalid",
             e.to_string(),

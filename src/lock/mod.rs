@@ -219,6 +219,11 @@ pub struct ImageSigner {
     pub identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// A keyless signer checked against a trusted root from a file (`pin --trusted-root`):
+    /// the SHA-256 of that file. Absent for key signers and for the embedded Sigstore
+    /// public-good root (docs/oci.md, "Keyless image signers and private Sigstore roots").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_root: Option<Digest>,
 }
 
 impl ImageSigner {

@@ -30,6 +30,23 @@ pub enum LaunchSpec {
     },
 }
 
+impl LaunchSpec {
+    /// The same stdio launch running `command ARGS` instead: its environment and working
+    /// folder are kept (they are where and with what the server runs, not what runs). `None`
+    /// for an HTTP or SSE endpoint, which has no command line.
+    pub fn with_command_line(&self, command: &str, args: Vec<String>) -> Option<LaunchSpec> {
+        match self {
+            LaunchSpec::Stdio { env, cwd, .. } => Some(LaunchSpec::Stdio {
+                command: command.to_owned(),
+                args,
+                env: env.clone(),
+                cwd: cwd.clone(),
+            }),
+            LaunchSpec::Http { .. } | LaunchSpec::Sse { .. } => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for LaunchSpec {
     /// Names only: env and header values may be secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,3 +84,42 @@ pub mod transport;
 
 pub use capture::{Capture, CaptureError, CaptureOptions, capture};
 pub use pool::capture_many;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_command_line_keeps_env_and_cwd_and_refuses_endpoints() {
+        let spec = LaunchSpec::Stdio {
+            command: "docker".into(),
+            args: vec!["run".into(), "img:1".into()],
+            env: BTreeMap::from([("TOKEN".into(), "secret".into())]),
+            cwd: Some(PathBuf::from("/srv")),
+        };
+        let moved = spec
+            .with_command_line("node", vec!["server.js".into()])
+            .expect("a stdio launch has a command line");
+        assert_eq!(
+            moved,
+            LaunchSpec::Stdio {
+                command: "node".into(),
+                args: vec!["server.js".into()],
+                env: BTreeMap::from([("TOKEN".into(), "secret".into())]),
+                cwd: Some(PathBuf::from("/srv")),
+            }
+        );
+        for endpoint in [
+            LaunchSpec::Http {
+                url: "https://example.com/mcp".into(),
+                headers: BTreeMap::new(),
+            },
+            LaunchSpec::Sse {
+                url: "https://example.com/sse".into(),
+                headers: BTreeMap::new(),
+            },
+        ] {
+            assert_eq!(endpoint.with_command_line("node", vec![]), None);
+        }
+    }
+}

@@ -262,15 +262,23 @@ pub fn binding_digest(policy_bytes: &[u8], r: &Referenced) -> crate::digest::Dig
 /// TOML names no other file: its binding is the digest of its bytes (and it fails to load
 /// later).
 pub fn binding_digest_of_file(path: &Path) -> std::io::Result<crate::digest::Digest> {
-    let bytes = std::fs::read(path)?;
-    let refs = match std::str::from_utf8(&bytes).map(|t| referenced(t, path)) {
+    binding_digest_of_bytes(&std::fs::read(path)?, path)
+}
+
+/// [`binding_digest`] of `bytes`, the policy at `path` as the caller read it (the files it names
+/// are read now, relative to `path`'s folder).
+pub fn binding_digest_of_bytes(
+    bytes: &[u8],
+    path: &Path,
+) -> std::io::Result<crate::digest::Digest> {
+    let refs = match std::str::from_utf8(bytes).map(|t| referenced(t, path)) {
         Ok(Ok(r)) => r,
         Ok(Err(e @ PolicyError::Invalid { .. })) => {
             return Err(std::io::Error::other(e.to_string()));
         }
         _ => Referenced::default(),
     };
-    Ok(binding_digest(&bytes, &refs))
+    Ok(binding_digest(bytes, &refs))
 }
 
 /// Reads the files `text` (a policy at `path`) names: `[authz] cedar` and `[canary]

@@ -18,7 +18,12 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn gate(dir: &Path, name: &str, extra: &[&str], server: &[&str]) -> Client {
+    pub fn gate<S: AsRef<std::ffi::OsStr>>(
+        dir: &Path,
+        name: &str,
+        extra: &[&str],
+        server: &[S],
+    ) -> Client {
         let mut cmd = super::mcpseal();
         cmd.current_dir(dir)
             .args(["run", "--name", name, "--audit-log", "audit.jsonl"])
@@ -28,8 +33,8 @@ impl Client {
         Self::spawn(cmd)
     }
 
-    pub fn direct(dir: &Path, server: &[&str]) -> Client {
-        let mut cmd = Command::new(server[0]);
+    pub fn direct<S: AsRef<std::ffi::OsStr>>(dir: &Path, server: &[S]) -> Client {
+        let mut cmd = Command::new(&server[0]);
         cmd.current_dir(dir).args(&server[1..]);
         Self::spawn(cmd)
     }

@@ -60,6 +60,19 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     out
 }
 
+/// `mcpseal key generate --name NAME --no-password` in `dir` for each name, which must exit 0
+/// (`NAME.key` and `NAME.pub`, no passphrase).
+pub fn keys(dir: &Path, names: &[&str]) {
+    for name in names {
+        ok(dir, &["key", "generate", "--name", name, "--no-password"]);
+    }
+}
+
+/// `out` parsed as JSON (a `--json` report); anything else fails the test, quoting it.
+pub fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
 /// `mcpseal pin NAME` in `dir`, for the caller to add options and the server to.
 pub fn pin_cmd(dir: &Path, name: &str) -> Command {
     let mut c = mcpseal();
@@ -73,10 +86,27 @@ pub fn pin_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, args: &[S]) {
     assert_eq!(code, 0, "pin {name}: {out}{err}");
 }
 
+/// `mcpseal pin NAME OPTIONS… -- mcpseal fixture-server`, which must exit 0.
+pub fn pin_fixture(dir: &Path, name: &str, options: &[&str]) {
+    let mut args: Vec<String> = options.iter().map(|o| (*o).to_owned()).collect();
+    args.push("--".into());
+    args.extend(fixture_server(&[]));
+    pin_ok(dir, name, &args);
+}
+
 /// `mcpseal pin NAME -- SERVER…`, which must exit 0.
 pub fn pin<S: AsRef<std::ffi::OsStr>>(dir: &Path, name: &str, server: &[S]) {
     let (code, out, err) = run(pin_cmd(dir, name).arg("--").args(server));
     assert_eq!(code, 0, "pin {name}: {out}{err}");
+}
+
+/// The fixture MCP server's command line, `mcpseal fixture-server FLAGS…` (src/fixture.rs:
+/// `--launch-counter FILE`, `--rug-pull WHAT`, `--misbehave MODE`, …), as `pin`, `run` and
+/// client configs take a server.
+pub fn fixture_server(flags: &[&str]) -> Vec<String> {
+    let mut argv = vec![exe(), "fixture-server".to_owned()];
+    argv.extend(flags.iter().map(|f| (*f).to_owned()));
+    argv
 }
 
 /// `mcpseal run --name NAME --lock DIR/mcpseal.lock --audit-log AUDIT` as a client config

@@ -113,6 +113,19 @@ impl TestRegistry {
         panic!("docker-registry did not start");
     }
 
+    /// `mcpseal` in `dir` with this registry's credentials (`DOCKER_CONFIG`), for the caller to
+    /// add arguments (and environment) to.
+    pub fn mcpseal(&self, dir: &Path) -> Command {
+        let mut c = super::mcpseal();
+        c.current_dir(dir).env("DOCKER_CONFIG", &self.docker_config);
+        c
+    }
+
+    /// `mcpseal ARGS` in `dir` with this registry's credentials: (exit code, stdout, stderr).
+    pub fn run(&self, dir: &Path, args: &[&str]) -> (i32, String, String) {
+        super::run(self.mcpseal(dir).args(args))
+    }
+
     /// `oci://HOST/REPO:TAG`.
     pub fn url(&self, repo_tag: &str) -> String {
         format!("oci://{}/{repo_tag}", self.host)
