@@ -372,8 +372,21 @@ fn mentions<'n>(
 /// GitHub and GitLab), so a plain collision is `info`; it is `medium` when either twin claims
 /// to be the better or rightful one (or names the other server), and `high` when either twin
 /// carries a high finding.
+/// How many of the other servers a name-collision finding lists by name; the rest are counted.
+/// Each server's finding names the others, so listing them all would make the report
+/// quadratic in the servers sharing a name (a fleet lock of 10,000 servers running the same
+/// tool would be ~10^9 names of output).
+const LISTED_TWINS: usize = 8;
+
 fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
     for kind in NAMED_KINDS {
+        // The entities of this kind with a high finding so far, looked up once per name below.
+        // (Findings pushed by this loop are for names already handled, so they never count.)
+        let poisoned_at: BTreeSet<(String, String)> = out
+            .iter()
+            .filter(|f| f.severity >= Severity::High && f.kind == Target::Entity(kind))
+            .filter_map(|f| Some((f.entity.clone()?, f.server.clone())))
+            .collect();
         let mut by_name: BTreeMap<&str, Vec<(&str, &Surface)>> = BTreeMap::new();
         for (server, surface) in surfaces {
             for name in names_of(surface, kind) {
@@ -388,18 +401,13 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
             if servers.len() < 2 {
                 continue;
             }
-            let poisoned = out.iter().any(|f| {
-                f.severity >= Severity::High
-                    && f.kind == Target::Entity(kind)
-                    && f.entity.as_deref() == Some(name)
-                    && servers.contains(f.server.as_str())
-            });
+            let poisoned = servers
+                .iter()
+                .any(|s| poisoned_at.contains(&(name.to_owned(), (*s).to_owned())));
+            let naming = ServerNames::new(&servers);
             let claims = twins.iter().any(|(server, surface)| {
                 let text = describe(surface, kind, name);
-                IMPERSONATION.is_match(text.as_bytes())
-                    || servers
-                        .iter()
-                        .any(|other| other != server && names_word(&text, other))
+                IMPERSONATION.is_match(text.as_bytes()) || naming.names_another(&text, server)
             });
             let (severity, why) = if poisoned {
                 (Severity::High, "; one of them carries a high finding")
@@ -412,7 +420,17 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
                 (Severity::Info, "")
             };
             for server in &servers {
-                let others: Vec<&str> = servers.iter().copied().filter(|s| s != server).collect();
+                let others = servers.len() - 1;
+                let listed: Vec<&str> = servers
+                    .iter()
+                    .copied()
+                    .filter(|s| s != server)
+                    .take(LISTED_TWINS)
+                    .collect();
+                let more = match others - listed.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
                 out.push(name_finding(
                     Code::NameCollision,
                     severity,
@@ -420,15 +438,56 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
                     kind,
                     name,
                     format!(
-                        "{} `{}` is also announced by server{} `{}`{why}",
+                        "{} `{}` is also announced by server{} `{}`{more}{why}",
                         kind.noun(),
                         escape(name),
-                        if others.len() == 1 { "" } else { "s" },
-                        others.join("`, `"),
+                        if others == 1 { "" } else { "s" },
+                        listed.join("`, `"),
                     ),
                 ));
             }
         }
+    }
+}
+
+/// The servers sharing a name, searched for in one pass over a text: whether a twin's
+/// description names another of them as a whole word (what [`names_word`] checks for one),
+/// without one search per server, which made the collision rule quadratic in the twins.
+struct ServerNames<'a> {
+    names: Vec<&'a str>,
+    ac: Option<AhoCorasick>,
+}
+
+impl<'a> ServerNames<'a> {
+    fn new(servers: &BTreeSet<&'a str>) -> Self {
+        // Names under three characters are never matched (as in `names_word`).
+        let names: Vec<&str> = servers
+            .iter()
+            .copied()
+            .filter(|s| s.chars().count() >= 3)
+            .collect();
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&names)
+            .ok();
+        ServerNames { names, ac }
+    }
+
+    /// Whether `text` names, as a whole word ignoring ASCII case, a server other than `own`.
+    fn names_another(&self, text: &str, own: &str) -> bool {
+        let Some(ac) = &self.ac else {
+            // The automaton could not be built (it has size limits): search one by one.
+            return self.names.iter().any(|n| *n != own && names_word(text, n));
+        };
+        let bytes = text.as_bytes();
+        ac.find_overlapping_iter(text).any(|m| {
+            let before = m.start().checked_sub(1).and_then(|j| bytes.get(j));
+            let after = bytes.get(m.end());
+            self.names[m.pattern().as_usize()] != own
+                && !before.is_some_and(|b| b.is_ascii_alphanumeric())
+                && !after.is_some_and(|b| b.is_ascii_alphanumeric())
+        })
     }
 }
 
@@ -537,6 +596,12 @@ fn confusables(entries: &[(&str, EntityKind, &str)], out: &mut Vec<Finding>) {
             (&by_fold, Severity::Medium, "case and separators"),
         ] {
             for group in groups.values() {
+                // Only pairs of different names are reported: a group holding one name (the
+                // same tool on many servers) has none, and walking its pairs would be
+                // quadratic in the servers (collisions report those).
+                if group.iter().all(|(_, n)| *n == group[0].1) {
+                    continue;
+                }
                 for &(server, name) in group {
                     for &(other_server, other) in group {
                         if name == other || reported.contains(&(server, name, other_server, other))
@@ -704,6 +769,75 @@ mod tests {
             "{f:?}"
         );
         assert_eq!(f.len(), 2);
+    }
+
+    /// A fleet where many servers run the same tool: one finding per server, each listing a
+    /// bounded number of the others (the report grew with the square of the twins before),
+    /// and the same-name group costs the confusable rule nothing.
+    #[test]
+    fn many_twins_are_reported_in_bounded_findings() {
+        let servers: Vec<ScanInput> = (0..40)
+            .map(|i| {
+                input(
+                    &format!("srv-{i:02}"),
+                    json!({"tools": [tool("search", "Search.")]}),
+                )
+            })
+            .collect();
+        let f = scan(&servers);
+        assert_eq!(f.len(), 40, "{f:?}");
+        for x in &f {
+            assert_eq!(x.code, Code::NameCollision);
+            assert_eq!(x.severity, Severity::Info);
+            assert!(x.reason.ends_with(" and 31 more"), "{}", x.reason);
+            assert_eq!(
+                x.reason.matches("`srv-").count(),
+                LISTED_TWINS,
+                "{}",
+                x.reason
+            );
+            assert!(
+                !x.reason.contains(&format!("`{}`", x.server)),
+                "{}",
+                x.reason
+            );
+        }
+        // Nine servers: all eight others are named, nothing is counted.
+        let f = scan(&servers[..9]);
+        assert!(f.iter().all(|x| !x.reason.contains("more")), "{f:?}");
+    }
+
+    /// Among many twins, the one whose description names another twin's server (as a whole
+    /// word, any ASCII case) makes the collision medium; naming only its own server, or
+    /// another's name inside a longer word, does not.
+    #[test]
+    fn a_twin_naming_another_twins_server_is_found_among_many() {
+        let fleet = |claim: &str| {
+            let mut v: Vec<ScanInput> = (0..30)
+                .map(|i| {
+                    input(
+                        &format!("srv-{i:02}"),
+                        json!({"tools": [tool("search", "Search.")]}),
+                    )
+                })
+                .collect();
+            v[7] = input("srv-07", json!({"tools": [tool("search", claim)]}));
+            scan(&v)
+        };
+        for claim in ["Search, like SRV-19 but faster.", "Search (srv-29)."] {
+            let f = fleet(claim);
+            assert!(
+                f.iter().all(|x| x.severity == Severity::Medium),
+                "{claim}: {f:?}"
+            );
+        }
+        for plain in ["Search srv-07 only.", "Search xsrv-19y.", "Search srv-190."] {
+            let f = fleet(plain);
+            assert!(
+                f.iter().all(|x| x.severity == Severity::Info),
+                "{plain}: {f:?}"
+            );
+        }
     }
 
     /// A twin that claims to be the better one (or names the other server) is medium.
