@@ -1463,4 +1463,44 @@ mod tests {
         let e = Store::load_server(&p, "a").unwrap_err();
         assert_eq!(e.code(), "io-error", "{e}");
     }
+
+    /// `--lock-key`'s read (`Store::read_whole`): a missing lock is `lock-missing`, one that
+    /// cannot be opened an I/O error; the limit holds here too (over it refused by its size,
+    /// never served truncated; at it, read whole); and the bytes are canonical only when the
+    /// stamp vouches for them (a hand-formatted lock is parsed strictly, not binary-searched).
+    #[test]
+    fn read_whole_refuses_what_it_must_and_trusts_only_a_stamp() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("mcpseal.lock");
+        assert_eq!(Store::read_whole(&p).err().unwrap().code(), "lock-missing");
+        {
+            let _sock = std::os::unix::net::UnixListener::bind(&p).unwrap();
+            assert_eq!(Store::read_whole(&p).err().unwrap().code(), "io-error");
+        }
+        std::fs::remove_file(&p).unwrap();
+        let mut s = Store::open(&p).unwrap();
+        s.lock.servers.insert("a".into(), entry());
+        s.commit().unwrap();
+        assert!(Store::read_whole(&p).unwrap().canonical);
+        let text = std::fs::read(&p).unwrap();
+        let v: Value = serde_json::from_slice(&text).unwrap();
+        std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        let hand = Store::read_whole(&p).unwrap();
+        assert!(!hand.canonical);
+        assert!(hand.server(&p, "a").unwrap().is_some());
+        std::fs::write(&p, &text).unwrap();
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_len(MAX_LOCK_BYTES + 1).unwrap();
+        drop(f);
+        let e = Store::read_whole(&p).err().unwrap();
+        assert_eq!(e.code(), "lock-corrupt");
+        assert!(e.to_string().contains("-byte limit"), "{e}");
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_len(MAX_LOCK_BYTES).unwrap();
+        drop(f);
+        assert_eq!(
+            Store::read_whole(&p).unwrap().bytes.len() as u64,
+            MAX_LOCK_BYTES
+        );
+    }
 }
