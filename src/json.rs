@@ -205,11 +205,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
             .map(Value::Number)
             .ok_or_else(|| E::custom("non-finite number"))
     }
+    // No `visit_string`: serde_json's slice reader hands every string over borrowed or copied
+    // (`visit_borrowed_str` / `visit_str`), and serde's default `visit_string` forwards here.
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
     }
     fn visit_unit<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
@@ -450,6 +449,48 @@ mod tests {
             parse_strict_pick(b"{\"servers\":{}} x", "servers", "b"),
             Err(JsonError::Syntax(_))
         ));
+    }
+
+    /// `check_strict` (the lock's first pass before its typed parse) refuses what
+    /// `parse_strict` refuses: a duplicate key hidden inside an array inside an object (the
+    /// differential a lockfile smuggles a second `digest` through), trailing data, hostile
+    /// depth; and accepts every JSON type, arrays included, without building a tree.
+    #[test]
+    fn check_strict_refuses_what_parse_strict_refuses() {
+        let dup = br#"{"servers":{"a":{"tools":[{"name":"x","digest":"1","digest":"2"}]}}}"#;
+        assert!(
+            matches!(check_strict(dup), Err(JsonError::DuplicateKey { ref key }) if key == "digest"),
+            "{:?}",
+            check_strict(dup).err()
+        );
+        assert!(matches!(
+            check_strict(br#"{"a":1,"a":1}"#),
+            Err(JsonError::DuplicateKey { .. })
+        ));
+        assert!(matches!(check_strict(b"{} {}"), Err(JsonError::Syntax(_))));
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(matches!(
+            check_strict(deep.as_bytes()),
+            Err(JsonError::Syntax(_))
+        ));
+        let every_type =
+            br#"{"s":"t\u00e9","n":[1,-2,3.5],"b":[true,false],"z":null,"o":{"a":{}}}"#;
+        assert!(check_strict(every_type).is_ok());
+        assert!(parse_strict(every_type).is_ok());
+    }
+
+    /// A document of the wrong shape is refused with a message that says which shape was
+    /// expected (the top level, and the member being picked from).
+    #[test]
+    fn pick_names_the_shape_it_expected() {
+        let msg = |r: Result<(Map<String, Value>, Option<Value>), JsonError>| match r {
+            Err(JsonError::Syntax(m)) => m,
+            other => panic!("expected a syntax error, got {other:?}"),
+        };
+        let top = msg(parse_strict_pick(b"[]", "servers", "a"));
+        assert!(top.contains("expected a JSON object"), "{top}");
+        let inner = msg(parse_strict_pick(br#"{"servers":[1]}"#, "servers", "a"));
+        assert!(inner.contains("expected an object"), "{inner}");
     }
 
     #[test]

@@ -320,6 +320,19 @@ mod tests {
         assert!(read * 20 < size, "read {read} of {size} bytes");
     }
 
+    /// The gate's way in (`Store::load_server`) takes the fast path for a stamped lock: it
+    /// reads a small part of the file through the index, not the whole of it.
+    #[test]
+    fn load_server_reads_a_stamped_lock_through_the_index() {
+        let t = tempfile::tempdir().unwrap();
+        let (path, _) = lock_of(t.path(), 3000);
+        let size = std::fs::metadata(&path).unwrap().len();
+        BYTES_READ.with(|c| c.set(0));
+        assert!(Store::load_server(&path, "s01234").unwrap().is_some());
+        let read = BYTES_READ.with(std::cell::Cell::get);
+        assert!(read > 0 && read * 20 < size, "read {read} of {size} bytes");
+    }
+
     /// The attack: edit a stamped lock (here, a second entry of the same name that a strict
     /// parse refuses) and hope the gate keeps trusting its stamp. The edit changes the file's
     /// ctime, the stamp no longer matches, and the whole file is parsed strictly again.

@@ -61,12 +61,22 @@ pub fn user_lock_path() -> Option<PathBuf> {
     } else if cfg!(windows) {
         std::env::var_os("APPDATA").map(PathBuf::from)
     } else {
-        std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::home_dir().map(|h| h.join(".config")))
+        config_home(std::env::var_os("XDG_CONFIG_HOME"), std::env::home_dir())
     }?;
     Some(dir.join("mcpseal").join(DEFAULT_PATH))
+}
+
+/// The XDG config folder: `$XDG_CONFIG_HOME` unless unset or empty (an empty one is unset, as
+/// the XDG spec says; taken as a path it would put the per-user lock under the current
+/// folder), else `HOME/.config`.
+fn config_home(
+    xdg_config_home: Option<std::ffi::OsString>,
+    home: Option<PathBuf>,
+) -> Option<PathBuf> {
+    xdg_config_home
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".config")))
 }
 
 /// The lock key of a server whose bare name is ambiguous across clients: `client/name`
@@ -79,26 +89,28 @@ pub fn qualified_name(client: &str, name: &str) -> String {
 /// The pinned name closest to `name` (edit distance at most a third of its length, and at
 /// least 1), for "did you mean" hints.
 pub fn closest_name<'a>(names: impl Iterator<Item = &'a String>, name: &str) -> Option<&'a str> {
-    fn distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
     let limit = (name.chars().count() / 3).max(1);
     names
-        .map(|n| (distance(n, name), n))
+        .map(|n| (edit_distance(n, name), n))
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, n)| n.as_str())
+}
+
+/// Levenshtein distance in characters (insert, delete, substitute: 1 each).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// How a pinned server is launched: names only, never values.
@@ -1233,6 +1245,283 @@ mod tests {
         assert!(
             leftovers.is_empty(),
             "temp files left behind: {leftovers:?}"
+        );
+    }
+
+    /// Known Levenshtein distances, both ways round: every cost (insert, delete, substitute)
+    /// is one, the first row and column included, so a near-typo is suggested and a name
+    /// that only shares a tail is not.
+    #[test]
+    fn edit_distance_is_levenshtein() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("", "abc", 3),
+            ("abc", "", 3),
+            ("kitten", "sitting", 3),
+            ("flaw", "lawn", 2),
+            ("mygit", "git", 2),
+            ("git", "mygit", 2),
+            ("memory", "memroy", 2),
+            ("\u{e9}t\u{e9}", "ete", 2),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a:?} {b:?}");
+            assert_eq!(edit_distance(b, a), d, "{b:?} {a:?}");
+        }
+        let names = ["mygit".to_owned(), "gitx".to_owned()];
+        assert_eq!(closest_name(names[..1].iter(), "git"), None);
+        assert_eq!(closest_name(names.iter(), "git"), Some("gitx"));
+    }
+
+    /// The rules `run --name` and the lock share: 1 to 200 characters (200 is allowed, 201
+    /// and more are not), no control character (a name with a newline would forge a second
+    /// line in a client config or a log), no leading `-` (it would read as an option).
+    #[test]
+    fn server_names_are_checked_at_both_ends_of_their_length() {
+        assert!(check_server_name("memory").is_ok());
+        assert!(check_server_name("claude-code/memory").is_ok());
+        assert!(check_server_name(&"a".repeat(200)).is_ok());
+        for bad in [
+            String::new(),
+            "a".repeat(201),
+            "a".repeat(1000),
+            "mem\nory".into(),
+            "\u{1b}[2Jx".into(),
+            "-x".into(),
+            "--lock=/tmp/evil.lock".into(),
+        ] {
+            assert!(check_server_name(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_qualified_name_is_client_slash_name() {
+        assert_eq!(
+            qualified_name("claude-code", "memory"),
+            "claude-code/memory"
+        );
+        assert!(check_server_name(&qualified_name("vscode", "git")).is_ok());
+    }
+
+    /// `$XDG_CONFIG_HOME` when set and not empty; an empty one is unset (taken as a path it
+    /// would make the per-user lock `mcpseal/mcpseal.lock` under whatever folder the command
+    /// runs in, a lock whoever owns that folder writes); else `HOME/.config`.
+    #[test]
+    fn the_user_lock_lives_in_the_config_folder_never_a_relative_path() {
+        let home = Some(PathBuf::from("/home/u"));
+        assert_eq!(
+            config_home(Some("/x/cfg".into()), home.clone()),
+            Some(PathBuf::from("/x/cfg"))
+        );
+        assert_eq!(
+            config_home(Some("".into()), home.clone()),
+            Some(PathBuf::from("/home/u/.config"))
+        );
+        assert_eq!(
+            config_home(None, home),
+            Some(PathBuf::from("/home/u/.config"))
+        );
+        assert_eq!(config_home(None, None), None);
+        assert_eq!(config_home(Some("".into()), None), None);
+        // And from this process's environment (HOME is set wherever the tests run).
+        if std::env::home_dir().is_some() {
+            let p = user_lock_path().unwrap();
+            assert!(p.ends_with("mcpseal/mcpseal.lock"), "{}", p.display());
+        }
+    }
+
+    /// The limit is the documented 256 MiB (docs/lockfile.md): the refusal says so, and a
+    /// lock of a few MiB (here a valid lock and 3 MiB of the whitespace JSON allows after it)
+    /// is far under it and loads by every way in.
+    #[test]
+    fn the_size_limit_is_256_mib_and_a_large_lock_under_it_loads() {
+        assert_eq!(MAX_LOCK_BYTES, 256 * 1024 * 1024);
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("mcpseal.lock");
+        let mut l = Lockfile::new();
+        l.servers.insert("a".into(), entry());
+        let mut text = l.to_text();
+        text.push_str(&" ".repeat(3 << 20));
+        std::fs::write(&p, &text).unwrap();
+        assert_eq!(Store::load(&p).unwrap().servers.len(), 1);
+        assert!(Store::load_server(&p, "a").unwrap().is_some());
+        assert_eq!(Store::read_whole(&p).unwrap().bytes.len(), text.len());
+        assert!(Store::open(&p).is_ok());
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_len(MAX_LOCK_BYTES + 1).unwrap();
+        drop(f);
+        let e = Store::load(&p).unwrap_err();
+        assert!(e.to_string().contains("268435456-byte limit"), "{e}");
+        // Exactly at the limit is not over it: read, and refused for its zero padding.
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_len(MAX_LOCK_BYTES).unwrap();
+        drop(f);
+        let e = Store::load_server(&p, "a").unwrap_err();
+        assert_eq!(e.code(), "lock-corrupt");
+        assert!(!e.to_string().contains("-byte limit"), "{e}");
+    }
+
+    /// `display` is what messages show of a launch: the command and its arguments, or the URL.
+    #[test]
+    fn a_launch_displays_as_its_command_line_or_url() {
+        let stdio = PinnedLaunch::Stdio {
+            command: "npx".into(),
+            args: vec!["-y".into(), "@scope/server@1.2.3".into()],
+            env: vec!["TOKEN".into()],
+        };
+        assert_eq!(stdio.display(), "npx -y @scope/server@1.2.3");
+        for l in [
+            PinnedLaunch::Http {
+                url: "https://mcp.example/mcp".into(),
+                headers: vec!["Authorization".into()],
+            },
+            PinnedLaunch::Sse {
+                url: "https://mcp.example/mcp".into(),
+                headers: vec![],
+            },
+        ] {
+            assert_eq!(l.display(), "https://mcp.example/mcp");
+        }
+    }
+
+    /// The gate matches an image's pinned signer against the policy with this evidence: it
+    /// must carry what `pin` verified (an empty one would match no signer, or the wrong one).
+    #[test]
+    fn an_image_signer_gives_the_evidence_pin_verified() {
+        let s = ImageSigner {
+            name: "release".into(),
+            key_id: Some("kid-1".into()),
+            identity: Some("https://github.com/o/r/.github/workflows/r.yml@refs/tags/v1".into()),
+            issuer: Some("https://token.actions.githubusercontent.com".into()),
+        };
+        assert_eq!(
+            s.evidence(),
+            crate::policy::Evidence {
+                key_id: s.key_id.clone(),
+                identity: s.identity.clone(),
+                issuer: s.issuer.clone(),
+            }
+        );
+    }
+
+    /// The fast path's last check before it trusts what the binary search cut out: the bytes
+    /// are one object naming exactly the server asked for. A cut that took in a second entry
+    /// (a file that was not the canonical text after all) or landed on another server is a
+    /// corrupt lock, never the first member of whatever was read.
+    #[test]
+    fn a_fast_path_entry_must_be_exactly_the_server_asked_for() {
+        let e = serde_json::to_string(&entry()).unwrap();
+        let found = |text: String| index::Found {
+            serial: 7,
+            entry: Some(text.into_bytes()),
+        };
+        let p = Path::new("mcpseal.lock");
+        let one = Lockfile::from_entry(found(format!("{{\"a\": {e}}}")), p, "a").unwrap();
+        assert_eq!((one.serial, one.servers.len()), (7, 1));
+        for (text, why) in [
+            (format!("{{\"a\": {e}, \"b\": {e}}}"), "not one object"),
+            (format!("{{\"b\": {e}}}"), "is not \"a\""),
+            (format!("[{e}]"), "not one object"),
+        ] {
+            let err = Lockfile::from_entry(found(text), p, "a").unwrap_err();
+            assert_eq!(err.code(), "lock-corrupt", "{err}");
+            assert!(err.to_string().contains(why), "{err}");
+        }
+        let none = index::Found {
+            serial: 3,
+            entry: None,
+        };
+        let empty = Lockfile::from_entry(none, p, "a").unwrap();
+        assert_eq!((empty.serial, empty.servers.len()), (3, 0));
+    }
+
+    /// The advisory lock is taken on the lockfile's own folder: `.` for a bare file name (an
+    /// empty parent cannot be opened), the parent otherwise; never the current folder for a
+    /// lock elsewhere, or two writers of `/srv/mcpseal.lock` started from different folders
+    /// would not exclude each other.
+    #[test]
+    fn the_folder_locked_is_the_lockfiles_own() {
+        assert_eq!(folder_of(Path::new("mcpseal.lock")), PathBuf::from("."));
+        assert_eq!(
+            folder_of(Path::new("/srv/mcpseal.lock")),
+            PathBuf::from("/srv")
+        );
+        assert_eq!(
+            folder_of(Path::new("a/b/mcpseal.lock")),
+            PathBuf::from("a/b")
+        );
+        assert_eq!(folder_of(Path::new("/")), PathBuf::from("."));
+    }
+
+    /// Only a lock that is not there is "no lock": one that cannot be looked at (here its
+    /// folder is a file, ENOTDIR; as root, permissions would not stop a read) is an I/O error
+    /// naming the path, never an empty lock that `open` would start from and a commit replace.
+    #[test]
+    fn an_unreadable_lock_is_an_error_not_an_absent_lock() {
+        let t = tempfile::tempdir().unwrap();
+        let not_a_dir = t.path().join("file");
+        std::fs::write(&not_a_dir, b"x").unwrap();
+        let p = not_a_dir.join("mcpseal.lock");
+        for e in [
+            Store::load(&p).unwrap_err(),
+            Store::load_server(&p, "a").unwrap_err(),
+            Store::open(&p).err().unwrap(),
+        ] {
+            assert_eq!(e.code(), "io-error", "{e}");
+            assert!(e.to_string().contains("mcpseal.lock"), "{e}");
+        }
+        let missing = t.path().join("mcpseal.lock");
+        assert_eq!(Store::load(&missing).unwrap_err().code(), "lock-missing");
+        assert!(Store::open(&missing).unwrap().lock.servers.is_empty());
+    }
+
+    /// A lock that exists but cannot be opened (a socket here: `open` fails with ENXIO after
+    /// `metadata` succeeded) is an I/O error, not "no lockfile".
+    #[test]
+    fn a_lock_that_cannot_be_opened_is_an_error_not_an_absent_lock() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("mcpseal.lock");
+        let _sock = std::os::unix::net::UnixListener::bind(&p).unwrap();
+        let e = Store::load_server(&p, "a").unwrap_err();
+        assert_eq!(e.code(), "io-error", "{e}");
+    }
+
+    /// `--lock-key`'s read (`Store::read_whole`): a missing lock is `lock-missing`, one that
+    /// cannot be opened an I/O error; the limit holds here too (over it refused by its size,
+    /// never served truncated; at it, read whole); and the bytes are canonical only when the
+    /// stamp vouches for them (a hand-formatted lock is parsed strictly, not binary-searched).
+    #[test]
+    fn read_whole_refuses_what_it_must_and_trusts_only_a_stamp() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("mcpseal.lock");
+        assert_eq!(Store::read_whole(&p).err().unwrap().code(), "lock-missing");
+        {
+            let _sock = std::os::unix::net::UnixListener::bind(&p).unwrap();
+            assert_eq!(Store::read_whole(&p).err().unwrap().code(), "io-error");
+        }
+        std::fs::remove_file(&p).unwrap();
+        let mut s = Store::open(&p).unwrap();
+        s.lock.servers.insert("a".into(), entry());
+        s.commit().unwrap();
+        assert!(Store::read_whole(&p).unwrap().canonical);
+        let text = std::fs::read(&p).unwrap();
+        let v: Value = serde_json::from_slice(&text).unwrap();
+        std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        let hand = Store::read_whole(&p).unwrap();
+        assert!(!hand.canonical);
+        assert!(hand.server(&p, "a").unwrap().is_some());
+        std::fs::write(&p, &text).unwrap();
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_len(MAX_LOCK_BYTES + 1).unwrap();
+        drop(f);
+        let e = Store::read_whole(&p).err().unwrap();
+        assert_eq!(e.code(), "lock-corrupt");
+        assert!(e.to_string().contains("-byte limit"), "{e}");
+        let f = File::options().write(true).open(&p).unwrap();
+        f.set_len(MAX_LOCK_BYTES).unwrap();
+        drop(f);
+        assert_eq!(
+            Store::read_whole(&p).unwrap().bytes.len() as u64,
+            MAX_LOCK_BYTES
         );
     }
 }
