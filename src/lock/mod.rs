@@ -1392,6 +1392,7 @@ mod tests {
             key_id: Some("kid-1".into()),
             identity: Some("https://github.com/o/r/.github/workflows/r.yml@refs/tags/v1".into()),
             issuer: Some("https://token.actions.githubusercontent.com".into()),
+            trusted_root: None,
         };
         assert_eq!(
             s.evidence(),
