@@ -209,28 +209,21 @@ impl Index {
             }
             owned.push(mine);
         }
+        // Pattern `p` is `texts[p]`, and `patterns[p]` the needles with that text.
         let mut by_text: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut texts: Vec<&str> = Vec::new();
         let mut patterns: Vec<Vec<usize>> = Vec::new();
         for (i, n) in needles.iter().enumerate() {
-            let next = patterns.len();
-            let p = *by_text.entry(n.text.as_str()).or_insert(next);
-            if p == next {
+            let p = *by_text.entry(n.text.as_str()).or_insert_with(|| {
+                texts.push(n.text.as_str());
                 patterns.push(Vec::new());
-            }
+                texts.len() - 1
+            });
             if let Some(group) = patterns.get_mut(p) {
                 group.push(i);
             }
         }
         let ac = if with_surface >= 2 {
-            let texts: Vec<&str> =
-                by_text
-                    .iter()
-                    .fold(vec![""; patterns.len()], |mut v, (t, p)| {
-                        if let Some(slot) = v.get_mut(*p) {
-                            *slot = t;
-                        }
-                        v
-                    });
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
@@ -437,11 +430,18 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
     for kind in NAMED_KINDS {
         // The entities of this kind with a high finding so far, looked up once per name below.
         // (Findings pushed by this loop are for names already handled, so they never count.)
-        let poisoned_at: BTreeSet<(String, String)> = out
+        let mut poisoned_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for f in out
             .iter()
             .filter(|f| f.severity >= Severity::High && f.kind == Target::Entity(kind))
-            .filter_map(|f| Some((f.entity.clone()?, f.server.clone())))
-            .collect();
+        {
+            if let Some(entity) = &f.entity {
+                poisoned_at
+                    .entry(entity.clone())
+                    .or_default()
+                    .insert(f.server.clone());
+            }
+        }
         let mut by_name: BTreeMap<&str, Vec<(&str, &Surface)>> = BTreeMap::new();
         for (server, surface) in surfaces {
             for name in names_of(surface, kind) {
@@ -456,9 +456,9 @@ fn collisions(surfaces: &[(&str, &Surface)], out: &mut Vec<Finding>) {
             if servers.len() < 2 {
                 continue;
             }
-            let poisoned = servers
-                .iter()
-                .any(|s| poisoned_at.contains(&(name.to_owned(), (*s).to_owned())));
+            let poisoned = poisoned_at
+                .get(name)
+                .is_some_and(|at| servers.iter().any(|s| at.contains(*s)));
             let naming = ServerNames::new(&servers);
             let claims = twins.iter().any(|(server, surface)| {
                 let text = describe(surface, kind, name);
@@ -654,7 +654,7 @@ fn confusables(entries: &[(&str, EntityKind, &str)], out: &mut Vec<Finding>) {
                 // Only pairs of different names are reported: a group holding one name (the
                 // same tool on many servers) has none, and walking its pairs would be
                 // quadratic in the servers (collisions report those).
-                if group.iter().all(|(_, n)| *n == group[0].1) {
+                if group.windows(2).all(|w| w[0].1 == w[1].1) {
                     continue;
                 }
                 for &(server, name) in group {
