@@ -8,6 +8,8 @@
 //!
 //! What does not live here: framing (see [`crate::mcp`]) and digests (see [`crate::digest`]).
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -81,12 +83,66 @@ impl<'de> Visitor<'de> for IgnoreVisitor {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
-            }
+        let mut seen = Seen::default();
+        while let Some(Key(key)) = map.next_key()? {
+            seen.insert(key)?;
             map.next_value::<StrictIgnored>()?;
+        }
+        Ok(())
+    }
+}
+
+/// A member name as the parser hands it over: borrowed from the input when it has no escape,
+/// decoded into its own string when it has one (so `"a"` and `"\u0061"` are the same name).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The member names of one object read so far, to refuse a repeated one. Most objects have a
+/// handful of members, searched in a short list without hashing or copying; past
+/// [`Seen::LIST`] they move to a hash set (randomly keyed), so an object with a million
+/// members stays linear.
+#[derive(Default)]
+struct Seen<'de> {
+    list: Vec<Cow<'de, str>>,
+    set: std::collections::HashSet<Cow<'de, str>>,
+}
+
+impl<'de> Seen<'de> {
+    const LIST: usize = 16;
+
+    /// Records `key`; a name already recorded is the duplicate-key error.
+    fn insert<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
+        let repeated = if self.set.is_empty() && self.list.len() < Self::LIST {
+            if self.list.contains(&key) {
+                true
+            } else {
+                self.list.push(key.clone());
+                false
+            }
+        } else {
+            self.set.extend(self.list.drain(..));
+            !self.set.insert(key.clone())
+        };
+        if repeated {
+            return Err(E::custom(format_args!("{DUP_MARK}{key}")));
         }
         Ok(())
     }
@@ -117,13 +173,12 @@ pub fn parse_strict_pick(
             f.write_str("an object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = Seen::default();
             let mut out = None;
-            while let Some(key) = map.next_key::<String>()? {
-                if !seen.insert(key.clone()) {
-                    return Err(de::Error::custom(format_args!("{DUP_MARK}{key}")));
-                }
-                if key == self.0 {
+            while let Some(Key(key)) = map.next_key()? {
+                let picked = key == self.0;
+                seen.insert(key)?;
+                if picked {
                     out = Some(map.next_value::<StrictValue>()?.0);
                 } else {
                     map.next_value::<StrictIgnored>()?;
@@ -274,30 +329,127 @@ pub fn from_slice_strict<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
 
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
-fn check_safe_numbers(v: &Value) -> Result<(), JsonError> {
-    match v {
-        Value::Number(n) => {
-            let ok = match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => u <= MAX_SAFE,
-                (None, Some(i)) => i.unsigned_abs() <= MAX_SAFE,
-                (None, None) => true, // a float: JCS serializes it per ECMAScript exactly
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(JsonError::UnsafeInteger(n.to_string()))
-            }
-        }
-        Value::Array(a) => a.iter().try_for_each(check_safe_numbers),
-        Value::Object(o) => o.values().try_for_each(check_safe_numbers),
-        _ => Ok(()),
+/// An integer beyond ±2^53 has no exact double, so RFC 8785 would round it: refused. A
+/// float is written exactly as ECMAScript would.
+fn check_safe_number(n: &Number) -> Result<(), JsonError> {
+    let ok = match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => u <= MAX_SAFE,
+        (None, Some(i)) => i.unsigned_abs() <= MAX_SAFE,
+        (None, None) => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(JsonError::UnsafeInteger(n.to_string()))
     }
 }
 
 /// RFC 8785 (JCS) canonical bytes of `v`.
+///
+/// Written here, into one buffer, rather than through a serde `Formatter` (which must buffer
+/// every member to sort it): every digest mcpseal checks goes through this, 5,000 of them on a
+/// `scan --lock` (issue 17). RFC 8785 section 3.2: no whitespace; object members sorted by the
+/// UTF-16 code units of their names; strings escaped as ECMAScript's `JSON.stringify` does
+/// (`"`, `\\`, and the controls below U+0020, as `\b \t \n \f \r` or `\u00xx`, lower-case
+/// hex; nothing else, `/` and U+007F included); numbers as ECMAScript's `Number.toString` of
+/// the IEEE 754 double (ryu-js), which is exact for integers because
+/// [`check_safe_number`] refuses any beyond ±2^53 as it meets them. Checked byte for byte against the
+/// reference implementation's vectors (`testdata/jcs/`), against serde_json_canonicalizer in a
+/// unit test and in the `canonical` fuzz target.
 pub fn canonical(v: &Value) -> Result<Vec<u8>, JsonError> {
-    check_safe_numbers(v)?;
-    serde_json_canonicalizer::to_vec(v).map_err(|e| JsonError::Canonical(e.to_string()))
+    let mut out = Vec::with_capacity(256);
+    write_canonical(v, &mut out)?;
+    Ok(out)
+}
+
+fn write_canonical(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            check_safe_number(n)?;
+            // Without serde_json's `arbitrary_precision`, every Number has an f64 value.
+            let f = n
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| JsonError::Canonical(format!("the number {n} is not finite")))?;
+            out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+        }
+        Value::String(s) => write_canonical_str(s, out),
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(o) => {
+            let mut members: Vec<(&String, &Value)> = o.iter().collect();
+            members.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
+            out.push(b'{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical_str(k, out);
+                out.push(b':');
+                write_canonical(v, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// RFC 8785 section 3.2.3: member names compare as arrays of UTF-16 code units. For names
+/// without a character beyond U+FFFF that is the byte order of their UTF-8; a surrogate pair
+/// (U+D800..) sorts before U+E000..U+FFFF, where UTF-8 puts it after.
+fn utf16_order(a: &str, b: &str) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    match x.iter().zip(y).position(|(p, q)| p != q) {
+        // One is a prefix of the other (same code units so far): the shorter sorts first.
+        None => x.len().cmp(&y.len()),
+        // Two ASCII bytes after an equal prefix are two whole characters, each one code unit
+        // in UTF-16 too: they decide both orders alike. Anything else: compare the units.
+        Some(i) if x[i].is_ascii() && y[i].is_ascii() => x[i].cmp(&y[i]),
+        Some(_) => a.encode_utf16().cmp(b.encode_utf16()),
+    }
+}
+
+fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0a => b"\\n",
+            0x0c => b"\\f",
+            0x0d => b"\\r",
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 /// SHA-256 of the canonical form.
@@ -510,6 +662,223 @@ mod tests {
         assert!(matches!(canonical(&big), Err(JsonError::UnsafeInteger(_))));
         let edge = parse_strict(b"{\"n\":9007199254740991}").unwrap();
         assert!(canonical(&edge).is_ok());
+    }
+
+    /// Byte for byte the reference implementation's vectors (testdata/jcs/README.md): key
+    /// order by UTF-16 code units (the `weird` and `french` cases), ECMAScript numbers
+    /// (`values`: 1E30 → 1e+30, 4.50 → 4.5, 0.000…1 → 1e-27), escapes (`\u000F` → `\u000f`,
+    /// `\/` → `/`, U+007F literal). The crate we replaced is held to the same bytes, so the
+    /// differential below compares two writers that both pass the reference.
+    #[test]
+    fn canonical_matches_the_rfc_8785_reference_vectors() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/jcs");
+        let mut n = 0;
+        for name in [
+            "arrays",
+            "french",
+            "structures",
+            "unicode",
+            "values",
+            "weird",
+        ] {
+            let input = std::fs::read(dir.join("input").join(format!("{name}.json"))).unwrap();
+            let want = std::fs::read(dir.join("output").join(format!("{name}.json"))).unwrap();
+            let v = parse_strict(&input).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&canonical(&v).unwrap()),
+                String::from_utf8_lossy(&want),
+                "{name}"
+            );
+            assert_eq!(
+                serde_json_canonicalizer::to_vec(&v).unwrap(),
+                want,
+                "{name}"
+            );
+            n += 1;
+        }
+        assert_eq!(n, 6);
+    }
+
+    /// A name with a character beyond U+FFFF (a surrogate pair in UTF-16) sorts before one in
+    /// U+E000..U+FFFF, the reverse of their UTF-8 byte order: a writer that sorted by bytes
+    /// would give another digest than every other RFC 8785 implementation.
+    #[test]
+    fn canonical_sorts_names_by_utf16_code_units_not_bytes() {
+        let v = parse_strict("{\"\u{e000}\":1,\"\u{10000}\":2,\"z\":3}".as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(canonical(&v).unwrap()).unwrap(),
+            "{\"z\":3,\"\u{10000}\":2,\"\u{e000}\":1}"
+        );
+        assert!("\u{e000}".as_bytes() < "\u{10000}".as_bytes());
+    }
+
+    /// The shortcut in [`utf16_order`] (a byte compare when the first difference is ASCII)
+    /// agrees with comparing every UTF-16 code unit, on prefixes, ASCII against non-ASCII
+    /// and the surrogate-pair range against U+E000..U+FFFF.
+    #[test]
+    fn utf16_order_is_the_order_of_code_units() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "a\u{7f}",
+            "a\u{80}",
+            "aé",
+            "a\u{e000}",
+            "a\u{e000}b",
+            "a\u{10000}",
+            "a😂b",
+            "\u{ffff}",
+            "\u{10ffff}",
+            "é",
+            "Z",
+            "a\u{d7ff}",
+        ];
+        for a in names {
+            for b in names {
+                let want = a.encode_utf16().cmp(b.encode_utf16());
+                assert_eq!(utf16_order(a, b), want, "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    /// Our writer against serde_json_canonicalizer on many generated documents: every control
+    /// character, quotes and backslashes, names that differ only past U+FFFF, doubles at the
+    /// edges of ECMAScript's formatting (1e21, 1e-7, subnormals, -0) and integers at ±2^53.
+    #[test]
+    fn canonical_agrees_with_serde_json_canonicalizer() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const CHARS: &[char] = &[
+            'a',
+            'Z',
+            '0',
+            '"',
+            '\\',
+            '/',
+            '\u{0}',
+            '\u{8}',
+            '\u{9}',
+            '\u{a}',
+            '\u{b}',
+            '\u{c}',
+            '\u{d}',
+            '\u{1f}',
+            '\u{7f}',
+            '\u{80}',
+            'é',
+            '\u{2028}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{fb33}',
+            '\u{ffff}',
+            '\u{10000}',
+            '😂',
+            '\u{10ffff}',
+        ];
+        const NUMBERS: &[f64] = &[
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            1e21,
+            1e20,
+            999999999999999900000.0,
+            1e-6,
+            1e-7,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            333333333.33333329,
+            9007199254740991.0,
+            -9007199254740991.0,
+            1.5e300,
+            4.35,
+        ];
+        fn string(next: &mut impl FnMut() -> u64) -> String {
+            (0..next() % 6)
+                .map(|_| CHARS[(next() as usize) % CHARS.len()])
+                .collect()
+        }
+        fn value(next: &mut impl FnMut() -> u64, depth: u32) -> Value {
+            match next() % if depth > 3 { 5 } else { 7 } {
+                0 => Value::Null,
+                1 => Value::Bool(next() % 2 == 0),
+                2 => Value::from(NUMBERS[(next() as usize) % NUMBERS.len()]),
+                3 => {
+                    Value::from((next() % (1 << 53)) as i64 * if next() % 2 == 0 { 1 } else { -1 })
+                }
+                4 => Value::String(string(next)),
+                5 => Value::Array((0..next() % 5).map(|_| value(next, depth + 1)).collect()),
+                _ => Value::Object(
+                    (0..next() % 6)
+                        .map(|_| (string(next), value(next, depth + 1)))
+                        .collect(),
+                ),
+            }
+        }
+        for _ in 0..5_000 {
+            let v = value(&mut next, 0);
+            let ours = canonical(&v).unwrap();
+            let theirs = serde_json_canonicalizer::to_vec(&v).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{v:?}"
+            );
+            // Canonical text is JSON that reads back to the same value.
+            let back = parse_strict(&ours).unwrap();
+            assert_eq!(canonical(&back).unwrap(), ours);
+        }
+    }
+
+    /// A duplicate spelled with an escape (`"a"` and `"\u0061"`) is the same name: refused
+    /// by every strict reader, in a small object and past the point where the check moves
+    /// from a list to a hash set (both the list's names and later ones).
+    #[test]
+    fn escaped_duplicates_are_duplicates_in_small_and_large_objects() {
+        let refused = |doc: &str| {
+            let dup = |r: Result<(), JsonError>| matches!(r, Err(JsonError::DuplicateKey { .. }));
+            let strict = dup(check_strict(doc.as_bytes()));
+            let parsed = dup(parse_strict(doc.as_bytes()).map(|_| ()));
+            assert_eq!(strict, parsed, "{doc}");
+            let wrapped = format!("{{\"servers\":{{\"x\":{doc}}}}}");
+            let picked = dup(parse_strict_pick(wrapped.as_bytes(), "servers", "x").map(|_| ()));
+            let other = dup(parse_strict_pick(wrapped.as_bytes(), "servers", "y").map(|_| ()));
+            assert_eq!(strict, picked, "{doc}");
+            assert_eq!(strict, other, "{doc}");
+            strict
+        };
+        assert!(refused(r#"{"a":1,"\u0061":2}"#));
+        assert!(refused(r#"{"\u0061":1,"a":2}"#));
+        assert!(!refused(r#"{"a":1,"\u0062":2}"#));
+        let many = |extra: &str| {
+            let members: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+            format!("{{{},{extra}}}", members.join(","))
+        };
+        assert!(!refused(&many(r#""k40":0"#)));
+        assert!(
+            refused(&many(r#""k3":0"#)),
+            "a name from the list phase, repeated late"
+        );
+        assert!(refused(&many(r#""k39":0"#)), "a name from the set phase");
+        assert!(refused(&many(r#""k\u0031":0"#)), "k1, escaped");
+        let sixteen: Vec<String> = (0..16).map(|i| format!("\"k{i}\":{i}")).collect();
+        assert!(
+            refused(&format!("{{{},\"k0\":0}}", sixteen.join(","))),
+            "the 17th repeats the 1st"
+        );
+        assert!(
+            refused(&format!("{{{},\"k15\":0}}", sixteen.join(","))),
+            "the 17th repeats the 16th"
+        );
     }
 
     /// The ±2^53 rule holds inside arrays and for negative integers too (cargo mutants found

@@ -304,7 +304,7 @@ fn load_inputs(req: &Request) -> Result<(Vec<ScanInput>, Origins), CliError> {
     let mut inputs = Inputs::default();
     if let Some(path) = &req.lock {
         let lockfile = crate::lock::Store::load(path).map_err(super::lock_error)?;
-        inputs.add_lock(path, &lockfile);
+        inputs.add_lock(path, lockfile);
     }
     if let Some(c) = &req.configs {
         use crate::clients::{self, Selection};

@@ -568,6 +568,30 @@ impl ServerEntry {
         }
     }
 
+    /// The pinned surface, the stored definitions moved rather than copied: for a caller done
+    /// with the entry (`scan --lock` over thousands of definitions, issue 17).
+    pub fn into_surface(self) -> Surface {
+        let mut entities = BTreeMap::new();
+        entities.insert(EntityKind::Tools, self.tools);
+        entities.insert(EntityKind::Prompts, self.prompts);
+        entities.insert(EntityKind::Resources, self.resources);
+        entities.insert(EntityKind::ResourceTemplates, self.resource_templates);
+        Surface {
+            protocol_version: self.protocol_version,
+            server_info: self.server_info,
+            instructions: self.instructions.map(|i| i.text),
+            entities: entities
+                .into_iter()
+                .map(|(k, m)| {
+                    (
+                        k,
+                        m.into_iter().map(|(key, e)| (key, e.definition)).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Every stored definition re-digests to its recorded digest, and the surface digest holds.
     fn validate(&self, server: &str) -> Result<(), LockError> {
         let bad = |kind: &str, key: &str, why: String| LockError::Tampered {
@@ -691,11 +715,26 @@ impl Lockfile {
                 servers,
             });
         }
-        // Two passes over the bytes, no intermediate tree: the strict check (syntax, duplicate
-        // keys at any depth, nesting), then the typed deserialization (issue 17: `scan --lock`).
-        json::check_strict(bytes).map_err(|e| corrupt(&e))?;
-        let lock: Lockfile = match serde_json::from_slice(bytes) {
-            Ok(l) => l,
+        // Two passes over the bytes, no intermediate tree, side by side on two cores: the
+        // strict check (syntax, duplicate keys at any depth, nesting), and the typed
+        // deserialization with every stored definition re-digested (issue 17: `scan --lock`).
+        // The strict check's verdict comes first: nothing from the typed pass is used, not
+        // even its error, unless the bytes passed it.
+        use rayon::prelude::*;
+        let (checked, typed) = rayon::join(
+            || json::check_strict(bytes),
+            || {
+                let lock: Lockfile = serde_json::from_slice(bytes)?;
+                let valid = lock
+                    .servers
+                    .par_iter()
+                    .try_for_each(|(name, entry)| entry.validate(name));
+                Ok::<_, serde_json::Error>((lock, valid))
+            },
+        );
+        checked.map_err(|e| corrupt(&e))?;
+        let (lock, valid) = match typed {
+            Ok(t) => t,
             Err(e) => {
                 // A lock of another version may not fit this one's types: say which it is.
                 let top: Result<BTreeMap<String, serde::de::IgnoredAny>, _> =
@@ -708,12 +747,7 @@ impl Lockfile {
             }
         };
         check_version(Some(&Value::from(lock.version)), &p)?;
-        // Every stored definition re-digests to its recorded digest (on both cores).
-        use rayon::prelude::*;
-        lock.servers
-            .par_iter()
-            .try_for_each(|(name, entry)| entry.validate(name))
-            .map_err(|e| e.in_file(&p))?;
+        valid.map_err(|e| e.in_file(&p))?;
         Ok(lock)
     }
 }

@@ -127,13 +127,14 @@ impl Inputs {
     }
 
     /// Every pinned server: its pinned surface and launch spec. Starts nothing.
-    pub fn add_lock(&mut self, path: &Path, lock: &Lockfile) {
-        for (name, entry) in &lock.servers {
-            let i = self.entry(name);
-            i.surface = Some(entry.to_surface());
-            i.launch = Some(launch_from_pin(entry.launch()));
+    pub fn add_lock(&mut self, path: &Path, lock: Lockfile) {
+        for (name, entry) in lock.servers {
+            self.pinned.extend(super::pinned_findings(&name, &entry));
             self.files.insert(name.clone(), path.to_owned());
-            self.pinned.extend(super::pinned_findings(name, entry));
+            let launch = launch_from_pin(entry.launch());
+            let i = self.entry(&name);
+            i.launch = Some(launch);
+            i.surface = Some(entry.into_surface());
         }
     }
 
@@ -341,7 +342,7 @@ mod tests {
             ServerEntry::from_surface(launch, json!({}), &s).unwrap(),
         );
         let mut inputs = Inputs::default();
-        inputs.add_lock(Path::new("/l/mcpseal.lock"), &lock);
+        inputs.add_lock(Path::new("/l/mcpseal.lock"), lock);
         let t = tempfile::tempdir().unwrap();
         let f = surface_file(t.path(), "calc.json", r#"{"tools": []}"#);
         inputs
