@@ -10,7 +10,10 @@
 #    (a lock of that many, same entry): check is one capture per server, so the fleet's
 #    figure is this times N / CHECKED;
 #  - gate start -> spawn with it (audit timestamps; the lock stamped by a first launch).
-# `lock pull` (OCI) needs a registry and is not simulated here.
+#  - `lock push` and `lock pull` of it through a real docker-registry on loopback (the one the
+#    OCI tests use, tests/common/registry.rs): pull is fetch, verify the signature over the
+#    lock's digest, check its binding and serial, install atomically. Also at 1,000 servers,
+#    so the growth is measured, not assumed.
 source "$(dirname "$0")/bench-lib.sh"
 machine
 cd "$work"
@@ -56,3 +59,35 @@ for e in (json.loads(l) for l in open("start.jsonl")):
         g.append((t(e["time"]) - starts[e["pid"]]) * 1000)
 print(f"gate start -> spawn with the fleet lock: median {statistics.median(g):.2f} ms over {len(g)} runs")
 PY
+
+# lock push / pull through a real registry on loopback.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf reg && mkdir reg
+cat > reg/config.yml <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $PWD/reg/data}}
+http: {addr: 127.0.0.1:$port}
+YML
+docker-registry serve reg/config.yml >/dev/null 2>&1 & reg_pid=$!
+trap 'kill "$reg_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.05; done
+"$MCPSEAL" key generate --name fleet --no-password --force >/dev/null
+python3 "$root/scripts/bench/fleet_lock.py" mcpseal.lock 1000 fx > thousand.lock
+for size in thousand fleet; do
+  rm -rf "pub-$size" "host-$size" && mkdir "pub-$size" "host-$size"
+  cp "$size.lock" "pub-$size/mcpseal.lock"
+  url="oci://127.0.0.1:$port/fleet/$size:prod"
+  hyperfine --warmup 1 --runs "$runs" --export-json "hf-$size.json" \
+    -n push "$MCPSEAL lock push $url --key fleet.key --lock pub-$size/mcpseal.lock --no-policy" \
+    -n pull --prepare "rm -f host-$size/*" \
+    "$MCPSEAL lock pull $url --lock-key fleet.pub --lock host-$size/mcpseal.lock --state-file host-$size/state.json" >/dev/null
+  cmp "$size.lock" "host-$size/mcpseal.lock"
+  python3 - "$size" "$(wc -c < "$size.lock")" <<'PY'
+import json, sys
+size, nbytes = sys.argv[1], int(sys.argv[2])
+for x in json.load(open(f"hf-{size}.json"))["results"]:
+    print(f"lock {x['command']} of the {size} lock ({nbytes / 1e6:.1f} MB): median {x['median'] * 1000:.0f} ms "
+          f"(min {x['min'] * 1000:.0f}, max {x['max'] * 1000:.0f}), {nbytes / 1e6 / x['median']:.0f} MB/s")
+PY
+done

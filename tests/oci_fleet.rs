@@ -370,6 +370,94 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
     );
 }
 
+/// Issue 17, fleet scale: a lock larger than the 16 MiB a policy or bundle may be (here ~17
+/// MiB, ~1,500 servers; a 10,000-server fleet is 118 MB) is published and installed whole. It
+/// used to be refused at both ends by the policy's limit. The lock's own limit still holds: a
+/// manifest whose lock layer claims more than a lockfile may be is refused before any byte
+/// of it is fetched, and nothing is installed.
+#[test]
+fn a_fleet_lock_over_16_mib_is_pushed_and_pulled_whole() {
+    let Some(reg) = TestRegistry::start() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let (publisher, host) = (t.path().join("publisher"), t.path().join("host"));
+    std::fs::create_dir_all(&publisher).unwrap();
+    std::fs::create_dir_all(&host).unwrap();
+    common::keys(&publisher, &["fleet"]);
+    common::pin_fixture(&publisher, "calc", &["--lock", "mcpseal.lock"]);
+    // The fleet: the pinned entry under many names (each valid: same definitions, same digests).
+    let lock_path = publisher.join("mcpseal.lock");
+    let mut lock: Value = serde_json::from_slice(&std::fs::read(&lock_path).unwrap()).unwrap();
+    let entry = lock["servers"]["calc"].clone();
+    let per = serde_json::to_vec(&entry).unwrap().len();
+    let n = (17 << 20) / per + 1;
+    let servers = lock["servers"].as_object_mut().unwrap();
+    for i in 0..n {
+        servers.insert(format!("calc-{i:05}"), entry.clone());
+    }
+    std::fs::write(&lock_path, serde_json::to_vec_pretty(&lock).unwrap()).unwrap();
+    let size = std::fs::metadata(&lock_path).unwrap().len();
+    assert!(size > 16 << 20, "{size}");
+    let url = reg.url("fleet/big:prod");
+    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
+        "lock",
+        "push",
+        &url,
+        "--key",
+        "fleet.key",
+        "--no-policy",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    let pull = |url: &str| {
+        run(common::mcpseal().current_dir(&host).args([
+            "lock",
+            "pull",
+            url,
+            "--lock-key",
+            &publisher.join("fleet.pub").display().to_string(),
+            "--lock",
+            "mcpseal.lock",
+            "--state-file",
+            &host.join("state.json").display().to_string(),
+            "--json",
+        ]))
+    };
+    let (c, out, err) = pull(&url);
+    assert_eq!(c, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read(host.join("mcpseal.lock")).unwrap(),
+        std::fs::read(&lock_path).unwrap(),
+        "the {size}-byte lock is installed byte for byte"
+    );
+
+    // The same artifact, its lock layer claiming one byte over the lockfile limit: refused
+    // on the claimed size, before the blob is fetched.
+    std::fs::remove_file(host.join("mcpseal.lock")).unwrap();
+    let (status, ct, manifest) = reg.http("GET", "/v2/fleet/big/manifests/prod", None, b"");
+    assert_eq!(status, 200);
+    let mut m: Value = serde_json::from_slice(&manifest).unwrap();
+    for l in m["layers"].as_array_mut().unwrap() {
+        if l["annotations"]["org.opencontainers.image.title"] == "mcpseal.lock" {
+            l["size"] = Value::from((256u64 << 20) + 1);
+        }
+    }
+    let body = serde_json::to_vec(&m).unwrap();
+    let (status, _, resp) = reg.http("PUT", "/v2/fleet/big/manifests/huge", Some(&ct), &body);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&resp));
+    let (c, out, _) = pull(&reg.url("fleet/big:huge"));
+    assert_eq!(c, 2, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("over the 268435456-byte limit"),
+        "{v}"
+    );
+    assert!(!host.join("mcpseal.lock").exists(), "nothing is installed");
+}
+
 /// Issue 12: `[server.NAME] image-signers`. `pin` verifies the image's signature at the
 /// registry and records the signer; `run` checks the record against the policy offline. The
 /// attacks: an unsigned image, an image signed by another key, a pin made before the policy

@@ -30,8 +30,19 @@ pub const ARTIFACT_TYPE: &str = "application/vnd.mcpseal.lock.v1";
 const LOCK_MEDIA: &str = "application/vnd.mcpseal.lock.v1+json";
 const POLICY_MEDIA: &str = "application/vnd.mcpseal.policy.v1+toml";
 const TITLE: &str = "org.opencontainers.image.title";
-/// Largest lock or policy accepted from a registry.
+/// Largest policy or signature bundle accepted from a registry. The lock itself may be as
+/// large as any lockfile ([`crate::lock::MAX_LOCK_BYTES`]): a fleet of 10,000 servers is a
+/// 118 MB lock (docs/benchmarks.md, "Fleet scale").
 const MAX_FILE: usize = 16 << 20;
+
+/// The size limit of the layer titled `title`.
+fn max_layer(title: &str) -> usize {
+    if title == "mcpseal.lock" {
+        usize::try_from(crate::lock::MAX_LOCK_BYTES).unwrap_or(usize::MAX)
+    } else {
+        MAX_FILE
+    }
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LockCommand {
@@ -129,7 +140,7 @@ fn push(a: PushArgs, g: &Global) -> CmdResult {
         .help("mcpseal lock push oci://REGISTRY/REPOSITORY:prod --key fleet.key"));
     }
     let key = a.signing.load()?;
-    let lock_bytes = read_input(&a.lock, MAX_FILE as u64, "a lockfile")?;
+    let lock_bytes = read_input(&a.lock, crate::lock::MAX_LOCK_BYTES, "a lockfile")?;
     let lock = crate::lock::Lockfile::parse(&lock_bytes, &a.lock).map_err(super::lock_error)?;
     let policy_path = match (&a.policy, a.no_policy) {
         (Some(p), _) => Some(p.clone()),
@@ -277,7 +288,7 @@ fn fetch(reg: &crate::oci::Registry, source: &ImageRef) -> Result<(Digest, Fetch
         }
         by_title.insert(
             title.to_owned(),
-            reg.blob(d, size, MAX_FILE).map_err(oci_error)?,
+            reg.blob(d, size, max_layer(title)).map_err(oci_error)?,
         );
     }
     let mut take = |t: &str| by_title.remove(t);
