@@ -389,7 +389,10 @@ fn write_canonical(v: &Value, out: &mut Vec<u8>) -> Result<(), JsonError> {
         }
         Value::Object(o) => {
             let mut members: Vec<(&String, &Value)> = o.iter().collect();
-            members.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
+            // What mcpseal wrote (a lockfile's definitions) is already in order: check first.
+            if !members.is_sorted_by(|a, b| utf16_order(a.0, b.0).is_le()) {
+                members.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
+            }
             out.push(b'{');
             for (i, (k, v)) in members.into_iter().enumerate() {
                 if i > 0 {

@@ -235,6 +235,9 @@ pub fn run(args: Args, g: &Global) -> CmdResult {
 
 fn run_inner(args: Args, g: &Global) -> CmdResult {
     let req = Request::from_args(args, g)?;
+    // The rules' patterns compile on a thread of their own while the inputs are read (a
+    // lockfile's parse leaves a core idle part of the time); the scan waits for what is left.
+    std::thread::spawn(scan::warm);
     let suppressions = match &req.suppressions {
         Some(p) => {
             let text = read_text(p)?;

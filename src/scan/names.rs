@@ -702,6 +702,13 @@ fn confusables(entries: &[(&str, EntityKind, &str)], out: &mut Vec<Finding>) {
     }
 }
 
+/// Compiles this module's patterns now (see [`crate::scan::warm`]).
+pub(super) fn warm() {
+    for re in [&DIRECTIVE, &IMPERSONATION] {
+        LazyLock::force(re);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,6 +236,13 @@ pub(crate) fn base64_payloads(text: &[u8]) -> Vec<(usize, String)> {
     out
 }
 
+/// Compiles this module's patterns now (see [`crate::scan::warm`]).
+pub(super) fn warm() {
+    for re in [&ORDER_VERB, &EXAMPLE_CONTEXT] {
+        LazyLock::force(re);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

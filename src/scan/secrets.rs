@@ -28,6 +28,13 @@ pub fn redact(secret: &str) -> String {
     format!("{prefix}… ({n} chars)")
 }
 
+/// Compiles this module's patterns now (see [`crate::scan::warm`]).
+pub(super) fn warm() {
+    for re in [&TOKEN, &SECRET_NAME] {
+        LazyLock::force(re);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

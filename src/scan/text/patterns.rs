@@ -3,7 +3,7 @@
 //! [`crate::scan::orders`], and the same rules once more on text hidden in base64. Every
 //! pattern runs on bytes; one [`RegexSet`] pass tells which can match at all.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::bytes::{Regex, RegexSet};
 
@@ -16,16 +16,27 @@ use crate::severity::Severity;
 pub(crate) struct Pattern {
     code: Code,
     severity: Severity,
-    re: Regex,
+    /// The pattern as compiled, `(?-u)` first: what [`PATTERN_SET`] is built from.
+    source: String,
+    /// Compiled when [`PATTERN_SET`] first says the pattern can match: most text matches none,
+    /// so a process compiles the few its inputs need, not all of them (~15 ms, issue 17).
+    re: OnceLock<Regex>,
     why: &'static str,
+}
+
+impl Pattern {
+    fn re(&self) -> &Regex {
+        // The patterns are constants; `every_pattern_compiles` (text/mod.rs) compiles each.
+        self.re.get_or_init(|| exact(&self.source))
+    }
 }
 
 pub(crate) fn p(code: Code, severity: Severity, re: &str, why: &'static str) -> Pattern {
     Pattern {
         code,
         severity,
-        // The patterns are constants, tested below.
-        re: compile(re),
+        source: format!("(?-u){re}"),
+        re: OnceLock::new(),
         why,
     }
 }
@@ -33,7 +44,11 @@ pub(crate) fn p(code: Code, severity: Severity, re: &str, why: &'static str) -> 
 /// Patterns run on bytes with ASCII semantics (`(?-u)`): the keywords are ASCII, and Unicode
 /// classes under bounded repetition (`[^.]{0,80}`) cost milliseconds to compile per process.
 pub(crate) fn compile(re: &str) -> Regex {
-    Regex::new(&format!("(?-u){re}")).unwrap_or_else(|e| panic!("scan pattern {re:?}: {e}"))
+    exact(&format!("(?-u){re}"))
+}
+
+fn exact(re: &str) -> Regex {
+    Regex::new(re).unwrap_or_else(|e| panic!("scan pattern {re:?}: {e}"))
 }
 
 pub(crate) const EMAIL: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
@@ -165,7 +180,7 @@ static PATTERN_SET: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new(
         PATTERNS
             .iter()
-            .map(|p| loose.replace_all(p.re.as_str(), "*").into_owned()),
+            .map(|p| loose.replace_all(&p.source, "*").into_owned()),
     )
     .unwrap_or_else(|e| panic!("scan pattern set: {e}"))
 });
@@ -176,7 +191,7 @@ pub(super) fn patterns(clean: &Cleaned, role: Role, depth: u8, hits: &mut Vec<Hi
     let mut spans: Vec<(usize, usize, Code)> = Vec::new();
     for i in PATTERN_SET.matches(t).iter() {
         let Some(pat) = PATTERNS.get(i) else { continue };
-        for m in pat.re.find_iter(t) {
+        for m in pat.re().find_iter(t) {
             // One hit per overlapping span and code.
             if spans
                 .iter()
@@ -251,4 +266,15 @@ fn base64_hidden(clean: &Cleaned, t: &[u8], hits: &mut Vec<Hit>) {
             });
         }
     }
+}
+
+/// Compiles this module's patterns now (see [`crate::scan::warm`]).
+pub(super) fn warm() {
+    LazyLock::force(&PATTERN_SET);
+}
+
+/// Every pattern, compiled: for the test that each constant is a valid pattern.
+#[cfg(test)]
+pub(super) fn compile_all() -> usize {
+    PATTERNS.iter().map(|p| p.re().captures_len()).count()
 }

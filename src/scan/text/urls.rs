@@ -225,6 +225,13 @@ pub(super) fn addresses(
     }
 }
 
+/// Compiles this module's patterns now (see [`crate::scan::warm`]).
+pub(super) fn warm() {
+    for re in [&URL_RE, &ANY_CASE_URL_RE, &EMAIL_RE] {
+        LazyLock::force(re);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Role, scan_string};
