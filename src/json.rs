@@ -842,6 +842,30 @@ mod tests {
         }
     }
 
+    /// The duplicate check of an object stays linear however many members it has: names go
+    /// to a short list up to [`Seen::LIST`], then all of them to a hash set (searching a list
+    /// of a million names for each new one would be quadratic, a denial of service by one
+    /// lockfile or one message). Cargo mutants found no test holding the switch.
+    #[test]
+    fn the_duplicate_check_moves_from_a_list_to_a_hash_set_past_sixteen_members() {
+        let names: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let mut seen = Seen::default();
+        for (i, n) in names.iter().enumerate() {
+            let r: Result<(), serde_json::Error> = seen.insert(Cow::Borrowed(n.as_str()));
+            assert!(r.is_ok(), "{n}");
+            if i < Seen::LIST {
+                assert_eq!((seen.list.len(), seen.set.len()), (i + 1, 0), "after {}", i + 1);
+            } else {
+                assert_eq!((seen.list.len(), seen.set.len()), (0, i + 1), "after {}", i + 1);
+            }
+        }
+        assert_eq!(Seen::LIST, 16);
+        for n in [&names[0], &names[15], &names[16], &names[39]] {
+            let r: Result<(), serde_json::Error> = seen.insert(Cow::Borrowed(n.as_str()));
+            assert!(r.is_err(), "{n} again");
+        }
+    }
+
     /// A duplicate spelled with an escape (`"a"` and `"\u0061"`) is the same name: refused
     /// by every strict reader, in a small object and past the point where the check moves
     /// from a list to a hash set (both the list's names and later ones).
