@@ -854,9 +854,19 @@ mod tests {
             let r: Result<(), serde_json::Error> = seen.insert(Cow::Borrowed(n.as_str()));
             assert!(r.is_ok(), "{n}");
             if i < Seen::LIST {
-                assert_eq!((seen.list.len(), seen.set.len()), (i + 1, 0), "after {}", i + 1);
+                assert_eq!(
+                    (seen.list.len(), seen.set.len()),
+                    (i + 1, 0),
+                    "after {}",
+                    i + 1
+                );
             } else {
-                assert_eq!((seen.list.len(), seen.set.len()), (0, i + 1), "after {}", i + 1);
+                assert_eq!(
+                    (seen.list.len(), seen.set.len()),
+                    (0, i + 1),
+                    "after {}",
+                    i + 1
+                );
             }
         }
         assert_eq!(Seen::LIST, 16);

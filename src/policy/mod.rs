@@ -232,29 +232,30 @@ pub struct Referenced {
 }
 
 /// The digest a signed lock binds for a policy: the SHA-256 of the policy file when it names
-/// no other file; when it names a Cedar file or a tokens file, the SHA-256 of the RFC 8785
-/// form of `{"cedar": D, "policy": D, "tokensFile": D}` (the digests of each file's bytes), so a
-/// changed `.cedar` file under a signed lock is a changed policy.
+/// no other file; when it names a Cedar file or a tokens file, the SHA-256 of the compact JSON
+/// text `{"policy":"sha256:…","cedar":"sha256:…","tokensFile":"sha256:…"}` (the digests of
+/// each file's bytes; a member for a file not named is left out, the others keep this order),
+/// so a changed `.cedar` file under a signed lock is a changed policy.
+///
+/// The text is written here member by member: it was `serde_json::Map::to_string`, whose
+/// member order is whatever serde_json's `preserve_order` feature (turned on for the whole
+/// build by a dependency) makes it, so a change in the dependency graph would have changed
+/// every such binding. These are the same bytes (`binding_digest_known_answers`).
 pub fn binding_digest(policy_bytes: &[u8], r: &Referenced) -> crate::digest::Digest {
     use crate::digest::Digest;
     let own = Digest::of(policy_bytes);
     if r.cedar.is_none() && r.tokens_file.is_none() {
         return own;
     }
-    let mut m = serde_json::Map::new();
-    m.insert("policy".into(), serde_json::json!(own.to_string()));
+    // Every value is `sha256:` and hex: nothing in it needs escaping.
+    let mut text = format!("{{\"policy\":\"{own}\"");
     if let Some((_, b)) = &r.cedar {
-        m.insert("cedar".into(), serde_json::json!(Digest::of(b).to_string()));
+        text.push_str(&format!(",\"cedar\":\"{}\"", Digest::of(b)));
     }
     if let Some((_, b)) = &r.tokens_file {
-        m.insert(
-            "tokensFile".into(),
-            serde_json::json!(Digest::of(b).to_string()),
-        );
+        text.push_str(&format!(",\"tokensFile\":\"{}\"", Digest::of(b)));
     }
-    // JCS of an object of ASCII strings cannot fail; fall back to the plain digest would weaken
-    // the binding, so hash the sorted-key text directly instead.
-    let text = serde_json::Value::Object(m).to_string();
+    text.push('}');
     Digest::of(text.as_bytes())
 }
 
@@ -1115,6 +1116,253 @@ mod tests {
             Err(PolicyError::NoSigners)
         ));
         assert!(empty.matcher().is_none());
+    }
+
+    /// The policy binding, byte for byte: known answers computed outside mcpseal (Python's
+    /// hashlib over the documented text) for a policy `P` naming a Cedar file `C`, a tokens
+    /// file `T`, or both; naming either changes the binding (a lock signed with the policy
+    /// alone does not cover an edited `.cedar`), naming neither is the file's own digest.
+    #[test]
+    fn binding_digest_known_answers() {
+        let file = |b: &[u8]| Some((PathBuf::from("f"), b.to_vec()));
+        let tokens = |b: &[u8]| Some((PathBuf::from("t"), zeroize::Zeroizing::new(b.to_vec())));
+        let hex = |r: &Referenced| binding_digest(b"P", r).hex();
+        let both = Referenced {
+            cedar: file(b"C"),
+            tokens_file: tokens(b"T"),
+        };
+        assert_eq!(
+            hex(&both),
+            "8c551573c51029872317de82b3214aefbec396feab11664255e36e1028eb4ec9"
+        );
+        let cedar = Referenced {
+            cedar: file(b"C"),
+            tokens_file: None,
+        };
+        assert_eq!(
+            hex(&cedar),
+            "1a9d156c62b03a1ffd32b0156fa3a4aaf3113681408d2b83afdeec66536fab06"
+        );
+        let only_tokens = Referenced {
+            cedar: None,
+            tokens_file: tokens(b"T"),
+        };
+        assert_eq!(
+            hex(&only_tokens),
+            "12f4a88ded9a6552e52ec81a7b4f19256f59202eeafae86464350b2a9d032e47"
+        );
+        let plain = crate::digest::Digest::of(b"P");
+        assert_eq!(binding_digest(b"P", &Referenced::default()), plain);
+        assert_ne!(binding_digest(b"P", &cedar), plain);
+        assert_ne!(
+            binding_digest(b"P", &cedar),
+            binding_digest(
+                b"P",
+                &Referenced {
+                    cedar: file(b"C2"),
+                    tokens_file: None
+                }
+            )
+        );
+    }
+
+    /// From a policy file on disk: a named Cedar file is read and bound; a named file that is
+    /// missing is an error, never a binding of the policy alone; a named file of exactly the
+    /// 4 MiB limit is read, one byte more refused.
+    #[test]
+    fn binding_of_a_file_reads_what_it_names_and_refuses_what_it_cannot() {
+        let t = tempfile::tempdir().unwrap();
+        let policy = t.path().join("mcpseal-policy.toml");
+        let text = b"[authz]\ncedar = \"rules.cedar\"\n";
+        std::fs::write(&policy, text).unwrap();
+        std::fs::write(t.path().join("rules.cedar"), b"C").unwrap();
+        let refs = referenced(std::str::from_utf8(text).unwrap(), &policy).unwrap();
+        let bound = binding_digest_of_bytes(text, &policy).unwrap();
+        assert_eq!(bound, binding_digest(text, &refs));
+        assert_ne!(bound, crate::digest::Digest::of(text));
+        assert_eq!(binding_digest_of_file(&policy).unwrap(), bound);
+        std::fs::remove_file(t.path().join("rules.cedar")).unwrap();
+        let e = binding_digest_of_bytes(text, &policy).unwrap_err();
+        assert!(e.to_string().contains("rules.cedar"), "{e}");
+        let max = 4usize << 20;
+        std::fs::write(t.path().join("rules.cedar"), vec![b' '; max]).unwrap();
+        assert!(
+            binding_digest_of_bytes(text, &policy).is_ok(),
+            "exactly the limit"
+        );
+        std::fs::write(t.path().join("rules.cedar"), vec![b' '; max + 1]).unwrap();
+        let e = binding_digest_of_bytes(text, &policy).unwrap_err();
+        assert!(e.to_string().contains("over the 4194304-byte limit"), "{e}");
+        // A policy that is not TOML names nothing: its own digest (it fails to load later).
+        assert_eq!(
+            binding_digest_of_bytes(b"[[[", &policy).unwrap(),
+            crate::digest::Digest::of(b"[[[")
+        );
+    }
+
+    /// `[authz] servers` limits which gates authorize; without it every gate does.
+    #[test]
+    fn authz_covers_the_servers_it_names_or_all() {
+        let all = AuthzSpec::default();
+        assert!(all.covers("calc") && all.covers("other"));
+        let some = AuthzSpec {
+            servers: Some(vec!["calc".into()]),
+            ..AuthzSpec::default()
+        };
+        assert!(some.covers("calc"));
+        assert!(!some.covers("other"));
+        let none = AuthzSpec {
+            servers: Some(vec![]),
+            ..AuthzSpec::default()
+        };
+        assert!(!none.covers("calc"));
+    }
+
+    /// A canary's `Debug` says how many tokens there are and never what they are.
+    #[test]
+    fn canary_debug_counts_tokens_and_never_prints_one() {
+        let c = CanarySpec {
+            tokens: vec![zeroize::Zeroizing::new("s3cr3t-canary-token".into())],
+            decoys: vec![],
+            kill: true,
+        };
+        let d = format!("{c:?}");
+        assert!(
+            d.contains("CanarySpec") && d.contains("[1 redacted]") && d.contains("kill: true"),
+            "{d}"
+        );
+        assert!(!d.contains("s3cr3t"), "{d}");
+    }
+
+    /// The signers of a requirement as one matcher: any one of them, none for no signers.
+    #[test]
+    fn requirements_matcher_is_any_of_the_signers() {
+        let s = |n: &str, k: &str| Signer {
+            name: n.into(),
+            matcher: Matcher::KeyId(k.into()),
+            public_key: None,
+            identity: None,
+            identity_regexp: None,
+            issuer: None,
+        };
+        let r = Requirements {
+            signers: vec![s("a", "A"), s("b", "B")],
+            ..Requirements::default()
+        };
+        let m = r.matcher().expect("two signers make a matcher");
+        assert!(m.matches(&key("A")) && m.matches(&key("B")));
+        assert!(!m.matches(&key("C")));
+    }
+
+    /// The parse-time refusals the integration tests (tests/policy_parse.rs) also hold, here so
+    /// that the unit-test run cargo mutants uses sees them: a signer with both `identity` and
+    /// `identity-regexp`; `require-signature` with a bundle but no artifacts, or artifacts but
+    /// no bundle; an `on-drift` other than `block` / `kill`; a zero limit.
+    #[test]
+    fn parse_refuses_ambiguous_signers_half_signatures_unknown_on_drift_and_zero_limits() {
+        let p = Path::new("/p/mcpseal-policy.toml");
+        let parse = |t: &str| Policy::parse(t, p).map_err(|e| e.to_string());
+        let signer = "[[signer]]\nname = \"ci\"\nidentity = \"https://ci.example/r\"\nissuer = \"https://i.example\"\n";
+        let both = "[[signer]]\nname = \"ci\"\nidentity = \"https://ci.example/r\"\nidentity-regexp = \"https://ci\\\\.example/.*\"\nissuer = \"https://i.example\"\n";
+        assert!(parse(signer).is_ok());
+        let e = parse(both).unwrap_err();
+        assert!(e.contains("identity-regexp"), "{e}");
+        let server = |body: &str| format!("{signer}[server.calc]\n{body}");
+        let signed = "require-signature = true\nsigners = [\"ci\"]\n";
+        assert!(
+            parse(&server(&format!(
+                "{signed}bundle = \"b.json\"\nartifacts = [\"a.tgz\"]\n"
+            )))
+            .is_ok()
+        );
+        let e = parse(&server(&format!("{signed}bundle = \"b.json\"\n"))).unwrap_err();
+        assert!(e.contains("artifacts"), "{e}");
+        let e = parse(&server(&format!("{signed}artifacts = [\"a.tgz\"]\n"))).unwrap_err();
+        assert!(e.contains("bundle"), "{e}");
+        for ok in ["block", "kill"] {
+            assert!(
+                parse(&server(&format!("on-drift = \"{ok}\"\n"))).is_ok(),
+                "{ok}"
+            );
+        }
+        let e = parse(&server("on-drift = \"warn\"\n")).unwrap_err();
+        assert!(e.contains("on-drift"), "{e}");
+        let limited =
+            Policy::parse(&server("[server.calc.limits]\ncalls-per-minute = 5\n"), p).unwrap();
+        assert_eq!(limited.servers["calc"].limits.calls_per_minute, Some(5));
+        let e = parse(&server("[server.calc.limits]\ncalls-per-minute = 0\n")).unwrap_err();
+        assert!(e.contains("calls-per-minute = 0"), "{e}");
+    }
+
+    /// `[[authz.rule]]` errors name the rule by its place, counted from 1.
+    #[test]
+    fn authz_rule_errors_name_the_rule_counted_from_one() {
+        let p = Path::new("/p/mcpseal-policy.toml");
+        let text = "[authz]\n[[authz.rule]]\nprincipals = [\"alice\"]\ntools = [\"add\"]\n[[authz.rule]]\nprincipals = [\"bob\"]\n";
+        let e = Policy::parse(text, p).unwrap_err().to_string();
+        assert!(e.contains("#2 names no tools"), "{e}");
+        let ok = "[authz]\n[[authz.rule]]\nprincipals = [\"alice\"]\ntools = [\"add\"]\n";
+        assert_eq!(Policy::parse(ok, p).unwrap().authz.unwrap().rules.len(), 1);
+    }
+
+    /// `[canary]`: tokens of at least 8 bytes (7 would trip on ordinary text), from `tokens`
+    /// and from a tokens file whose blank and `#` lines are skipped; decoys with an object
+    /// schema, each named once; `on-canary` `block` or `kill`; and a canary that watches for
+    /// nothing is refused. No error echoes a token.
+    #[test]
+    fn canary_tokens_decoys_and_refusals() {
+        let raw = |t: &str| -> RawCanary {
+            let doc: toml_edit::DocumentMut = t.parse().unwrap();
+            toml_edit::de::from_document::<std::collections::BTreeMap<String, RawCanary>>(doc)
+                .unwrap()
+                .remove("canary")
+                .unwrap()
+        };
+        let file = |text: &str| {
+            Some((
+                PathBuf::from("tokens.txt"),
+                zeroize::Zeroizing::new(text.as_bytes().to_vec()),
+            ))
+        };
+        let c = canary_spec(
+            raw("[canary]\ntokens = [\"12345678\"]\non-canary = \"kill\"\n[[canary.tool]]\nname = \"decoy\"\ndescription = \"d\"\n"),
+            file("# a comment\n\n  \nabcdefgh-from-file\n"),
+        )
+        .unwrap();
+        let tokens: Vec<&str> = c.tokens.iter().map(|t| t.as_str()).collect();
+        assert_eq!(tokens, ["12345678", "abcdefgh-from-file"]);
+        assert!(c.kill);
+        assert_eq!(c.decoys.len(), 1);
+        assert_eq!(c.decoys[0].definition["inputSchema"]["type"], "object");
+        let e = canary_spec(raw("[canary]\ntokens = [\"1234567\"]\n"), None).unwrap_err();
+        assert!(
+            e.contains("shorter than 8") && !e.contains("1234567"),
+            "{e}"
+        );
+        let e =
+            canary_spec(raw("[canary]\ntokens = [\"12345678\"]\n"), file("short\n")).unwrap_err();
+        assert!(e.contains("line 1") && !e.contains("short\n"), "{e}");
+        let decoy = "[[canary.tool]]\nname = \"decoy\"\ndescription = \"d\"\n";
+        let e = canary_spec(raw(&format!("[canary]\n{decoy}{decoy}")), None).unwrap_err();
+        assert!(e.contains("declared twice"), "{e}");
+        let e = canary_spec(
+            raw("[canary]\n[[canary.tool]]\nname = \"decoy\"\ndescription = \"d\"\ninput-schema = 3\n"),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.contains("input-schema"), "{e}");
+        assert!(
+            canary_spec(raw(&format!("[canary]\n{decoy}")), None).is_ok(),
+            "decoys alone"
+        );
+        let e = canary_spec(raw("[canary]\ntokens = []\n"), None).unwrap_err();
+        assert!(e.contains("watch for nothing"), "{e}");
+        let e = canary_spec(
+            raw("[canary]\ntokens = [\"12345678\"]\non-canary = \"log\"\n"),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.contains("on-canary"), "{e}");
     }
 
     #[test]
