@@ -1298,7 +1298,7 @@ mod tests {
     #[test]
     fn authz_rule_errors_name_the_rule_counted_from_one() {
         let p = Path::new("/p/mcpseal-policy.toml");
-        let text = "[authz]\n[[authz.rule]]\nprincipals = [\"alice\"]\ntools = [\"add\"]\n[[authz.rule]]\nprincipals = [\"bob\"]\n";
+        let text = "[authz]\n[[authz.rule]]\nprincipals = [\"alice\"]\ntools = [\"add\"]\n[[authz.rule]]\nprincipals = [\"bob\"]\ntools = []\n";
         let e = Policy::parse(text, p).unwrap_err().to_string();
         assert!(e.contains("#2 names no tools"), "{e}");
         let ok = "[authz]\n[[authz.rule]]\nprincipals = [\"alice\"]\ntools = [\"add\"]\n";
