@@ -799,7 +799,7 @@ mod tests {
             5e-324,
             f64::MAX,
             f64::MIN_POSITIVE,
-            333333333.33333329,
+            333333333.3333333,
             9007199254740991.0,
             -9007199254740991.0,
             1.5e300,
@@ -813,11 +813,11 @@ mod tests {
         fn value(next: &mut impl FnMut() -> u64, depth: u32) -> Value {
             match next() % if depth > 3 { 5 } else { 7 } {
                 0 => Value::Null,
-                1 => Value::Bool(next() % 2 == 0),
+                1 => Value::Bool(next().is_multiple_of(2)),
                 2 => Value::from(NUMBERS[(next() as usize) % NUMBERS.len()]),
-                3 => {
-                    Value::from((next() % (1 << 53)) as i64 * if next() % 2 == 0 { 1 } else { -1 })
-                }
+                3 => Value::from(
+                    (next() % (1 << 53)) as i64 * if next().is_multiple_of(2) { 1 } else { -1 },
+                ),
                 4 => Value::String(string(next)),
                 5 => Value::Array((0..next() % 5).map(|_| value(next, depth + 1)).collect()),
                 _ => Value::Object(

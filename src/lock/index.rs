@@ -31,13 +31,25 @@ fn stamp_path(lock: &Path) -> Option<PathBuf> {
     #[cfg(test)]
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-state");
     #[cfg(not(test))]
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    let base = state_home(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))?;
     let abs = std::path::absolute(lock).ok()?;
     let name = hex::encode(Sha256::digest(abs.as_os_str().as_encoded_bytes()));
     Some(base.join("mcpseal").join("canonical-locks").join(name))
+}
+
+/// The XDG state folder: `$XDG_STATE_HOME` unless unset or empty (an empty one is unset, as
+/// the XDG spec says; taken as a path it would put stamps under the current folder), else
+/// `HOME/.local/state`. A pure function of the two variables, so a unit test can hold it
+/// (the unit tests' own stamps live in the build folder).
+#[cfg_attr(test, allow(dead_code))]
+fn state_home(
+    xdg_state_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    xdg_state_home
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| PathBuf::from(h).join(".local/state")))
 }
 
 /// The fingerprint of an open lockfile, and the path it was taken for.
@@ -106,6 +118,8 @@ const NAME_READ: usize = 512;
 thread_local! {
     /// Bytes the fast path read, for the test that it does not read the whole file.
     static BYTES_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Reads the fast path made, for the test that it reads in chunks, not byte by byte.
+    static READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Where the fast path reads from: the open lockfile, or (under `--lock-key`) the bytes
@@ -128,7 +142,10 @@ impl Source for File {
         }
         buf.truncate(got);
         #[cfg(test)]
-        BYTES_READ.with(|c| c.set(c.get() + got as u64));
+        {
+            BYTES_READ.with(|c| c.set(c.get() + got as u64));
+            READS.with(|c| c.set(c.get() + 1));
+        }
         Ok(buf)
     }
 }
@@ -307,6 +324,76 @@ mod tests {
         }
     }
 
+    /// Entries larger than a read chunk (~12 KiB each against 4 KiB chunks): the search for
+    /// the next name line must keep reading past its first chunk, and the fast path itself (no
+    /// fallback to the whole parse, which `Store::load_server` would hide) finds every entry
+    /// as the full parse sees it, and no name that is not there. Cargo mutants found the
+    /// chunked search's "keep reading" untested: every entry of the other tests fits a chunk.
+    #[test]
+    fn entries_larger_than_a_chunk_are_found_by_the_fast_path_itself() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("mcpseal.lock");
+        let mut s = Surface {
+            protocol_version: "2025-11-25".into(),
+            server_info: serde_json::json!({"name": "x"}),
+            ..Surface::default()
+        };
+        let tool = serde_json::json!({"name": "add", "description": "x".repeat(3 * CHUNK)});
+        s.entities.insert(
+            EntityKind::Tools,
+            surface::keyed(EntityKind::Tools, vec![tool]).unwrap(),
+        );
+        let names: Vec<String> = (0..60).map(|i| format!("big{i:03}")).collect();
+        let mut store = Store::open(&path).unwrap();
+        for (i, n) in names.iter().enumerate() {
+            let launch = PinnedLaunch::Stdio {
+                command: format!("server-{i}"),
+                args: vec![],
+                env: vec![],
+            };
+            let e = ServerEntry::from_surface(launch, serde_json::json!({}), &s).unwrap();
+            store.lock.servers.insert(n.clone(), e);
+        }
+        store.commit().unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        let f = File::open(&path).unwrap();
+        let full = Store::load(&path).unwrap();
+        for n in &names {
+            let found = find_entry(&f, size, n).unwrap().expect("a canonical lock");
+            assert!(found.entry.is_some(), "{n} not found by the fast path");
+            let one = Lockfile::from_entry(found, &path, n).unwrap();
+            assert_eq!(one.servers.get(n), full.servers.get(n), "{n}");
+        }
+        for missing in ["big", "big0600", "big059x", "a", "zzz"] {
+            let found = find_entry(&f, size, missing)
+                .unwrap()
+                .expect("a canonical lock");
+            assert!(found.entry.is_none(), "{missing:?}");
+        }
+    }
+
+    /// Stamps live under `$XDG_STATE_HOME`, an empty one counting as unset, else under
+    /// `~/.local/state`; with neither known there is no stamp (and no fast path), never a
+    /// relative folder.
+    #[test]
+    fn stamps_live_in_the_state_folder_never_a_relative_path() {
+        let os = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(
+            state_home(os("/x/state"), os("/home/u")),
+            Some(PathBuf::from("/x/state"))
+        );
+        assert_eq!(
+            state_home(os(""), os("/home/u")),
+            Some(PathBuf::from("/home/u/.local/state"))
+        );
+        assert_eq!(
+            state_home(None, os("/home/u")),
+            Some(PathBuf::from("/home/u/.local/state"))
+        );
+        assert_eq!(state_home(os(""), None), None);
+        assert_eq!(state_home(None, None), None);
+    }
+
     #[test]
     fn the_fast_path_reads_a_small_part_of_a_large_lock() {
         let t = tempfile::tempdir().unwrap();
@@ -314,10 +401,16 @@ mod tests {
         let size = std::fs::metadata(&path).unwrap().len();
         let f = File::open(&path).unwrap();
         BYTES_READ.with(|c| c.set(0));
+        READS.with(|c| c.set(0));
         let found = find_entry(&f, size, "s01234").unwrap().unwrap();
         assert!(found.entry.is_some());
         let read = BYTES_READ.with(std::cell::Cell::get);
         assert!(read * 20 < size, "read {read} of {size} bytes");
+        // A binary search over 3,000 entries: a dozen steps of a few chunked reads each. A
+        // search that crept forward a few bytes a read (a chunk size of 0, say) would make
+        // thousands; cargo mutants found that nothing held this.
+        let reads = READS.with(std::cell::Cell::get);
+        assert!(reads < 200, "{reads} reads");
     }
 
     /// The gate's way in (`Store::load_server`) takes the fast path for a stamped lock: it

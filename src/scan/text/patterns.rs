@@ -276,5 +276,8 @@ pub(super) fn warm() {
 /// Every pattern, compiled: for the test that each constant is a valid pattern.
 #[cfg(test)]
 pub(super) fn compile_all() -> usize {
-    PATTERNS.iter().map(|p| p.re().captures_len()).count()
+    for p in PATTERNS.iter() {
+        p.re();
+    }
+    PATTERNS.len()
 }
