@@ -372,6 +372,58 @@ mod tests {
         }
     }
 
+    /// A needle that straddles the end of a read chunk is found where it starts: the next read
+    /// overlaps the last by the needle's length less one byte. Cargo mutants found that a
+    /// search skipping that overlap (and so missing a name line cut by a chunk boundary) passed
+    /// every other test.
+    #[test]
+    fn a_needle_cut_by_a_chunk_boundary_is_found() {
+        for p in CHUNK - 3..CHUNK + 2 * ENTRY_END.len() {
+            let mut data = vec![b'x'; 3 * CHUNK];
+            data[p..p + ENTRY_END.len()].copy_from_slice(ENTRY_END);
+            let found = find_in(&data[..], ENTRY_END, 0, data.len() as u64).unwrap();
+            assert_eq!(found, Some(p as u64), "needle at {p}");
+        }
+    }
+
+    /// The fast path takes only text whose head *and* tail are the canonical ones: the
+    /// canonical bytes of a lock with either end changed (a space in the head, a field after
+    /// `version`) are "not canonical after all, read it whole", never a search of them.
+    #[test]
+    fn a_head_or_tail_that_is_not_canonical_is_not_searched() {
+        let t = tempfile::tempdir().unwrap();
+        let (path, _) = lock_of(t.path(), 5);
+        let text = std::fs::read(&path).unwrap();
+        let size = |b: &[u8]| b.len() as u64;
+        assert!(
+            find_entry(&text[..], size(&text), "s00002")
+                .unwrap()
+                .is_some()
+        );
+        let head = String::from_utf8(text.clone()).unwrap().replacen(
+            "{\n  \"serial\"",
+            "{\n   \"serial\"",
+            1,
+        );
+        assert_ne!(head.as_bytes(), &text[..]);
+        assert!(
+            find_entry(head.as_bytes(), size(head.as_bytes()), "s00002")
+                .unwrap()
+                .is_none()
+        );
+        let tail = String::from_utf8(text.clone()).unwrap().replacen(
+            "\n  \"version\": 1\n}\n",
+            "\n  \"version\": 1 \n}\n",
+            1,
+        );
+        assert_ne!(tail.as_bytes(), &text[..]);
+        assert!(
+            find_entry(tail.as_bytes(), size(tail.as_bytes()), "s00002")
+                .unwrap()
+                .is_none()
+        );
+    }
+
     /// Stamps live under `$XDG_STATE_HOME`, an empty one counting as unset, else under
     /// `~/.local/state`; with neither known there is no stamp (and no fast path), never a
     /// relative folder.
