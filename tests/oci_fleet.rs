@@ -220,6 +220,31 @@ fn wrap_rewrites_the_tag_to_the_pinned_digest_and_unwrap_restores_the_bytes() {
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), original);
 }
 
+/// `mcpseal lock push URL --key KEY EXTRA…`, run in `dir`.
+fn lock_push(dir: &Path, url: &str, key: &str, extra: &[&str]) -> (i32, String, String) {
+    run(common::mcpseal()
+        .current_dir(dir)
+        .args(["lock", "push", url, "--key", key])
+        .args(extra))
+}
+
+/// `mcpseal lock pull URL --lock-key KEY --lock mcpseal.lock --state-file STATE --json`, run
+/// in `host`.
+fn lock_pull(host: &Path, key: &Path, url: &str, state: &Path) -> (i32, String, String) {
+    run(common::mcpseal().current_dir(host).args([
+        "lock",
+        "pull",
+        url,
+        "--lock-key",
+        &key.display().to_string(),
+        "--lock",
+        "mcpseal.lock",
+        "--state-file",
+        &state.display().to_string(),
+        "--json",
+    ]))
+}
+
 /// A lockfile with one pinned server and a policy, in `dir`.
 fn fleet_files(dir: &Path) {
     common::pin_fixture(dir, "calc", &["--lock", "mcpseal.lock"]);
@@ -244,28 +269,8 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
     fleet_files(&publisher);
     let url = reg.url("fleet/lock:prod");
     let state = host.join("state.json");
-    let pull = |key: &str, url: &str| {
-        run(common::mcpseal().current_dir(&host).args([
-            "lock",
-            "pull",
-            url,
-            "--lock-key",
-            &publisher.join(key).display().to_string(),
-            "--lock",
-            "mcpseal.lock",
-            "--state-file",
-            &state.display().to_string(),
-            "--json",
-        ]))
-    };
-    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
-        "lock",
-        "push",
-        &url,
-        "--key",
-        "fleet.key",
-        "--json",
-    ]));
+    let pull = |key: &str, url: &str| lock_pull(&host, &publisher.join(key), url, &state);
+    let (c, out, err) = lock_push(&publisher, &url, "fleet.key", &["--json"]);
     assert_eq!(c, 0, "{out}{err}");
     let pushed: Value = serde_json::from_str(&out).unwrap();
     let serial1 = pushed["serial"].as_u64().unwrap();
@@ -317,14 +322,7 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
     // The publisher pins one more server (the serial goes up) and pushes under another tag.
     common::pin_fixture(&publisher, "calc2", &["--lock", "mcpseal.lock"]);
     let new_url = reg.url("fleet/lock:next");
-    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
-        "lock",
-        "push",
-        &new_url,
-        "--key",
-        "fleet.key",
-        "--json",
-    ]));
+    let (c, out, err) = lock_push(&publisher, &new_url, "fleet.key", &["--json"]);
     assert_eq!(c, 0, "{out}{err}");
     let serial2 = serde_json::from_str::<Value>(&out).unwrap()["serial"]
         .as_u64()
@@ -354,13 +352,7 @@ fn lock_push_then_pull_installs_a_verified_lock_and_refuses_tampering_and_rollba
     write(&evil, "mcpseal-policy.toml", b"# no rules at all\n");
     // Signed with the wrong key: the host refuses.
     let evil_url = reg.url("fleet/lock:evil");
-    let (c, out, err) = run(common::mcpseal().current_dir(&evil).args([
-        "lock",
-        "push",
-        &evil_url,
-        "--key",
-        "other.key",
-    ]));
+    let (c, out, err) = lock_push(&evil, &evil_url, "other.key", &[]);
     assert_eq!(c, 0, "{out}{err}");
     let (c, out, _) = pull("fleet.pub", &evil_url);
     assert_eq!(c, 1, "{out}");
@@ -400,29 +392,10 @@ fn a_fleet_lock_over_16_mib_is_pushed_and_pulled_whole() {
     let size = std::fs::metadata(&lock_path).unwrap().len();
     assert!(size > 16 << 20, "{size}");
     let url = reg.url("fleet/big:prod");
-    let (c, out, err) = run(common::mcpseal().current_dir(&publisher).args([
-        "lock",
-        "push",
-        &url,
-        "--key",
-        "fleet.key",
-        "--no-policy",
-    ]));
+    let (c, out, err) = lock_push(&publisher, &url, "fleet.key", &["--no-policy"]);
     assert_eq!(c, 0, "{out}{err}");
-    let pull = |url: &str| {
-        run(common::mcpseal().current_dir(&host).args([
-            "lock",
-            "pull",
-            url,
-            "--lock-key",
-            &publisher.join("fleet.pub").display().to_string(),
-            "--lock",
-            "mcpseal.lock",
-            "--state-file",
-            &host.join("state.json").display().to_string(),
-            "--json",
-        ]))
-    };
+    let (key, state) = (publisher.join("fleet.pub"), host.join("state.json"));
+    let pull = |url: &str| lock_pull(&host, &key, url, &state);
     let (c, out, err) = pull(&url);
     assert_eq!(c, 0, "{out}{err}");
     assert_eq!(
