@@ -130,16 +130,18 @@ impl<'de> Seen<'de> {
 
     /// Records `key`; a name already recorded is the duplicate-key error.
     fn insert<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
-        let repeated = if self.set.is_empty() && self.list.len() < Self::LIST {
-            if self.list.contains(&key) {
-                true
-            } else {
-                self.list.push(key.clone());
-                false
-            }
-        } else {
-            self.set.extend(self.list.drain(..));
+        let repeated = if !self.set.is_empty() {
             !self.set.insert(key.clone())
+        } else if self.list.contains(&key) {
+            true
+        } else if self.list.len() < Self::LIST {
+            self.list.push(key.clone());
+            false
+        } else {
+            // The list is full: every name moves to the set, this one with them.
+            self.set.extend(self.list.drain(..));
+            self.set.insert(key.clone());
+            false
         };
         if repeated {
             return Err(E::custom(format_args!("{DUP_MARK}{key}")));

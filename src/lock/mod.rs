@@ -571,24 +571,19 @@ impl ServerEntry {
     /// The pinned surface, the stored definitions moved rather than copied: for a caller done
     /// with the entry (`scan --lock` over thousands of definitions, issue 17).
     pub fn into_surface(self) -> Surface {
-        let mut entities = BTreeMap::new();
-        entities.insert(EntityKind::Tools, self.tools);
-        entities.insert(EntityKind::Prompts, self.prompts);
-        entities.insert(EntityKind::Resources, self.resources);
-        entities.insert(EntityKind::ResourceTemplates, self.resource_templates);
+        let defs = |m: BTreeMap<String, PinnedEntity>| {
+            m.into_iter().map(|(key, e)| (key, e.definition)).collect()
+        };
         Surface {
             protocol_version: self.protocol_version,
             server_info: self.server_info,
             instructions: self.instructions.map(|i| i.text),
-            entities: entities
-                .into_iter()
-                .map(|(k, m)| {
-                    (
-                        k,
-                        m.into_iter().map(|(key, e)| (key, e.definition)).collect(),
-                    )
-                })
-                .collect(),
+            entities: BTreeMap::from([
+                (EntityKind::Tools, defs(self.tools)),
+                (EntityKind::Prompts, defs(self.prompts)),
+                (EntityKind::Resources, defs(self.resources)),
+                (EntityKind::ResourceTemplates, defs(self.resource_templates)),
+            ]),
         }
     }
 
@@ -719,10 +714,10 @@ impl Lockfile {
         // strict check (syntax, duplicate keys at any depth, nesting), and the typed
         // deserialization with every stored definition re-digested (issue 17: `scan --lock`).
         // The strict check's verdict comes first: nothing from the typed pass is used, not
-        // even its error, unless the bytes passed it.
-        // The check (which allocates next to nothing) goes to a thread of its own; the typed
-        // parse stays on the caller's, whose allocator arena the result will live and die in
-        // (built on a pool thread it took 1.7x as long, measured: glibc's per-thread arenas).
+        // even its error, unless the bytes passed it. The check (which allocates next to
+        // nothing) takes a thread of its own; the typed parse stays on the caller's, whose
+        // allocator arena the result lives and dies in (on a pool thread it took 1.7x as long,
+        // measured: glibc's per-thread arenas).
         use rayon::prelude::*;
         let (checked, typed) = std::thread::scope(|s| {
             let check = s.spawn(|| json::check_strict(bytes));
@@ -733,9 +728,11 @@ impl Lockfile {
                     .try_for_each(|(name, entry)| entry.validate(name));
                 (lock, valid)
             });
-            let checked = check
-                .join()
-                .unwrap_or_else(|_| Err(json::JsonError::Syntax("the strict check failed".into())));
+            let checked = check.join().unwrap_or_else(|_| {
+                Err(json::JsonError::Syntax(
+                    "the strict JSON check stopped unexpectedly, so the file is refused".into(),
+                ))
+            });
             (checked, typed)
         });
         checked.map_err(|e| corrupt(&e))?;
