@@ -386,6 +386,43 @@ mod tests {
         }
     }
 
+    /// A name line longer than the first 512-byte read is read again, up to 256 KiB, and found
+    /// whole; one that never ends within that, or a four-space line that opens a string but
+    /// not an object, is an error (the file is then read whole and parsed strictly), never an
+    /// entry. Canonical locks have neither (names are at most 200 bytes), so these texts are
+    /// made by hand: the defensive reads were held by no test (cargo mutants, issue 15).
+    #[test]
+    fn name_lines_too_long_for_one_read_or_not_opening_an_object() {
+        let t = tempfile::tempdir().unwrap();
+        let (path, _) = lock_of(t.path(), 5);
+        let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+        let found = |text: &str, name: &str| {
+            find_entry(text.as_bytes(), text.len() as u64, name)
+                .map(|f| f.and_then(|f| f.entry).map(|e| e.len()))
+        };
+        // 10,000 bytes: past the first read, and past a second read of 4 KiB + 64.
+        let long = format!("s00002{}", "x".repeat(10_000));
+        let renamed = text.replacen("\"s00002\": {", &format!("\"{long}\": {{"), 1);
+        assert_ne!(renamed, text);
+        let entry = found(&renamed, &long).unwrap().expect("the long name's entry");
+        assert!(entry > long.len(), "{entry}");
+        for other in ["s00001", "s00003"] {
+            assert_eq!(
+                found(&renamed, other).unwrap(),
+                found(&text, other).unwrap(),
+                "{other}"
+            );
+        }
+        assert_eq!(found(&renamed, "s00002").unwrap(), None);
+        // Longer than the second read: refused, not taken for another name.
+        let huge = format!("s00002{}", "x".repeat(300 * 1024));
+        let renamed = text.replacen("\"s00002\": {", &format!("\"{huge}\": {{"), 1);
+        assert!(found(&renamed, &huge).is_err());
+        // A server whose value is not an object: not a name line to search from.
+        let scalar = text.replacen("\"s00002\": {", "\"s00002\": 1, \"s00002y\": {", 1);
+        assert!(found(&scalar, "s00002").is_err());
+    }
+
     /// The fast path takes only text whose head *and* tail are the canonical ones: the
     /// canonical bytes of a lock with either end changed (a space in the head, a field after
     /// `version`) are "not canonical after all, read it whole", never a search of them.
