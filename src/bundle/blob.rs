@@ -383,4 +383,97 @@ mod tests {
         assert_eq!(code(&tampered, b"file", &p), "bad-signature");
         assert!(!is_mcpseal_release(&serde_json::to_vec(&b).unwrap()));
     }
+
+    /// What a verified blob bundle reports is what it carries: the id of the key that
+    /// verified it, whether it has log entries or timestamps the caller must still check
+    /// (an empty list is none), and for DSSE the statement's predicate type. `mcpseal verify`
+    /// goes on to check the log entries only when there are some: a bundle with entries
+    /// reported as having none would skip that check.
+    #[test]
+    fn a_verified_blob_bundle_reports_its_key_logs_timestamps_and_predicate() {
+        let k = PrivateKey::generate_p256().unwrap();
+        let p = k.public_key();
+        let ok = |b: &Value| verify(&serde_json::to_vec(b).unwrap(), b"file", &p).unwrap();
+        let mut b = msg_bundle(&k, b"file");
+        let v = ok(&b);
+        assert_eq!(v.key_id(), p.key_id());
+        assert_eq!(v.content(), Content::MessageSignature);
+        assert_eq!(v.predicate_type(), None);
+        assert!(!v.has_tlog_entries() && !v.has_timestamps());
+        b["verificationMaterial"]["tlogEntries"] = json!([]);
+        b["verificationMaterial"]["timestampVerificationData"] = json!({"rfc3161Timestamps": []});
+        let v = ok(&b);
+        assert!(!v.has_tlog_entries() && !v.has_timestamps());
+        b["verificationMaterial"]["tlogEntries"] = json!([{"logIndex": "1"}]);
+        let v = ok(&b);
+        assert!(v.has_tlog_entries() && !v.has_timestamps());
+        b["verificationMaterial"]["tlogEntries"] = json!([]);
+        b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+            json!([{"signedTimestamp": "AA=="}]);
+        let v = ok(&b);
+        assert!(!v.has_tlog_entries() && v.has_timestamps());
+
+        let digest = hex::encode(sha2::Sha256::digest(b"file"));
+        let st = json!({"_type": "https://in-toto.io/Statement/v0.1",
+            "subject": [{"name": "f", "digest": {"sha256": digest}}],
+            "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}});
+        let v = ok(&dsse_bundle(&k, &st));
+        assert_eq!(v.content(), Content::Dsse);
+        assert_eq!(v.predicate_type(), Some("https://slsa.dev/provenance/v1"));
+        assert_eq!(v.key_id(), p.key_id());
+        assert_eq!(v.artifact_digest().hex(), digest);
+    }
+
+    /// `messageDigest` may name another hash than the key's scheme uses (the spec allows
+    /// SHA-384 and SHA-512 beside a P-256 signature over SHA-256): the file is hashed again
+    /// in that algorithm and compared, never the scheme's digest against it.
+    #[test]
+    fn a_message_digest_in_another_algorithm_is_computed_in_that_algorithm() {
+        let k = PrivateKey::generate_p256().unwrap();
+        let p = k.public_key();
+        let mut b = msg_bundle(&k, b"file");
+        b["messageSignature"]["messageDigest"] =
+            json!({"algorithm": "SHA2_512", "digest": B64.encode(sha2::Sha512::digest(b"file"))});
+        assert_eq!(code(&b, b"file", &p), "ok");
+        b["messageSignature"]["messageDigest"]["digest"] =
+            B64.encode(sha2::Sha512::digest(b"filf")).into();
+        assert_eq!(code(&b, b"file", &p), "digest-mismatch");
+        // The scheme's own SHA-256 given as if it were SHA-512: refused.
+        b["messageSignature"]["messageDigest"]["digest"] =
+            B64.encode(sha2::Sha256::digest(b"file")).into();
+        assert_eq!(code(&b, b"file", &p), "digest-mismatch");
+    }
+
+    /// The size limit holds here too: a bundle of exactly [`MAX_BUNDLE_BYTES`] (padded) is
+    /// read, one byte more is refused before parsing.
+    #[test]
+    fn a_blob_bundle_over_the_size_limit_is_refused_unparsed() {
+        let k = PrivateKey::generate_p256().unwrap();
+        let p = k.public_key();
+        let mut at_limit = serde_json::to_vec(&msg_bundle(&k, b"file")).unwrap();
+        at_limit.resize(MAX_BUNDLE_BYTES, b' ');
+        assert!(verify(&at_limit, b"file", &p).is_ok());
+        at_limit.push(b' ');
+        let e = verify(&at_limit, b"file", &p).unwrap_err();
+        assert_eq!(e.code(), "bundle-too-large");
+    }
+
+    /// mcpseal's own release bundles are told apart from other tools' (which verifier runs):
+    /// a signed mcpseal statement is one, a DSSE statement with another predicate, a message
+    /// signature, and what is not JSON are not.
+    #[test]
+    fn mcpseal_release_bundles_are_recognised() {
+        let k = crate::keys::generate().unwrap();
+        let d = crate::digest::Digest::of(b"artifact");
+        let st = super::super::Statement::new(
+            vec![super::super::Subject::new("a.tgz", &d)],
+            super::super::ReleasePredicate::default(),
+        );
+        let ours = serde_json::to_vec(&super::super::sign(&st, &k).unwrap()).unwrap();
+        assert!(is_mcpseal_release(&ours));
+        let p256 = PrivateKey::generate_p256().unwrap();
+        let msg = serde_json::to_vec(&msg_bundle(&p256, b"file")).unwrap();
+        assert!(!is_mcpseal_release(&msg));
+        assert!(!is_mcpseal_release(b"not json"));
+    }
 }

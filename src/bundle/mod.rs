@@ -646,6 +646,121 @@ mod tests {
         assert!(e.is_input_error());
     }
 
+    /// The limit is the documented 16 MiB (docs/formats.md): a padded bundle of 15 MiB
+    /// verifies, and the refusal of a larger one names the limit in bytes. (The test above
+    /// holds the boundary; this one its value: cargo mutants made it 17 KiB unnoticed.)
+    #[test]
+    fn the_bundle_size_limit_is_16_mib() {
+        let k = keys::generate().unwrap();
+        let (b, _) = signed(&k);
+        let mut large = serde_json::to_vec(&b).unwrap();
+        large.resize(15 * 1024 * 1024, b' ');
+        assert!(verify(&large, &k.public()).is_ok());
+        large.resize(16 * 1024 * 1024 + 1, b' ');
+        let e = verify(&large, &k.public()).unwrap_err();
+        assert!(e.to_string().contains("16777216-byte limit"), "{e}");
+    }
+
+    /// What verified it: both verifiers report the id of the key the signature verified with
+    /// (`verify --json` and the gate's audit log print it), never another or an empty one.
+    #[test]
+    fn a_verified_bundle_names_the_key_that_verified_it() {
+        let k = keys::generate().unwrap();
+        let (b, _) = signed(&k);
+        let bytes = serde_json::to_vec(&b).unwrap();
+        let id = k.public().key_id();
+        assert_eq!(verify(&bytes, &k.public()).unwrap().key_id(), id);
+        assert_eq!(verify_envelope(&bytes, &k.public()).unwrap().key_id(), id);
+    }
+
+    /// Exit 2 (not a usable bundle) only for a bundle that is too large or not a bundle; every
+    /// "it is a bundle and it says no" is exit 1, the answer a CI job must act on.
+    #[test]
+    fn only_a_bundle_that_is_not_one_is_an_input_error() {
+        let s = String::new;
+        let cases = [
+            (VerifyError::TooLarge { size: 1 }, true),
+            (VerifyError::Malformed(s()), true),
+            (VerifyError::MediaType(s()), false),
+            (VerifyError::PayloadType(s()), false),
+            (VerifyError::SignatureCount(2), false),
+            (
+                VerifyError::WrongKey {
+                    found: s(),
+                    expected: s(),
+                },
+                false,
+            ),
+            (VerifyError::BadSignature { key_id: s() }, false),
+            (VerifyError::Statement(s()), false),
+            (VerifyError::NotTheArtifact(s()), false),
+        ];
+        for (e, input) in cases {
+            assert_eq!(e.is_input_error(), input, "{}", e.code());
+        }
+    }
+
+    /// `compare` names every entity whose live digest is not the signed one (changed, added,
+    /// removed; the instructions too), each with both digests, and nothing that matches: the
+    /// gate blocks a server whose surface is not the one its publisher signed on this list.
+    #[test]
+    fn compare_names_every_entity_that_differs_and_nothing_else() {
+        let d = |s: &str| Digest::of(s.as_bytes());
+        let map = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), d(v)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let signed_digests = SurfaceDigests {
+            surface: d("surface"),
+            instructions: Some(d("instructions")),
+            entities: BTreeMap::from([
+                (
+                    EntityKind::Tools,
+                    map(&[("a", "a"), ("b", "b"), ("c", "c")]),
+                ),
+                (EntityKind::Prompts, map(&[("p", "p")])),
+            ]),
+        };
+        let signed = SignedSurface::from(&signed_digests);
+        assert_eq!(signed.compare(&signed_digests), vec![]);
+        let mut live = signed_digests.clone();
+        live.instructions = Some(d("other instructions"));
+        live.entities.insert(
+            EntityKind::Tools,
+            map(&[("a", "a"), ("b", "b2"), ("d", "d")]),
+        );
+        live.entities
+            .insert(EntityKind::Resources, map(&[("r", "r")]));
+        let m = |kind, key: &str, signed: Option<&str>, live: Option<&str>| SurfaceMismatch {
+            kind,
+            key: key.into(),
+            signed: signed.map(d),
+            live: live.map(d),
+        };
+        let tool = Some(EntityKind::Tools);
+        assert_eq!(
+            signed.compare(&live),
+            vec![
+                m(
+                    None,
+                    "instructions",
+                    Some("instructions"),
+                    Some("other instructions")
+                ),
+                m(tool, "b", Some("b"), Some("b2")),
+                m(tool, "c", Some("c"), None),
+                m(tool, "d", None, Some("d")),
+                m(Some(EntityKind::Resources), "r", None, Some("r")),
+            ]
+        );
+        live.instructions = None;
+        assert_eq!(
+            signed.compare(&live)[0],
+            m(None, "instructions", Some("instructions"), None)
+        );
+    }
+
     /// A statement that lists one artifact twice (by digest or by name) is refused, whatever
     /// the signature: subjects and artifacts must correspond one to one.
     #[test]

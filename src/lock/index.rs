@@ -404,7 +404,9 @@ mod tests {
         let long = format!("s00002{}", "x".repeat(10_000));
         let renamed = text.replacen("\"s00002\": {", &format!("\"{long}\": {{"), 1);
         assert_ne!(renamed, text);
-        let entry = found(&renamed, &long).unwrap().expect("the long name's entry");
+        let entry = found(&renamed, &long)
+            .unwrap()
+            .expect("the long name's entry");
         assert!(entry > long.len(), "{entry}");
         for other in ["s00001", "s00003"] {
             assert_eq!(
