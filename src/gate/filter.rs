@@ -440,4 +440,56 @@ mod tests {
             Decision::Refuse(_)
         ));
     }
+
+    /// A pinned resource (by URI) read before the resources were listed needs the listing;
+    /// once a complete listing lacks it, it was removed from the list and is refused as such,
+    /// as is a URI of a pinned template once a complete template listing lacks the template.
+    /// A URI neither pinned nor produced by a pinned template is refused for that. (Cargo
+    /// mutants found the "needs a listing first" and the "removed" paths held by no test.)
+    #[test]
+    fn a_pinned_resource_needs_its_listing_and_is_refused_once_removed() {
+        let mut s = Surface::default();
+        for (kind, items) in [
+            (
+                EntityKind::Resources,
+                json!({"uri": "file:///readme", "name": "readme"}),
+            ),
+            (
+                EntityKind::ResourceTemplates,
+                json!({"uriTemplate": "file:///items/{id}"}),
+            ),
+        ] {
+            s.entities.insert(kind, keyed(kind, vec![items]).unwrap());
+        }
+        let e = ServerEntry::from_surface(entry().launch, json!({}), &s).unwrap();
+        let read = |l: &mut Live, uri: &str| l.decide(&e, Target::Uri(uri));
+        let refused = |d: Decision, why: &str| matches!(d, Decision::Refuse(w) if w.contains(why));
+        let mut live = Live::default();
+        assert_eq!(
+            read(&mut live, "file:///readme"),
+            Decision::NeedsList(EntityKind::Resources)
+        );
+        live.record_all(
+            EntityKind::Resources,
+            0,
+            ["file:///readme".to_owned()].into(),
+        );
+        assert_eq!(read(&mut live, "file:///readme"), Decision::Allow);
+        live.stale(EntityKind::Resources);
+        live.record_all(EntityKind::Resources, 1, BTreeSet::new());
+        assert!(refused(
+            read(&mut live, "file:///readme"),
+            "does not match its pin"
+        ));
+        // The template: listed complete without it, its URIs were removed with it.
+        live.record_all(EntityKind::ResourceTemplates, 0, BTreeSet::new());
+        assert!(refused(
+            read(&mut live, "file:///items/7"),
+            "does not match its pin"
+        ));
+        assert!(refused(
+            read(&mut live, "file:///elsewhere"),
+            "not a pinned resource"
+        ));
+    }
 }
