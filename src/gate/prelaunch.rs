@@ -129,6 +129,23 @@ impl Cleared {
     pub fn guards(&self) -> &crate::authz::Guards {
         &self.guards
     }
+    /// A cleared server for the session's own tests, which drive it over pipes: only
+    /// [`prepare`] makes one otherwise.
+    #[cfg(test)]
+    pub(crate) fn for_tests(entry: ServerEntry, on_drift: OnDrift) -> Cleared {
+        Cleared {
+            name: "test-server".into(),
+            entry,
+            launch: Launch::Command {
+                command: "test-server".into(),
+                args: vec![],
+            },
+            on_drift,
+            signer: None,
+            tofu_pinned: false,
+            guards: Default::default(),
+        }
+    }
 }
 
 fn refusal(reason: &'static str, message: String, fix: impl Into<String>) -> Refusal {

@@ -417,3 +417,235 @@ fn reject(shell: &Shell, e: &FrameError) -> String {
         e.code()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! The shell over in-process pipes: the test is the client on one side and a scripted
+    //! server (a thread) on the other; the core's rules have their own tests in `proxy`.
+    use super::*;
+    use crate::gate::OnDrift;
+    use crate::lock::{PinnedLaunch, ServerEntry};
+    use crate::surface::{EntityKind, Surface, keyed};
+    use std::io::{PipeReader, PipeWriter};
+
+    fn echo() -> Value {
+        json!({"name": "echo", "inputSchema": {"type": "object"}})
+    }
+
+    fn entry() -> ServerEntry {
+        let mut s = Surface::default();
+        s.entities.insert(
+            EntityKind::Tools,
+            keyed(EntityKind::Tools, vec![echo()]).unwrap(),
+        );
+        let launch = PinnedLaunch::Stdio {
+            command: "test-server".into(),
+            args: vec![],
+            env: vec![],
+        };
+        ServerEntry::from_surface(launch, json!({}), &s).unwrap()
+    }
+
+    /// The server's side: what it reads from the gate, and where it writes its answers.
+    type Script = Box<dyn FnOnce(LineReader<BufReader<PipeReader>>, PipeWriter) + Send>;
+
+    /// Answers `tools/list` with the pinned `echo` and every other request with an empty
+    /// result, until the gate closes its input.
+    fn honest_server() -> Script {
+        Box::new(|mut from_gate, mut to_gate| {
+            while let Ok(Some(line)) = from_gate.next_line() {
+                let Ok(m) = serde_json::from_slice::<Value>(&line) else {
+                    return;
+                };
+                let Some(id) = m.get("id").cloned() else {
+                    continue;
+                };
+                let result = match m["method"].as_str() {
+                    Some("tools/list") => json!({"tools": [echo()]}),
+                    _ => json!({"content": [{"type": "text", "text": "ok"}]}),
+                };
+                let answer = json!({"jsonrpc": "2.0", "id": id, "result": result});
+                if writeln!(to_gate, "{answer}").is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
+    struct Session {
+        to_gate: Option<PipeWriter>,
+        from_gate: LineReader<BufReader<PipeReader>>,
+        done: std::thread::JoinHandle<std::io::Result<Ended>>,
+        audit: std::path::PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Session {
+        fn start(server: Script) -> Session {
+            let dir = tempfile::tempdir().unwrap();
+            let audit_path = dir.path().join("audit.jsonl");
+            let audit =
+                Arc::new(Audit::new("test-server", Some(&audit_path), false, false).unwrap());
+            let (client_in, to_gate) = std::io::pipe().unwrap();
+            let (from_gate, client_out) = std::io::pipe().unwrap();
+            let (server_reads, server_in) = std::io::pipe().unwrap();
+            let (server_out, server_writes) = std::io::pipe().unwrap();
+            std::thread::spawn(move || {
+                server(
+                    LineReader::new(BufReader::new(server_reads), 1 << 20),
+                    server_writes,
+                )
+            });
+            let done = std::thread::spawn(move || {
+                let cleared = Cleared::for_tests(entry(), OnDrift::Block);
+                let opts = Options {
+                    max_message: 1 << 20,
+                    audit,
+                    observer: None,
+                };
+                run(
+                    &cleared,
+                    opts,
+                    Box::new(server_in),
+                    Box::new(server_out),
+                    None,
+                    BufReader::new(client_in),
+                    Box::new(client_out),
+                )
+            });
+            Session {
+                to_gate: Some(to_gate),
+                from_gate: LineReader::new(BufReader::new(from_gate), 1 << 20),
+                done,
+                audit: audit_path,
+                _dir: dir,
+            }
+        }
+
+        fn send(&mut self, line: &str) {
+            let w = self.to_gate.as_mut().unwrap();
+            writeln!(w, "{line}").unwrap();
+        }
+
+        /// The next line the client receives.
+        fn receive(&mut self) -> Value {
+            let line = self.from_gate.next_line().unwrap().expect("a line");
+            serde_json::from_slice(&line).unwrap()
+        }
+
+        /// The client leaves; the session's outcome and its audit events.
+        fn end(mut self) -> (Ended, Vec<Value>) {
+            self.to_gate.take();
+            let ended = self.done.join().unwrap().unwrap();
+            let text = std::fs::read_to_string(&self.audit).unwrap();
+            let events = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            (ended, events)
+        }
+    }
+
+    fn events_named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+        events.iter().filter(|e| e["event"] == name).collect()
+    }
+
+    /// Through the shell, both ways: the client's requests reach the server and the checked
+    /// answers come back; a call to a tool that is not pinned is answered by the gate and
+    /// recorded as a block; the session ends normally when the client leaves.
+    #[test]
+    fn a_session_carries_checked_traffic_both_ways_and_records_its_blocks() {
+        let mut s = Session::start(honest_server());
+        s.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
+        let listed = s.receive();
+        assert_eq!(listed["id"], 1);
+        assert_eq!(listed["result"]["tools"][0]["name"], "echo");
+        s.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{}}}"#);
+        let called = s.receive();
+        assert_eq!(called["id"], 2);
+        assert_eq!(called["result"]["content"][0]["text"], "ok");
+        s.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"rm","arguments":{}}}"#);
+        let refused = s.receive();
+        assert_eq!(refused["id"], 3);
+        assert_eq!(refused["error"]["code"], GATE_ERROR);
+        let (ended, events) = s.end();
+        assert_eq!(ended, Ended::Normally(None));
+        let blocks: Vec<_> = events.iter().filter(|e| e["decision"] == "block").collect();
+        assert!(
+            blocks.iter().any(|e| e.to_string().contains("\"rm\"")),
+            "{events:?}"
+        );
+        assert_eq!(events_named(&events, "server-exit").len(), 1);
+    }
+
+    /// A client line that is not JSON is answered with a JSON-RPC parse error (code -32700,
+    /// id null) and recorded; the session goes on.
+    #[test]
+    fn a_client_line_that_is_not_json_is_answered_with_a_parse_error() {
+        let mut s = Session::start(honest_server());
+        s.send("{not json");
+        let e = s.receive();
+        assert_eq!(e["error"]["code"], -32700);
+        assert_eq!(e["id"], Value::Null);
+        s.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
+        assert_eq!(s.receive()["id"], 1);
+        let (ended, events) = s.end();
+        assert_eq!(ended, Ended::Normally(None));
+        let rejected = events_named(&events, "client-message-rejected");
+        assert_eq!(rejected.len(), 1, "{events:?}");
+        assert_eq!(rejected[0]["decision"], "block");
+    }
+
+    /// A server line the gate cannot check (not JSON) ends the session: the outcome says why
+    /// and names the frame error, and the audit log has the rejection.
+    #[test]
+    fn a_server_line_that_is_not_json_ends_the_session() {
+        let s = Session::start(Box::new(|_from_gate, mut to_gate| {
+            let _ = writeln!(to_gate, "this is not json");
+        }));
+        let (ended, events) = s.end();
+        let Ended::Blocked(why) = ended else {
+            panic!("not blocked: {ended:?}");
+        };
+        assert!(
+            why.contains("cannot check") && why.contains("json-syntax"),
+            "{why}"
+        );
+        let rejected = events_named(&events, "server-message-rejected");
+        assert_eq!(rejected.len(), 1, "{events:?}");
+        assert_eq!(events_named(&events, "server-exit")[0]["decision"], "block");
+    }
+
+    /// A refused start answers the client's first *request* (not a notification before it)
+    /// with the refusal: its id, the gate's error code, what failed and the fix.
+    #[test]
+    fn a_refusal_answers_the_first_request_with_what_failed_and_the_fix() {
+        let refusal = Refusal {
+            reason: "not-pinned",
+            message: "server \"s\" is not pinned".into(),
+            fix: "mcpseal pin s".into(),
+        };
+        let input = concat!(
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{}}"#,
+            "\n"
+        );
+        let mut out = Vec::new();
+        refuse(
+            &refusal,
+            std::io::Cursor::new(input.as_bytes().to_vec()),
+            &mut out,
+            Duration::from_secs(10),
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["id"], 7);
+        assert_eq!(v["error"]["code"], GATE_ERROR);
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("is not pinned") && msg.contains("mcpseal pin s"),
+            "{msg}"
+        );
+        assert_eq!(v["error"]["data"]["reason"], "not-pinned");
+    }
+}
