@@ -76,6 +76,7 @@ pub fn advance(path: &Path, key_id: &str, serial: u64) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     #[test]
     fn serials_only_go_up_per_key() {
@@ -95,4 +96,18 @@ mod tests {
         std::fs::write(&f, "{\"version\":1,\"serials\":{\"k1\":1,\"k1\":9}}").unwrap();
         assert!(matches!(advance(&f, "k1", 2), Err(Error::Corrupt(_))));
     }
+
+    /// A state file that exists but cannot be read is an error, never "no serials yet": that
+    /// would forget every serial enforced and let an older signed lock back in. (A socket:
+    /// opening it fails with ENXIO even for root, and a rename would replace it, so only the
+    /// NotFound check stands between it and a reset; cargo mutants found no test of it.)
+    #[test]
+    fn an_unreadable_state_file_is_an_error_not_a_fresh_start() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("lock-serials.json");
+        let _socket = std::os::unix::net::UnixListener::bind(&f).unwrap();
+        assert!(matches!(advance(&f, "k1", 1), Err(Error::Io(_))));
+        assert!(std::fs::metadata(&f).unwrap().file_type().is_socket());
+    }
+
 }
