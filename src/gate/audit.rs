@@ -37,21 +37,33 @@ impl Audit {
         stderr: bool,
         syslog: bool,
     ) -> std::io::Result<Audit> {
+        // MCPSEAL_SYSLOG_SOCKET points tests (or a chroot) at another socket.
+        let socket = syslog.then(|| {
+            std::env::var_os("MCPSEAL_SYSLOG_SOCKET").unwrap_or_else(|| "/dev/log".into())
+        });
+        Audit::with_sinks(server, file, stderr, socket.as_deref().map(Path::new))
+    }
+
+    /// The sinks named: a file to append to, stderr, a syslog socket.
+    fn with_sinks(
+        server: &str,
+        file: Option<&Path>,
+        stderr: bool,
+        syslog: Option<&Path>,
+    ) -> std::io::Result<Audit> {
         let file = match file {
             Some(p) => Some(Mutex::new(
                 OpenOptions::new().create(true).append(true).open(p)?,
             )),
             None => None,
         };
-        let syslog = if syslog {
-            let s = UnixDatagram::unbound()?;
-            // MCPSEAL_SYSLOG_SOCKET points tests (or a chroot) at another socket.
-            let path =
-                std::env::var_os("MCPSEAL_SYSLOG_SOCKET").unwrap_or_else(|| "/dev/log".into());
-            s.connect(&path)?;
-            Some(s)
-        } else {
-            None
+        let syslog = match syslog {
+            Some(path) => {
+                let s = UnixDatagram::unbound()?;
+                s.connect(path)?;
+                Some(s)
+            }
+            None => None,
         };
         Ok(Audit {
             server: server.to_owned(),
@@ -157,5 +169,46 @@ mod tests {
         assert_eq!(v["decision"], "block");
         assert_eq!(v["tool"], "x");
         assert!(v.get("dropped").is_none(), "null fields are left out");
+    }
+
+    /// Syslog lines are RFC 5424 with facility authpriv (10): severity info (6) for an allow,
+    /// warning (4) for a block, critical (2) for an event that says so; then the time, the
+    /// process id, the event as MSGID, and the same JSON line the file gets.
+    #[test]
+    fn syslog_lines_carry_facility_severity_and_the_event() {
+        let d = tempfile::tempdir().unwrap();
+        let sock = d.path().join("log.sock");
+        let rx = UnixDatagram::bind(&sock).unwrap();
+        let a = Audit::with_sinks("srv", None, false, Some(&sock))
+            .unwrap()
+            .with_clock(fixed);
+        let next = || {
+            let mut buf = vec![0; 64 * 1024];
+            let n = rx.recv(&mut buf).unwrap();
+            String::from_utf8(buf[..n].to_vec()).unwrap()
+        };
+        let pid = std::process::id();
+        a.record(
+            Event {
+                event: "server-start",
+                decision: "allow",
+                fields: json!({"command": "s"}),
+            },
+            false,
+        );
+        let line = next();
+        let head = format!("<86>1 2025-12-01T00:00:00Z - mcpseal {pid} server-start - ");
+        assert!(line.starts_with(&head), "{line}");
+        let v: Value = serde_json::from_str(&line[head.len()..]).unwrap();
+        assert_eq!(
+            (v["event"].as_str(), v["command"].as_str()),
+            (Some("server-start"), Some("s"))
+        );
+        a.block("call-blocked", json!({"tool": "rm"}));
+        assert!(next().starts_with("<84>1 "));
+        a.block("canary-tripped", json!({"severity": "critical"}));
+        assert!(next().starts_with("<82>1 "));
+        a.block("call-blocked", json!({"severity": "high"}));
+        assert!(next().starts_with("<84>1 "));
     }
 }

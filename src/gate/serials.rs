@@ -109,5 +109,4 @@ mod tests {
         assert!(matches!(advance(&f, "k1", 1), Err(Error::Io(_))));
         assert!(std::fs::metadata(&f).unwrap().file_type().is_socket());
     }
-
 }
