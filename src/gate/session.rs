@@ -567,7 +567,10 @@ mod tests {
         s.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"rm","arguments":{}}}"#);
         let refused = s.receive();
         assert_eq!(refused["id"], 3);
-        assert_eq!(refused["error"]["code"], GATE_ERROR);
+        assert_eq!(
+            refused["error"]["code"], -32001,
+            "the documented code (docs/gate.md)"
+        );
         let (ended, events) = s.end();
         assert_eq!(ended, Ended::Normally(None));
         let blocks: Vec<_> = events.iter().filter(|e| e["decision"] == "block").collect();
@@ -640,7 +643,7 @@ mod tests {
         );
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["id"], 7);
-        assert_eq!(v["error"]["code"], GATE_ERROR);
+        assert_eq!(v["error"]["code"], -32001);
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(
             msg.contains("is not pinned") && msg.contains("mcpseal pin s"),
