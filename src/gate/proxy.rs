@@ -231,11 +231,6 @@ impl Proxy {
         self.ended
     }
 
-    /// Client requests forwarded (or deferred) and not yet answered.
-    pub fn in_flight(&self) -> usize {
-        self.pending.len() + self.deferred.len()
-    }
-
     fn issue(&mut self, origin: Origin) -> u64 {
         let id = self.next_id;
         self.next_id += 1;

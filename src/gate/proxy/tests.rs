@@ -375,6 +375,11 @@ fn attack_completion_and_subscribe_for_unpinned_entities_are_refused() {
             "completion/complete",
             json!({"ref": {"type": "ref/resource", "uri": "file:///{+p}"}, "argument": {"name": "p", "value": ""}}),
         ),
+        // An unpinned template that a pinned one would match as a URI: still a template.
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/resource", "uri": "test://r/{evil}"}, "argument": {"name": "evil", "value": ""}}),
+        ),
         ("completion/complete", json!({"ref": {"type": "ref/other"}})),
         ("completion/complete", json!({})),
         ("resources/subscribe", json!({"uri": "file:///etc/passwd"})),
@@ -392,6 +397,117 @@ fn attack_completion_and_subscribe_for_unpinned_entities_are_refused() {
         assert!(to_server(&a).is_empty(), "{method} {params}");
         assert_eq!(to_client(&a)[0]["error"]["code"], GATE_ERROR);
         assert_eq!(audits(&a, "call-refused").len(), 1);
+    }
+}
+
+/// Sends a client request and answers every listing the gate makes for it with the pinned
+/// entities (as `entry()` pins them); returns the actions of the last step.
+fn through_listings(p: &mut Proxy, id: u64, method: &str, params: Value) -> Vec<Action> {
+    let mut a = p.on_client(req(id, method, params));
+    for _ in 0..4 {
+        let listing = match to_server(&a).first().and_then(|s| s["method"].as_str()) {
+            Some("tools/list") => json!({"tools": [add(), echo()]}),
+            Some("prompts/list") => json!({"prompts": [{"name": "greet"}]}),
+            Some("resources/list") => json!({"resources": [{"uri": "test://r/1", "name": "one"}]}),
+            Some("resources/templates/list") => {
+                json!({"resourceTemplates": [{"uriTemplate": "test://r/{id}", "name": "r"}]})
+            }
+            _ => return a,
+        };
+        let lid = to_server(&a)[0]["id"].clone();
+        a = p.on_server(result(lid, listing));
+    }
+    a
+}
+
+/// Completions for pinned entities pass, once the gate has listed them: a prompt by name, a
+/// template by its `uriTemplate` (a `{`), a resource by its URI. (Only the refusals were
+/// tested; cargo mutants dropped each of these three ways through unnoticed.)
+#[test]
+fn completions_for_pinned_prompts_templates_and_resources_are_forwarded() {
+    for reference in [
+        json!({"type": "ref/prompt", "name": "greet"}),
+        json!({"type": "ref/resource", "uri": "test://r/{id}"}),
+        json!({"type": "ref/resource", "uri": "test://r/1"}),
+    ] {
+        let mut p = proxy();
+        let params = json!({"ref": reference, "argument": {"name": "id", "value": ""}});
+        let a = through_listings(&mut p, 1, "completion/complete", params);
+        let s = to_server(&a);
+        assert_eq!(s.len(), 1, "{reference}: {a:?}");
+        assert_eq!(s[0]["method"], "completion/complete", "{reference}");
+        assert_eq!(s[0]["params"]["ref"], reference);
+    }
+}
+
+/// `[authz]` decides every request that leads to an entity, not only tool calls: under a
+/// policy that permits `call_tool` alone, a prompt, a resource read and a completion of
+/// either are denied by Cedar (each with its `authz-decision`), never forwarded undecided.
+#[test]
+fn authz_decides_prompts_resources_and_completions_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.cedar"),
+        "permit (principal, action == Mcp::Action::\"call_tool\", resource in Mcp::Server::\"s\");\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.toml"),
+        "[authz]\ncedar = \"p.cedar\"\n",
+    )
+    .unwrap();
+    let policy = crate::policy::Policy::load(&dir.path().join("policy.toml")).unwrap();
+    let authz =
+        crate::authz::Authz::build(policy.authz.as_ref().unwrap(), "s", &entry(), "alice").unwrap();
+    let guards = Guards {
+        authz: Some(std::sync::Arc::new(authz)),
+        principal: Some("alice".into()),
+        ..Default::default()
+    };
+    let mut p = Proxy::new(entry(), OnDrift::Block, guards);
+    let a = through_listings(
+        &mut p,
+        1,
+        "tools/call",
+        json!({"name": "echo", "arguments": {}}),
+    );
+    assert_eq!(to_server(&a)[0]["method"], "tools/call", "{a:?}");
+    assert_eq!(audits(&a, "authz-decision")[0].decision, "allow");
+    for (id, method, params, action) in [
+        (2, "prompts/get", json!({"name": "greet"}), "get_prompt"),
+        (
+            3,
+            "resources/read",
+            json!({"uri": "test://r/1"}),
+            "read_resource",
+        ),
+        (
+            4,
+            "resources/subscribe",
+            json!({"uri": "test://r/1"}),
+            "read_resource",
+        ),
+        (
+            5,
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "a", "value": ""}}),
+            "get_prompt",
+        ),
+        (
+            6,
+            "completion/complete",
+            json!({"ref": {"type": "ref/resource", "uri": "test://r/{id}"}, "argument": {"name": "id", "value": ""}}),
+            "read_resource",
+        ),
+    ] {
+        let a = through_listings(&mut p, id, method, params);
+        assert!(to_server(&a).is_empty(), "{method} forwarded: {a:?}");
+        assert_eq!(to_client(&a)[0]["id"], id);
+        assert_eq!(to_client(&a)[0]["error"]["code"], GATE_ERROR);
+        let d = audits(&a, "authz-decision");
+        assert_eq!(d.len(), 1, "{method}: {a:?}");
+        assert_eq!(d[0].decision, "block");
+        assert_eq!(d[0].fields["action"], action, "{method}");
     }
 }
 
@@ -545,7 +661,9 @@ fn a_relist_with_a_changed_tool_and_no_list_changed_blocks_its_calls() {
 #[test]
 fn on_drift_kill_ends_the_session_and_nothing_passes_after() {
     let mut p = Proxy::new(entry(), OnDrift::Kill, Default::default());
+    assert!(!p.ended());
     let gid = list_tools(&mut p);
+    assert!(!p.ended(), "a listing alone ends nothing");
     let a = p.on_server(result(json!(gid), json!({"tools": [poisoned_add()]})));
     assert_eq!(to_client(&a)[0]["error"]["data"]["reason"], "drift");
     assert!(matches!(a.last(), Some(Action::End(_))));
@@ -583,6 +701,22 @@ fn cancellation_is_mapped_to_the_gate_issued_id() {
     assert!(to_server(&a).is_empty());
     let a = p.on_server(result(lid, json!({"prompts": [{"name": "greet"}]})));
     assert!(to_server(&a).is_empty() && to_client(&a).is_empty());
+    // With two requests forwarded, a cancel names the one it cancels, and a cancel of an id
+    // the client never sent reaches nothing (never the first request in flight).
+    let ping = p.on_client(req(3, "ping", json!({})));
+    let ping_gid = to_server(&ping)[0]["id"].clone();
+    assert_ne!(ping_gid, json!(gid));
+    let cancel = |p: &mut Proxy, id: u64| {
+        p.on_client(m(
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": id}}),
+        ))
+    };
+    assert_eq!(
+        to_server(&cancel(&mut p, 3))[0]["params"]["requestId"],
+        ping_gid
+    );
+    assert!(to_server(&cancel(&mut p, 99)).is_empty());
 }
 
 #[test]
@@ -1131,5 +1265,9 @@ mod guards {
             "max-argument-bytes"
         );
         assert!(to_server(&a).is_empty());
+        // The size is checked before Cedar sees the arguments: an oversized call costs no
+        // policy evaluation (cargo mutants: the early check could be skipped unnoticed, the
+        // later one refusing it all the same).
+        assert!(audits(&a, "authz-decision").is_empty(), "{a:?}");
     }
 }
