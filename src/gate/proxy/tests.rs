@@ -591,6 +591,63 @@ fn the_gates_listing_follows_pages_and_refuses_an_endless_one() {
         }
         id = to_server(&a)[0]["id"].clone();
     }
+    // New cursors without end: the gate follows at most MAX_GATE_PAGES pages, then refuses.
+    let mut p = proxy();
+    let a = p.on_client(req(1, "tools/call", json!({"name": "echo"})));
+    let mut id = to_server(&a)[0]["id"].clone();
+    let mut pages = 1;
+    loop {
+        let a = p.on_server(result(
+            id.clone(),
+            json!({"tools": [add()], "nextCursor": format!("p{pages}")}),
+        ));
+        if let Some(e) = to_client(&a).first() {
+            assert_eq!(e["error"]["code"], GATE_ERROR);
+            break;
+        }
+        assert!(pages < 2 * MAX_GATE_PAGES, "never refused");
+        id = to_server(&a)[0]["id"].clone();
+        pages += 1;
+    }
+    assert_eq!(pages, MAX_GATE_PAGES);
+}
+
+/// A rug pull announced by `list_changed` for prompts or resources: the last listing of that
+/// kind no longer counts (for resources, the templates' neither), so the next request for an
+/// entity that passed it waits for a fresh listing. (Only the tools' notification was tested;
+/// cargo mutants dropped the other two unnoticed.)
+#[test]
+fn a_prompts_or_resources_list_changed_makes_their_listing_stale() {
+    let changed = |p: &mut Proxy, what: &str| {
+        let a = p.on_server(m(
+            json!({"jsonrpc": "2.0", "method": format!("notifications/{what}/list_changed")}),
+        ));
+        assert_eq!(audits(&a, "list-changed").len(), 1, "{what}");
+        assert_eq!(to_client(&a).len(), 1, "the client is told too");
+    };
+    let first_sent = |a: &[Action]| to_server(a)[0]["method"].as_str().unwrap().to_owned();
+    let mut p = proxy();
+    let get = json!({"name": "greet"});
+    let a = through_listings(&mut p, 1, "prompts/get", get.clone());
+    assert_eq!(first_sent(&a), "prompts/get");
+    let a = p.on_client(req(2, "prompts/get", get.clone()));
+    assert_eq!(first_sent(&a), "prompts/get", "the listing still counts");
+    changed(&mut p, "prompts");
+    let a = p.on_client(req(3, "prompts/get", get));
+    assert_eq!(first_sent(&a), "prompts/list");
+
+    for (uri, relist) in [
+        ("test://r/1", "resources/list"),
+        ("test://r/2", "resources/templates/list"),
+    ] {
+        let mut p = proxy();
+        let read = json!({"uri": uri});
+        let a = through_listings(&mut p, 1, "resources/read", read.clone());
+        assert_eq!(first_sent(&a), "resources/read", "{uri}");
+        changed(&mut p, "resources");
+        let a = p.on_client(req(2, "resources/read", read));
+        assert_eq!(first_sent(&a), relist, "{uri}");
+    }
 }
 
 /// Mid-session rug pull: a list_changed crossing the gate's own listing makes it list again.
