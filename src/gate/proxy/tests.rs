@@ -669,6 +669,91 @@ fn a_list_changed_during_the_gates_listing_restarts_it() {
     assert_eq!(to_client(&a)[0]["error"]["code"], GATE_ERROR);
 }
 
+/// A server that announces a change during every listing the gate makes never settles: the
+/// gate lists again MAX_RELISTS times, then refuses the request that waited (it never decides
+/// on a listing that a `list_changed` crossed, and never lists forever).
+#[test]
+fn a_list_that_keeps_changing_while_the_gate_lists_it_is_refused() {
+    let mut p = proxy();
+    let a = p.on_client(req(1, "tools/call", json!({"name": "add"})));
+    let mut lid = to_server(&a)[0]["id"].clone();
+    let mut relists = 0;
+    loop {
+        p.on_server(m(
+            json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+        ));
+        let a = p.on_server(result(lid, json!({"tools": [add(), echo()]})));
+        if let Some(e) = to_client(&a).first() {
+            assert_eq!(e["id"], 1);
+            assert_eq!(e["error"]["code"], GATE_ERROR);
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("kept changing"),
+                "{e}"
+            );
+            assert!(to_server(&a).is_empty(), "the call is never forwarded");
+            break;
+        }
+        let s = to_server(&a);
+        assert_eq!(s[0]["method"], "tools/list", "listed again");
+        relists += 1;
+        assert!(relists <= 10, "never refused");
+        lid = s[0]["id"].clone();
+    }
+    assert_eq!(relists, MAX_RELISTS);
+}
+
+/// A deferred read may need two listings: a pinned resource that the resources listing no
+/// longer has, but that a pinned template produces, waits for the templates' listing too and
+/// then passes by the template (never refused after the first listing alone).
+#[test]
+fn a_deferred_read_waits_for_a_second_kind_of_listing() {
+    let mut p = proxy();
+    let a = p.on_client(req(1, "resources/read", json!({"uri": "test://r/1"})));
+    let s = to_server(&a);
+    assert_eq!(s[0]["method"], "resources/list");
+    let a = p.on_server(result(s[0]["id"].clone(), json!({"resources": []})));
+    let s = to_server(&a);
+    assert_eq!(s.len(), 1, "{a:?}");
+    assert_eq!(s[0]["method"], "resources/templates/list");
+    let a = p.on_server(result(
+        s[0]["id"].clone(),
+        json!({"resourceTemplates": [{"uriTemplate": "test://r/{id}", "name": "r"}]}),
+    ));
+    let s = to_server(&a);
+    assert_eq!(s[0]["method"], "resources/read");
+    assert_eq!(s[0]["params"]["uri"], "test://r/1");
+}
+
+/// What the audit log keeps of a server-chosen id is bounded: an id over 128 bytes is cut at
+/// a character boundary at most 128 bytes in, and marked; shorter ids and numbers are kept.
+#[test]
+fn a_dropped_answers_id_is_cut_to_a_bounded_length_in_the_audit_log() {
+    let mut p = proxy();
+    let logged = |p: &mut Proxy, id: Value| {
+        let a = p.on_server(result(id, json!({})));
+        audits(&a, "response-dropped")[0].fields["id"].clone()
+    };
+    let at = "a".repeat(128);
+    assert_eq!(logged(&mut p, json!(at)), json!(at));
+    let over = "a".repeat(129);
+    assert_eq!(logged(&mut p, json!(over)), json!(format!("{at}…")));
+    // 'é' is two bytes: 128 is a boundary (64 of them), 127 bytes would not be.
+    let wide = "é".repeat(100);
+    assert_eq!(
+        logged(&mut p, json!(wide)),
+        json!(format!("{}…", "é".repeat(64)))
+    );
+    let odd = format!("a{}", "é".repeat(100));
+    assert_eq!(
+        logged(&mut p, json!(odd)),
+        json!(format!("a{}…", "é".repeat(63)))
+    );
+    assert_eq!(logged(&mut p, json!(77)), json!(77));
+}
+
 /// A client list in flight when list_changed arrives is filtered, but does not count.
 #[test]
 fn a_list_answered_across_list_changed_is_not_a_checked_list() {
@@ -738,7 +823,11 @@ fn a_list_result_without_its_array_ends_the_session() {
         to_client(&a)[0]["error"]["data"]["reason"],
         "malformed-list"
     );
-    assert!(matches!(a.last(), Some(Action::End(_))));
+    let why = "the server's tools/list result has no `tools` array";
+    assert!(
+        matches!(a.last(), Some(Action::End(w)) if w == why),
+        "{a:?}"
+    );
 }
 
 #[test]
