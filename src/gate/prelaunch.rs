@@ -80,12 +80,9 @@ pub struct Request<'a> {
 
 /// Where a host keeps the highest signed-lock serial it enforced, per key id:
 /// `$XDG_STATE_HOME/mcpseal/lock-serials.json`, else `~/.local/state/mcpseal/lock-serials.json`.
+/// (An empty `XDG_STATE_HOME` counts as unset; with neither variable there is no default.)
 pub fn default_state_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(base.join("mcpseal").join("lock-serials.json"))
+    crate::lock::user_state_home().map(|b| b.join("mcpseal").join("lock-serials.json"))
 }
 
 /// Proof that every pre-launch check passed for one server.
@@ -1135,4 +1132,36 @@ fn check_signature(server: &str, req: &Requirements) -> Result<Option<String>, R
         ),
         fix,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Messages name the launch as one line: the command alone, the command and its arguments,
+    /// or the URL.
+    #[test]
+    fn a_launch_displays_as_one_line() {
+        let cmd = |args: &[&str]| Launch::Command {
+            command: "npx".into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        assert_eq!(cmd(&[]).display(), "npx");
+        assert_eq!(cmd(&["-y", "server"]).display(), "npx -y server");
+        assert_eq!(
+            Launch::Url("https://mcp.example/mcp".into()).display(),
+            "https://mcp.example/mcp"
+        );
+    }
+
+    /// The serials file lives in the user's XDG state folder (the rule `lock::index` tests),
+    /// under `mcpseal/`; the tests run with `HOME` set, so there is one.
+    #[test]
+    fn the_default_serials_file_is_in_the_state_folder() {
+        let base = crate::lock::user_state_home().expect("HOME is set for the tests");
+        assert_eq!(
+            default_state_file(),
+            Some(base.join("mcpseal").join("lock-serials.json"))
+        );
+    }
 }

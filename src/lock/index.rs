@@ -31,7 +31,7 @@ fn stamp_path(lock: &Path) -> Option<PathBuf> {
     #[cfg(test)]
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-state");
     #[cfg(not(test))]
-    let base = state_home(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))?;
+    let base = user_state_home()?;
     let abs = std::path::absolute(lock).ok()?;
     let name = hex::encode(Sha256::digest(abs.as_os_str().as_encoded_bytes()));
     Some(base.join("mcpseal").join("canonical-locks").join(name))
@@ -41,7 +41,6 @@ fn stamp_path(lock: &Path) -> Option<PathBuf> {
 /// the XDG spec says; taken as a path it would put stamps under the current folder), else
 /// `HOME/.local/state`. A pure function of the two variables, so a unit test can hold it
 /// (the unit tests' own stamps live in the build folder).
-#[cfg_attr(test, allow(dead_code))]
 fn state_home(
     xdg_state_home: Option<std::ffi::OsString>,
     home: Option<std::ffi::OsString>,
@@ -50,6 +49,12 @@ fn state_home(
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| home.map(|h| PathBuf::from(h).join(".local/state")))
+}
+
+/// This user's XDG state folder ([`state_home`] of the environment), where mcpseal keeps
+/// what a host remembers: the canonical-lock stamps and the signed-lock serials.
+pub(crate) fn user_state_home() -> Option<PathBuf> {
+    state_home(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
 }
 
 /// The fingerprint of an open lockfile, and the path it was taken for.

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod index;
+pub(crate) use index::user_state_home;
 
 use crate::digest::Digest;
 use crate::json;
