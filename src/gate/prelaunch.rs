@@ -1164,4 +1164,150 @@ mod tests {
             Some(base.join("mcpseal").join("lock-serials.json"))
         );
     }
+
+    fn entry(launch: PinnedLaunch) -> ServerEntry {
+        ServerEntry::from_surface(
+            launch,
+            serde_json::json!({}),
+            &crate::surface::Surface::default(),
+        )
+        .unwrap()
+    }
+
+    fn stdio(command: &str, args: &[&str], env: &[&str]) -> PinnedLaunch {
+        PinnedLaunch::Stdio {
+            command: command.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: env.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn reason<T: std::fmt::Debug>(r: Result<T, Refusal>) -> &'static str {
+        r.map_or_else(|e| e.reason, |_| "ok")
+    }
+
+    /// The launch must be the pinned one: the same command and the same arguments, each pinned
+    /// environment variable set (by name: values are never pinned); a server pinned as remote
+    /// is not launched as a command.
+    #[test]
+    fn a_launch_must_be_the_pinned_command_and_arguments() {
+        let args = |a: &[&str]| a.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let e = entry(stdio("node", &["server.js", "--ro"], &[]));
+        let ok = launch_matches("s", &e, "node", &args(&["server.js", "--ro"]), "L").unwrap();
+        assert_eq!(ok.display(), "node server.js --ro");
+        for (command, a) in [
+            ("node", &["server.js"][..]),
+            ("node", &["server.js", "--rw"][..]),
+            ("node", &["server.js", "--ro", "--x"][..]),
+            ("nodejs", &["server.js", "--ro"][..]),
+        ] {
+            let r = launch_matches("s", &e, command, &args(a), "L");
+            assert_eq!(reason(r), "launch-mismatch", "{command} {a:?}");
+        }
+        let with_env = entry(stdio(
+            "node",
+            &[],
+            &["PATH", "MCPSEAL_TEST_SURELY_UNSET_VAR"],
+        ));
+        let r = launch_matches("s", &with_env, "node", &[], "L");
+        let e = r.unwrap_err();
+        assert_eq!(e.reason, "env-unset");
+        assert!(
+            e.message.contains("MCPSEAL_TEST_SURELY_UNSET_VAR"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("PATH"), "only the unset one is named");
+        let remote = entry(PinnedLaunch::Http {
+            url: "https://x/mcp".into(),
+            headers: vec![],
+        });
+        assert_eq!(
+            reason(launch_matches("s", &remote, "node", &[], "L")),
+            "launch-mismatch"
+        );
+    }
+
+    /// A remote launch must be the pinned URL, and a server pinned with headers (which the
+    /// gate cannot send) is refused rather than gated without them.
+    #[test]
+    fn a_remote_launch_must_be_the_pinned_url_without_headers() {
+        let http = |headers: &[&str]| {
+            entry(PinnedLaunch::Http {
+                url: "https://x/mcp".into(),
+                headers: headers.iter().map(|h| h.to_string()).collect(),
+            })
+        };
+        assert_eq!(
+            reason(url_matches("s", &http(&[]), "https://x/mcp", "L")),
+            "ok"
+        );
+        assert_eq!(
+            reason(url_matches("s", &http(&[]), "https://y/mcp", "L")),
+            "launch-mismatch"
+        );
+        let e = url_matches("s", &http(&["Authorization"]), "https://x/mcp", "L").unwrap_err();
+        assert!(
+            e.message.contains("HTTP headers (Authorization)"),
+            "{}",
+            e.message
+        );
+        let e = url_matches("s", &http(&["Authorization"]), "https://y/mcp", "L").unwrap_err();
+        assert!(
+            e.message.contains("this launch is https://y/mcp"),
+            "{}",
+            e.message
+        );
+        let cmd = entry(stdio("node", &[], &[]));
+        assert_eq!(
+            reason(url_matches("s", &cmd, "https://x/mcp", "L")),
+            "launch-mismatch"
+        );
+    }
+
+    /// Every pinned artifact must digest as pinned: a swapped file is `artifact-mismatch`
+    /// (naming both digests), a missing one `artifact-unreadable`; the first bad one decides.
+    #[test]
+    fn pinned_artifacts_must_digest_as_pinned() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a.js"), d.path().join("b.js"));
+        std::fs::write(&a, "one").unwrap();
+        std::fs::write(&b, "two").unwrap();
+        let mut e = entry(stdio("node", &[], &[]));
+        let pin = |p: &Path| crate::lock::PinnedArtifact {
+            path: p.display().to_string(),
+            digest: crate::digest::digest_path(p).unwrap().digest,
+        };
+        e.artifacts = vec![pin(&a), pin(&b)];
+        assert_eq!(reason(artifacts_match("s", &e)), "ok");
+        std::fs::write(&b, "tw0").unwrap();
+        let err = artifacts_match("s", &e).unwrap_err();
+        assert_eq!(err.reason, "artifact-mismatch");
+        assert!(
+            err.message.contains("b.js")
+                && err.message.contains(&e.artifacts[1].digest.to_string()),
+            "{}",
+            err.message
+        );
+        std::fs::remove_file(&a).unwrap();
+        assert_eq!(reason(artifacts_match("s", &e)), "artifact-unreadable");
+    }
+
+    /// Files the gate reads before trusting them are read to at most `max` bytes: exactly
+    /// `max` is read whole, one byte more is refused (without reading the rest), a missing
+    /// file is refused with the reason given.
+    #[test]
+    fn capped_reads_take_up_to_the_limit_and_refuse_past_it() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(read_capped(&f, 5, "r", "file").unwrap(), b"12345");
+        let e = read_capped(&f, 4, "r", "file").unwrap_err();
+        assert_eq!(e.reason, "r");
+        assert!(e.message.contains("over the 4-byte limit"), "{}", e.message);
+        assert_eq!(
+            reason(read_capped(&d.path().join("none"), 5, "gone", "lock")),
+            "gone"
+        );
+    }
 }
