@@ -238,6 +238,19 @@ mod tests {
         assert!(matches("x://{a},{b}", "x://1,2"));
         assert!(matches("x://{a,b}", "x://1,2"));
         assert!(!matches("x://{a,b}", "x://1/2"));
+        // One variable is one value: a comma list only for a list of variables (or `*`).
+        assert!(!matches("x://{a}", "x://1,2"));
+        assert!(matches("x://{a*}", "x://1,2"));
+    }
+
+    /// Variable names are RFC 6570's: letters, digits, `_`, percent-encoded octets, and dots
+    /// between them; any other character makes the template invalid (it matches nothing).
+    #[test]
+    fn variable_names_take_dots_and_percent_encoding() {
+        assert!(matches("x://{a.b}", "x://1"));
+        assert!(matches("x://{a%41}", "x://1"));
+        assert!(matches("x://{a_1}", "x://1"));
+        assert!(!matches("x://{a-b}", "x://1"));
     }
 
     #[test]
