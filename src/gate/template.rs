@@ -293,6 +293,10 @@ mod tests {
         ] {
             assert!(!matches("file:///items/{id}", uri), "{uri}");
         }
+        // A `.` segment followed by more path, in a template of two variables.
+        assert!(!matches("file:///{a}/{b}", "file:///./x"));
+        assert!(!matches("file:///{a}/{b}", "file:///%2e/x"));
+        assert!(matches("file:///{a}/{b}", "file:///.x/y"));
         assert!(matches("file:///items/{id}", "file:///items/...")); // a name, not a segment
         assert!(matches("file:///items/{id}", "file:///items/.hidden"));
         assert!(matches("file:///items/{id}", "file:///items/%41"));
