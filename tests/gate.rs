@@ -191,9 +191,20 @@ fn tofu_pins_on_first_launch_and_says_so() {
     let mut g = Client::gate(t.path(), "fresh", &["--tofu"], &fixture_server(&[]));
     assert!(g.init()["result"].is_object());
     assert_eq!(g.tools(), ["add", "echo"]);
-    g.finish();
+    let (_, stderr) = g.finish_with_stderr();
+    assert!(
+        stderr.contains("trust on first use: pinned \"fresh\""),
+        "{stderr}"
+    );
     let lock = std::fs::read_to_string(t.path().join("mcpseal.lock")).unwrap();
     assert!(lock.contains("\"fresh\""));
+    assert_eq!(events(&audit(t.path()), "tofu-pinned").len(), 1);
+    // Pinned now: a second --tofu launch checks the pin and says nothing of pinning.
+    let mut g = Client::gate(t.path(), "fresh", &["--tofu"], &fixture_server(&[]));
+    assert!(g.init()["result"].is_object());
+    assert_eq!(g.tools(), ["add", "echo"]);
+    let (_, stderr) = g.finish_with_stderr();
+    assert!(!stderr.contains("trust on first use"), "{stderr}");
     assert_eq!(events(&audit(t.path()), "tofu-pinned").len(), 1);
 }
 

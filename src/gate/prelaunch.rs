@@ -88,19 +88,14 @@ pub fn default_state_file() -> Option<PathBuf> {
 /// Proof that every pre-launch check passed for one server.
 #[derive(Debug)]
 pub struct Cleared {
-    name: String,
     entry: ServerEntry,
     launch: Launch,
     on_drift: OnDrift,
-    signer: Option<String>,
     tofu_pinned: bool,
     guards: crate::authz::Guards,
 }
 
 impl Cleared {
-    pub fn name(&self) -> &str {
-        &self.name
-    }
     pub fn entry(&self) -> &ServerEntry {
         &self.entry
     }
@@ -110,10 +105,6 @@ impl Cleared {
     pub fn on_drift(&self) -> OnDrift {
         self.on_drift
     }
-    /// The trusted signer whose signature the policy required, if it required one.
-    pub fn signer(&self) -> Option<&str> {
-        self.signer.as_deref()
-    }
     /// Whether `--tofu` pinned the server just now.
     pub fn tofu_pinned(&self) -> bool {
         self.tofu_pinned
@@ -122,23 +113,17 @@ impl Cleared {
     pub fn proxy(&self) -> Proxy {
         Proxy::new(self.entry.clone(), self.on_drift, self.guards.clone())
     }
-    /// What the session checks beyond the pins (`[authz]`, `[canary]`, limits).
-    pub fn guards(&self) -> &crate::authz::Guards {
-        &self.guards
-    }
     /// A cleared server for the session's own tests, which drive it over pipes: only
     /// [`prepare`] makes one otherwise.
     #[cfg(test)]
     pub(crate) fn for_tests(entry: ServerEntry, on_drift: OnDrift) -> Cleared {
         Cleared {
-            name: "test-server".into(),
             entry,
             launch: Launch::Command {
                 command: "test-server".into(),
                 args: vec![],
             },
             on_drift,
-            signer: None,
             tofu_pinned: false,
             guards: Default::default(),
         }
@@ -217,19 +202,17 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
         }
     };
     let requirements = policy.as_ref().map(|p| p.requirements_for(req.name));
-    let mut signer = None;
-    if let Some(r) = &requirements {
-        signer = check_signature(req.name, r)?;
-        if let Some(s) = &signer {
-            audit.record(
-                Event {
-                    event: "signature-verified",
-                    decision: "allow",
-                    fields: json!({"signer": s, "bundle": r.bundle.as_ref().map(|b| b.display().to_string())}),
-                },
-                true,
-            );
-        }
+    if let Some(r) = &requirements
+        && let Some(s) = check_signature(req.name, r)?
+    {
+        audit.record(
+            Event {
+                event: "signature-verified",
+                decision: "allow",
+                fields: json!({"signer": s, "bundle": r.bundle.as_ref().map(|b| b.display().to_string())}),
+            },
+            true,
+        );
     }
     let mut on_drift = req.on_drift;
     let mut deny = req.deny_findings.take();
@@ -331,11 +314,9 @@ pub fn prepare(mut req: Request<'_>, audit: &Audit) -> Result<Cleared, Refusal> 
         );
     }
     Ok(Cleared {
-        name: req.name.to_owned(),
         entry,
         launch,
         on_drift,
-        signer,
         tofu_pinned: tofu,
         guards,
     })
@@ -1158,7 +1139,13 @@ mod tests {
     /// under `mcpseal/`; the tests run with `HOME` set, so there is one.
     #[test]
     fn the_default_serials_file_is_in_the_state_folder() {
-        let base = crate::lock::user_state_home().expect("HOME is set for the tests");
+        // The XDG rule, written out here as the oracle: a non-empty XDG_STATE_HOME, else HOME.
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+            .expect("HOME is set for the tests");
+        assert!(base.is_absolute(), "{}", base.display());
         assert_eq!(
             default_state_file(),
             Some(base.join("mcpseal").join("lock-serials.json"))

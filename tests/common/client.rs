@@ -115,6 +115,17 @@ impl Client {
         .expect("tools/call answered")
     }
 
+    /// As [`Client::finish`], and what the process printed on stderr.
+    pub fn finish_with_stderr(mut self) -> (i32, String) {
+        let err = self.child.stderr.take();
+        let code = self.finish();
+        let mut text = String::new();
+        if let Some(mut e) = err {
+            let _ = std::io::Read::read_to_string(&mut e, &mut text);
+        }
+        (code, text)
+    }
+
     /// Closes stdin and waits for exit (killing after 10 s); returns the exit code.
     pub fn finish(mut self) -> i32 {
         drop(self.stdin.take());
