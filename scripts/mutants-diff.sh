@@ -68,11 +68,15 @@ for k in caught missed timeout unviable; do
     echo "mutants-diff: $k $(wc -l <"$out/mutants.out/$k.txt" 2>/dev/null || echo 0)"
 done
 # cargo-mutants: 0 all caught, 2 some missed, 3 some timed out (a mutant that makes a loop
-# endless: the tests did notice it), 4 the unmutated tree failed its tests.
+# endless: the tests did notice it), 4 the unmutated tree failed its tests, 5/6 a bad diff.
+# Exit 3 takes precedence over 2, so the verdict on missed mutants is read from missed.txt.
+missed="$out/mutants.out/missed.txt"
+if [ -s "$missed" ]; then
+    fail "missed mutants (a changed line no unit test holds): $missed
+$(cat "$missed")"
+fi
 case $rc in
 0) ;;
 3) echo "mutants-diff: timeouts count as caught: each made the tests run past their limit" ;;
-2) fail "missed mutants (a changed line no unit test holds): $out/mutants.out/missed.txt
-$(cat "$out/mutants.out/missed.txt")" ;;
-*) fail "cargo mutants exited $rc (4: the tests fail without any mutant); see $out/mutants.out/debug.log" ;;
+*) fail "cargo mutants exited $rc (4: the tests fail without any mutant; 5, 6: the diff); see $out/mutants.out/debug.log" ;;
 esac
