@@ -28,6 +28,11 @@ if [ -z "$base" ]; then
     [ -f .ci/mutants-base ] || fail ".ci/mutants-base is missing: name the base commit as the first argument"
     base=$(grep -v '^#' .ci/mutants-base | tr -d '[:space:]')
 fi
+# A shallow clone may lack the base: fetch the history once before giving up.
+if ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null \
+    && [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+    git fetch --quiet --unshallow || true
+fi
 git rev-parse --verify --quiet "$base^{commit}" >/dev/null \
     || fail "base $base is not a commit of this clone (.ci/mutants-base names the commit the change starts from)"
 git merge-base --is-ancestor "$base" HEAD \
