@@ -1297,4 +1297,51 @@ mod tests {
             "gone"
         );
     }
+
+    /// A policy that requires provenance refuses a pin that records none, and its fix says how
+    /// to fetch the provenance from the package's own registry: PyPI's integrity API for a
+    /// PyPI package, npm's attestations endpoint otherwise (cargo mutants: the PyPI wording
+    /// could be dropped unnoticed, the CLI tests cover npm).
+    #[test]
+    fn missing_provenance_is_refused_with_the_fetch_for_its_registry() {
+        let rule = crate::provenance::SourcePolicy {
+            repository: Some("github.com/o/r".into()),
+            workflow: None,
+            ref_regexp: None,
+        };
+        let launch = Launch::Command {
+            command: "uvx".into(),
+            args: vec!["pkg==1.0".into()],
+        };
+        let with_package = |registry: &str| {
+            let mut e = entry(stdio("uvx", &["pkg==1.0"], &[]));
+            e.package = Some(crate::lock::PinnedPackage {
+                registry_type: registry.into(),
+                identifier: "pkg".into(),
+                version: "1.0".into(),
+                digest: None,
+                server_json: None,
+                provenance: None,
+            });
+            e
+        };
+        for (registry, fetch, file) in [
+            ("pypi", "pip download", "DIST.provenance"),
+            ("npm", "npm pack", "ATTESTATIONS.json"),
+        ] {
+            let e = with_package(registry);
+            let r = provenance_matches("s", Some(&e), &rule, &launch, "L").unwrap_err();
+            assert_eq!(r.reason, "provenance-missing");
+            assert!(r.message.contains("github.com/o/r"), "{}", r.message);
+            assert!(
+                r.fix.contains(fetch) && r.fix.contains(file),
+                "{registry}: {}",
+                r.fix
+            );
+        }
+        assert_eq!(
+            reason(provenance_matches("s", None, &rule, &launch, "L")),
+            "provenance-missing"
+        );
+    }
 }
