@@ -474,7 +474,9 @@ mod tests {
 
     struct Session {
         to_gate: Option<PipeWriter>,
-        from_gate: LineReader<BufReader<PipeReader>>,
+        /// Lines the client receives, read on their own thread so a test waits with a
+        /// deadline (a broken shell then fails the test at once instead of hanging it).
+        from_gate: std::sync::mpsc::Receiver<Vec<u8>>,
         done: std::thread::JoinHandle<std::io::Result<Ended>>,
         audit: std::path::PathBuf,
         _dir: tempfile::TempDir,
@@ -515,7 +517,18 @@ mod tests {
             });
             Session {
                 to_gate: Some(to_gate),
-                from_gate: LineReader::new(BufReader::new(from_gate), 1 << 20),
+                from_gate: {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    std::thread::spawn(move || {
+                        let mut r = LineReader::new(BufReader::new(from_gate), 1 << 20);
+                        while let Ok(Some(line)) = r.next_line() {
+                            if tx.send(line).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                    rx
+                },
                 done,
                 audit: audit_path,
                 _dir: dir,
@@ -529,7 +542,10 @@ mod tests {
 
         /// The next line the client receives.
         fn receive(&mut self) -> Value {
-            let line = self.from_gate.next_line().unwrap().expect("a line");
+            let line = self
+                .from_gate
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the client receives a line within 10 s");
             serde_json::from_slice(&line).unwrap()
         }
 
