@@ -463,13 +463,11 @@ mod tests {
     /// signature, and what is not JSON are not.
     #[test]
     fn mcpseal_release_bundles_are_recognised() {
+        use crate::bundle::{ReleasePredicate, Statement, Subject, sign};
         let k = crate::keys::generate().unwrap();
         let d = crate::digest::Digest::of(b"artifact");
-        let st = super::super::Statement::new(
-            vec![super::super::Subject::new("a.tgz", &d)],
-            super::super::ReleasePredicate::default(),
-        );
-        let ours = serde_json::to_vec(&super::super::sign(&st, &k).unwrap()).unwrap();
+        let st = Statement::new(vec![Subject::new("a.tgz", &d)], ReleasePredicate::default());
+        let ours = serde_json::to_vec(&sign(&st, &k).unwrap()).unwrap();
         assert!(is_mcpseal_release(&ours));
         let p256 = PrivateKey::generate_p256().unwrap();
         let msg = serde_json::to_vec(&msg_bundle(&p256, b"file")).unwrap();

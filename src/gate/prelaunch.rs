@@ -1125,7 +1125,7 @@ mod tests {
     fn a_launch_displays_as_one_line() {
         let cmd = |args: &[&str]| Launch::Command {
             command: "npx".into(),
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args: strings(args),
         };
         assert_eq!(cmd(&[]).display(), "npx");
         assert_eq!(cmd(&["-y", "server"]).display(), "npx -y server");
@@ -1161,11 +1161,15 @@ mod tests {
         .unwrap()
     }
 
+    fn strings(a: &[&str]) -> Vec<String> {
+        a.iter().map(|a| a.to_string()).collect()
+    }
+
     fn stdio(command: &str, args: &[&str], env: &[&str]) -> PinnedLaunch {
         PinnedLaunch::Stdio {
             command: command.into(),
-            args: args.iter().map(|a| a.to_string()).collect(),
-            env: env.iter().map(|a| a.to_string()).collect(),
+            args: strings(args),
+            env: strings(env),
         }
     }
 
@@ -1178,9 +1182,8 @@ mod tests {
     /// is not launched as a command.
     #[test]
     fn a_launch_must_be_the_pinned_command_and_arguments() {
-        let args = |a: &[&str]| a.iter().map(|a| a.to_string()).collect::<Vec<_>>();
         let e = entry(stdio("node", &["server.js", "--ro"], &[]));
-        let ok = launch_matches("s", &e, "node", &args(&["server.js", "--ro"]), "L").unwrap();
+        let ok = launch_matches("s", &e, "node", &strings(&["server.js", "--ro"]), "L").unwrap();
         assert_eq!(ok.display(), "node server.js --ro");
         for (command, a) in [
             ("node", &["server.js"][..]),
@@ -1188,7 +1191,7 @@ mod tests {
             ("node", &["server.js", "--ro", "--x"][..]),
             ("nodejs", &["server.js", "--ro"][..]),
         ] {
-            let r = launch_matches("s", &e, command, &args(a), "L");
+            let r = launch_matches("s", &e, command, &strings(a), "L");
             assert_eq!(reason(r), "launch-mismatch", "{command} {a:?}");
         }
         let with_env = entry(stdio(
@@ -1222,7 +1225,7 @@ mod tests {
         let http = |headers: &[&str]| {
             entry(PinnedLaunch::Http {
                 url: "https://x/mcp".into(),
-                headers: headers.iter().map(|h| h.to_string()).collect(),
+                headers: strings(headers),
             })
         };
         assert_eq!(

@@ -444,28 +444,21 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
-        let head = String::from_utf8(text.clone()).unwrap().replacen(
-            "{\n  \"serial\"",
-            "{\n   \"serial\"",
-            1,
-        );
-        assert_ne!(head.as_bytes(), &text[..]);
-        assert!(
-            find_entry(head.as_bytes(), size(head.as_bytes()), "s00002")
+        for (canonical, changed) in [
+            ("{\n  \"serial\"", "{\n   \"serial\""),
+            ("\n  \"version\": 1\n}\n", "\n  \"version\": 1 \n}\n"),
+        ] {
+            let edited = String::from_utf8(text.clone())
                 .unwrap()
-                .is_none()
-        );
-        let tail = String::from_utf8(text.clone()).unwrap().replacen(
-            "\n  \"version\": 1\n}\n",
-            "\n  \"version\": 1 \n}\n",
-            1,
-        );
-        assert_ne!(tail.as_bytes(), &text[..]);
-        assert!(
-            find_entry(tail.as_bytes(), size(tail.as_bytes()), "s00002")
-                .unwrap()
-                .is_none()
-        );
+                .replacen(canonical, changed, 1);
+            assert_ne!(edited.as_bytes(), &text[..]);
+            assert!(
+                find_entry(edited.as_bytes(), size(edited.as_bytes()), "s00002")
+                    .unwrap()
+                    .is_none(),
+                "{changed:?}"
+            );
+        }
     }
 
     /// Stamps live under `$XDG_STATE_HOME`, an empty one counting as unset, else under
