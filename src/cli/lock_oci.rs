@@ -440,7 +440,7 @@ fn pull(a: PullArgs, g: &Global) -> CmdResult {
         .ok_or_else(|| {
             CliError::error(
                 "state-unavailable",
-                "no state directory (neither XDG_STATE_HOME nor HOME is set)",
+                "no state directory (neither XDG_STATE_HOME nor HOME is set to an absolute path)",
             )
             .help("pass --state-file FILE")
         })?;

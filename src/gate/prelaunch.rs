@@ -80,7 +80,8 @@ pub struct Request<'a> {
 
 /// Where a host keeps the highest signed-lock serial it enforced, per key id:
 /// `$XDG_STATE_HOME/mcpseal/lock-serials.json`, else `~/.local/state/mcpseal/lock-serials.json`.
-/// (An empty `XDG_STATE_HOME` counts as unset; with neither variable there is no default.)
+/// (An empty or relative `XDG_STATE_HOME` counts as unset; without an absolute home there is
+/// no default.)
 pub fn default_state_file() -> Option<PathBuf> {
     crate::lock::user_state_home().map(|b| b.join("mcpseal").join("lock-serials.json"))
 }
@@ -1139,10 +1140,10 @@ mod tests {
     /// under `mcpseal/`; the tests run with `HOME` set, so there is one.
     #[test]
     fn the_default_serials_file_is_in_the_state_folder() {
-        // The XDG rule, written out here as the oracle: a non-empty XDG_STATE_HOME, else HOME.
+        // The XDG rule, written out here as the oracle: an absolute XDG_STATE_HOME, else HOME.
         let base = std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
             .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
             .expect("HOME is set for the tests");
         assert!(base.is_absolute(), "{}", base.display());

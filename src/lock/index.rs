@@ -37,18 +37,14 @@ fn stamp_path(lock: &Path) -> Option<PathBuf> {
     Some(base.join("mcpseal").join("canonical-locks").join(name))
 }
 
-/// The XDG state folder: `$XDG_STATE_HOME` unless unset or empty (an empty one is unset, as
-/// the XDG spec says; taken as a path it would put stamps under the current folder), else
-/// `HOME/.local/state`. A pure function of the two variables, so a unit test can hold it
-/// (the unit tests' own stamps live in the build folder).
+/// The XDG state folder: `$XDG_STATE_HOME`, else `HOME/.local/state` ([`super::xdg_dir`]). A
+/// pure function of the two variables, so a unit test can hold it (the unit tests' own stamps
+/// live in the build folder).
 fn state_home(
     xdg_state_home: Option<std::ffi::OsString>,
     home: Option<std::ffi::OsString>,
 ) -> Option<PathBuf> {
-    xdg_state_home
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| home.map(|h| PathBuf::from(h).join(".local/state")))
+    super::xdg_dir(xdg_state_home, home.map(PathBuf::from), ".local/state")
 }
 
 /// This user's XDG state folder ([`state_home`] of the environment), where mcpseal keeps
@@ -481,6 +477,13 @@ mod tests {
         );
         assert_eq!(state_home(os(""), None), None);
         assert_eq!(state_home(None, None), None);
+        // A relative value would move the serials' rollback memory with the current folder:
+        // ignored, as the XDG spec says; so is a relative HOME.
+        assert_eq!(
+            state_home(os("state"), os("/home/u")),
+            Some(PathBuf::from("/home/u/.local/state"))
+        );
+        assert_eq!(state_home(None, os("home/u")), None);
     }
 
     #[test]

@@ -67,17 +67,29 @@ pub fn user_lock_path() -> Option<PathBuf> {
     Some(dir.join("mcpseal").join(DEFAULT_PATH))
 }
 
-/// The XDG config folder: `$XDG_CONFIG_HOME` unless unset or empty (an empty one is unset, as
-/// the XDG spec says; taken as a path it would put the per-user lock under the current
-/// folder), else `HOME/.config`.
+/// An XDG base folder: `value` (of `$XDG_CONFIG_HOME`, `$XDG_STATE_HOME`) when it is an
+/// absolute path, else `home/fallback`; `None` without an absolute home. An empty value counts
+/// as unset and a relative one is ignored, as the XDG spec says: taken as a path, either would
+/// put what mcpseal keeps (the per-user lock, the canonical-lock stamps, the signed-lock
+/// serials that refuse a rollback) under whatever folder the process was started in, so a
+/// gate started elsewhere would read another lock or forget the serials it enforced.
+pub(crate) fn xdg_dir(
+    value: Option<std::ffi::OsString>,
+    home: Option<PathBuf>,
+    fallback: &str,
+) -> Option<PathBuf> {
+    value
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| home.filter(|h| h.is_absolute()).map(|h| h.join(fallback)))
+}
+
+/// The XDG config folder: `$XDG_CONFIG_HOME`, else `HOME/.config` ([`xdg_dir`]).
 fn config_home(
     xdg_config_home: Option<std::ffi::OsString>,
     home: Option<PathBuf>,
 ) -> Option<PathBuf> {
-    xdg_config_home
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| home.map(|h| h.join(".config")))
+    xdg_dir(xdg_config_home, home, ".config")
 }
 
 /// The lock key of a server whose bare name is ambiguous across clients: `client/name`
@@ -1360,6 +1372,15 @@ mod tests {
         );
         assert_eq!(config_home(None, None), None);
         assert_eq!(config_home(Some("".into()), None), None);
+        // A relative value is ignored (XDG: "consider the path invalid"), as is a relative home.
+        assert_eq!(
+            config_home(Some("cfg".into()), Some(PathBuf::from("/home/u"))),
+            Some(PathBuf::from("/home/u/.config"))
+        );
+        assert_eq!(
+            config_home(Some("cfg".into()), Some(PathBuf::from("u"))),
+            None
+        );
         // And from this process's environment (HOME is set wherever the tests run).
         if std::env::home_dir().is_some() {
             let p = user_lock_path().unwrap();
