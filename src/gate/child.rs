@@ -144,7 +144,8 @@ impl Exit {
     }
 
     /// After the server got EOF: SIGTERM in 2 s, SIGKILL a second later, unless it exited
-    /// first. Blocks the calling thread until the server exits or is killed (at most 3 s).
+    /// first. Blocks the calling thread until the server exits or SIGKILL is sent (at most
+    /// 3 s); the kill itself completes in the kernel right after.
     pub fn end_after_eof(&self) {
         for (wait, sig) in [(2000, libc::SIGTERM), (1000, libc::SIGKILL)] {
             if self.wait(Duration::from_millis(wait)) {
@@ -254,5 +255,219 @@ pub fn os_user_name() -> Option<String> {
             .ok()?
             .to_owned();
         (!name.is_empty()).then_some(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Real processes (`sh`, `sleep`, `cat`): what the gate does to a server is what these see.
+    //! `CHILD_PID` is one per process, so the tests that spawn take `ONE_AT_A_TIME` (nextest
+    //! runs each test alone anyway; `cargo test` runs them on threads of one process).
+
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+    use std::sync::Mutex;
+
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn sh(script: &str) -> Child {
+        spawn("sh", &["-c".to_owned(), script.to_owned()]).expect("spawn sh")
+    }
+
+    /// The same exit without its pidfd: the fallback that asks every 5 ms.
+    fn asking(exit: &Exit) -> Exit {
+        Exit {
+            pid: exit.pid,
+            #[cfg(target_os = "linux")]
+            pidfd: None,
+        }
+    }
+
+    fn killed_by(status: Option<ExitStatus>) -> Option<i32> {
+        status.and_then(|s| s.signal())
+    }
+
+    #[test]
+    fn wait_sees_an_exit_and_times_out_on_a_server_that_runs() {
+        let _one = serial();
+        let mut running = sh("exec sleep 30");
+        let exit = running.exit();
+        #[cfg(target_os = "linux")]
+        assert!(
+            exit.pidfd.is_some(),
+            "this kernel has pidfds: the event path is the one tested"
+        );
+        assert!(
+            !exit.wait(Duration::from_millis(150)),
+            "a running server has not exited"
+        );
+        assert!(
+            !asking(&exit).wait(Duration::from_millis(150)),
+            "nor by asking"
+        );
+        assert!(exit.running() && asking(&exit).running());
+        running.finish(true);
+
+        let mut done = sh("exit 0");
+        let exit = done.exit();
+        assert!(
+            exit.wait(Duration::from_secs(10)),
+            "an exited server is seen"
+        );
+        // Exited but not reaped: a zombie, which no longer runs.
+        assert!(!exit.running(), "a zombie awaiting wait is not running");
+        assert!(
+            asking(&exit).wait(Duration::from_secs(10)),
+            "and seen by asking too"
+        );
+        assert_eq!(done.finish(false).and_then(|s| s.code()), Some(0));
+    }
+
+    #[test]
+    fn no_pid_is_never_running() {
+        // kill(0, 0) asks about the whole process group, which exists: pid 0 must not.
+        let none = Exit {
+            pid: 0,
+            #[cfg(target_os = "linux")]
+            pidfd: None,
+        };
+        assert!(!none.running());
+        assert!(none.wait(Duration::from_millis(10)), "nothing to wait for");
+    }
+
+    #[test]
+    fn signal_reaches_the_server_through_the_pidfd_and_the_fallback() {
+        let _one = serial();
+        let mut child = sh("exec sleep 30");
+        child.exit().signal(libc::SIGTERM);
+        assert!(child.exit().wait(Duration::from_secs(10)));
+        assert_eq!(killed_by(child.finish(false)), Some(libc::SIGTERM));
+
+        let mut child = sh("exec sleep 30");
+        asking(&child.exit()).signal(libc::SIGTERM);
+        assert!(child.exit().wait(Duration::from_secs(10)));
+        assert_eq!(killed_by(child.finish(false)), Some(libc::SIGTERM));
+    }
+
+    #[test]
+    fn the_fallback_signals_only_the_registered_server() {
+        let _one = serial();
+        // A process the gate did not spawn, then one it did (which is now the registered one).
+        let mut other = Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let mut server = sh("exec sleep 30");
+        let stranger = Exit {
+            pid: i32::try_from(other.id()).expect("pid"),
+            #[cfg(target_os = "linux")]
+            pidfd: None,
+        };
+        stranger.signal(libc::SIGTERM);
+        assert!(
+            !stranger.wait(Duration::from_millis(200)),
+            "a pid not registered is not signalled"
+        );
+        let _ = other.kill();
+        let _ = other.wait();
+        server.finish(true);
+        // Once finished, the server is unregistered: the fallback no longer reaches its pid.
+        assert_eq!(CHILD_PID.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_signal_to_the_gate_is_passed_to_the_server() {
+        let _one = serial();
+        let mut child = sh("exec sleep 30");
+        // SAFETY: raise(3) runs the installed handler on this thread before it returns.
+        unsafe {
+            libc::raise(libc::SIGHUP);
+        }
+        assert!(
+            child.exit().wait(Duration::from_secs(10)),
+            "the server got the SIGHUP"
+        );
+        assert_eq!(killed_by(child.finish(false)), Some(libc::SIGHUP));
+    }
+
+    #[test]
+    fn end_after_eof_terminates_then_kills() {
+        let _one = serial();
+        // Exits at SIGTERM: ended by the SIGTERM that comes first.
+        let mut polite = sh("exec sleep 30");
+        polite.exit().end_after_eof();
+        assert_eq!(killed_by(polite.finish(false)), Some(libc::SIGTERM));
+        // Ignores SIGTERM (the ignoring survives exec): ended by the SIGKILL after it.
+        let mut stubborn = sh("trap '' TERM; exec sleep 30");
+        stubborn.exit().end_after_eof();
+        assert!(
+            stubborn.exit().wait(Duration::from_secs(10)),
+            "SIGKILL was sent"
+        );
+        assert_eq!(killed_by(stubborn.finish(false)), Some(libc::SIGKILL));
+        // Exits by itself first: no signal at all.
+        let mut quick = sh("exit 4");
+        quick.exit().end_after_eof();
+        assert_eq!(quick.finish(false).and_then(|s| s.code()), Some(4));
+    }
+
+    #[test]
+    fn finish_kills_at_once_when_the_gate_ended_the_session() {
+        let _one = serial();
+        // Would exit with 3 in 0.3 s: ended by the gate, it is killed before it can.
+        let mut child = sh("sleep 0.3; exit 3");
+        assert_eq!(killed_by(child.finish(true)), Some(libc::SIGKILL));
+        assert_eq!(CHILD_PID.load(Ordering::SeqCst), 0, "unregistered");
+        // Not ended by the gate: given its grace, it exits by itself.
+        let mut child = sh("sleep 0.3; exit 3");
+        assert_eq!(child.finish(false).and_then(|s| s.code()), Some(3));
+        // And one that outstays the grace is killed.
+        let mut child = sh("exec sleep 30");
+        assert_eq!(killed_by(child.finish(false)), Some(libc::SIGKILL));
+    }
+
+    #[test]
+    fn the_pipes_and_the_pid_are_the_servers() {
+        let _one = serial();
+        let mut child = spawn("cat", &[]).expect("spawn cat");
+        let pid = child.id();
+        assert_eq!(
+            CHILD_PID.load(Ordering::SeqCst),
+            i32::try_from(pid).expect("pid")
+        );
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).expect("comm");
+        assert_eq!(comm.trim(), "cat");
+        let mut stdin = child.take_stdin().expect("stdin");
+        let mut stdout = child.take_stdout().expect("stdout");
+        assert!(
+            child.take_stdin().is_err() && child.take_stdout().is_err(),
+            "taken once"
+        );
+        stdin.write_all(b"ping\n").expect("write");
+        drop(stdin);
+        let mut echoed = String::new();
+        stdout.read_to_string(&mut echoed).expect("read");
+        assert_eq!(echoed, "ping\n");
+        assert_eq!(child.finish(false).and_then(|s| s.code()), Some(0));
+    }
+
+    #[test]
+    fn a_missing_command_is_an_error() {
+        let _one = serial();
+        let err = spawn("/nonexistent/mcpseal-test-server", &[])
+            .err()
+            .expect("no such file");
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn os_user_name_is_the_effective_users_login_name() {
+        let out = Command::new("id").arg("-un").output().expect("id -un");
+        let expected = String::from_utf8(out.stdout).expect("utf-8");
+        assert_eq!(os_user_name().as_deref(), Some(expected.trim()));
     }
 }
