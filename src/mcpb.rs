@@ -43,7 +43,7 @@ use x509_cert::Certificate;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 pub mod folder;
-mod manifest;
+pub(crate) mod manifest;
 pub use manifest::{MAX_MANIFEST, Manifest, ManifestError, read_manifest};
 
 pub const HEADER: &[u8] = b"MCPB_SIG_V1";

@@ -1348,4 +1348,546 @@ mod tests {
             "provenance-missing"
         );
     }
+
+    fn key_signer(name: &str, pem: &Path) -> crate::policy::Signer {
+        let key = PublicKey::from_pem(&std::fs::read(pem).unwrap()).unwrap();
+        crate::policy::Signer {
+            name: name.into(),
+            matcher: crate::policy::Matcher::KeyId(key.key_id()),
+            public_key: Some(pem.to_path_buf()),
+            identity: None,
+            identity_regexp: None,
+            issuer: None,
+        }
+    }
+
+    /// A release signed by `key` over `artifact`, the bundle written to `bundle`.
+    fn sign_release(key: &crate::keys::SecretKey, artifact: &Path, bundle: &Path) {
+        let d = crate::digest::Digest::of(&std::fs::read(artifact).unwrap());
+        let name = artifact.file_name().unwrap().to_str().unwrap();
+        let st = bundle::Statement::new(
+            vec![bundle::Subject::new(name, &d)],
+            bundle::ReleasePredicate::default(),
+        );
+        std::fs::write(
+            bundle,
+            serde_json::to_vec(&bundle::sign(&st, key).unwrap()).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// `require-signature`: the bundle must verify with a trusted signer's key over the
+    /// artifacts as they are on disk, and the signer must satisfy the policy; the signer's
+    /// name is what passes. Each way to fail is its own refusal.
+    #[test]
+    fn a_required_signature_verifies_over_the_artifacts_with_a_trusted_key() {
+        let d = tempfile::tempdir().unwrap();
+        let p = |n: &str| d.path().join(n);
+        let key = crate::keys::generate().unwrap();
+        std::fs::write(p("pub.pem"), key.public().to_pem()).unwrap();
+        let other = crate::keys::generate().unwrap();
+        std::fs::write(p("other.pem"), other.public().to_pem()).unwrap();
+        std::fs::write(p("server.tgz"), b"release").unwrap();
+        sign_release(&key, &p("server.tgz"), &p("b.json"));
+        let mut r = Requirements {
+            require_signature: true,
+            signers: vec![key_signer("ci", &p("pub.pem"))],
+            artifacts: vec![p("server.tgz")],
+            bundle: Some(p("b.json")),
+            ..Default::default()
+        };
+        assert_eq!(check_signature("s", &r).unwrap().as_deref(), Some("ci"));
+        assert_eq!(
+            check_signature("s", &Requirements::default()).unwrap(),
+            None,
+            "nothing is required"
+        );
+
+        // Tried in turn: a signer whose key did not sign is skipped with its reason.
+        r.signers.insert(0, key_signer("other", &p("other.pem")));
+        assert_eq!(check_signature("s", &r).unwrap().as_deref(), Some("ci"));
+
+        // The key verifies, but the signer's matcher names another key id: not trusted.
+        let mut mismatched = r.clone();
+        mismatched.signers = vec![key_signer("ci", &p("pub.pem"))];
+        mismatched.signers[0].matcher = crate::policy::Matcher::KeyId(other.public().key_id());
+        assert_eq!(
+            reason(check_signature("s", &mismatched)),
+            "untrusted-signer"
+        );
+
+        let mut only_other = r.clone();
+        only_other.signers.remove(1);
+        let e = check_signature("s", &only_other).unwrap_err();
+        assert_eq!(e.reason, "unsigned");
+        assert!(
+            e.message.contains("other:"),
+            "the signer is named: {}",
+            e.message
+        );
+
+        std::fs::write(p("server.tgz"), b"swapped").unwrap();
+        assert_eq!(
+            reason(check_signature("s", &r)),
+            "unsigned",
+            "artifact swapped"
+        );
+        std::fs::remove_file(p("server.tgz")).unwrap();
+        assert_eq!(reason(check_signature("s", &r)), "artifact-unreadable");
+        std::fs::write(p("server.tgz"), b"release").unwrap();
+        assert_eq!(check_signature("s", &r).unwrap().as_deref(), Some("ci"));
+
+        let mut no_bundle = r.clone();
+        no_bundle.bundle = None;
+        assert_eq!(reason(check_signature("s", &no_bundle)), "policy-invalid");
+        let mut gone = r.clone();
+        gone.bundle = Some(p("none.json"));
+        assert_eq!(reason(check_signature("s", &gone)), "unsigned");
+        let mut no_key = r.clone();
+        no_key.signers = vec![key_signer("ci", &p("pub.pem"))];
+        no_key.signers[0].public_key = Some(p("missing.pem"));
+        assert_eq!(reason(check_signature("s", &no_key)), "unsigned");
+        std::fs::write(p("bad.pem"), b"not a key").unwrap();
+        no_key.signers[0].public_key = Some(p("bad.pem"));
+        assert_eq!(reason(check_signature("s", &no_key)), "unsigned");
+    }
+
+    /// A keyless signer: a real Sigstore bundle (the conformance suite's happy path, public-good
+    /// instance) verifies for the signer's exact identity or its regexp, with its issuer; the
+    /// evidence the policy sees is the certificate's identity and issuer.
+    #[test]
+    fn a_keyless_signer_is_verified_by_identity_and_issuer() {
+        let v = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/vectors/sigstore-conformance");
+        let id = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+        let issuer = "https://token.actions.githubusercontent.com";
+        let signer =
+            |exact: Option<&str>, re: Option<&str>, matcher_issuer: &str| crate::policy::Signer {
+                name: "beacon".into(),
+                matcher: crate::policy::Matcher::Identity {
+                    exact: exact.map(str::to_owned),
+                    regex: re.map(|r| regex::Regex::new(r).unwrap()),
+                    issuer: matcher_issuer.into(),
+                },
+                public_key: None,
+                identity: exact.map(str::to_owned),
+                identity_regexp: re.map(str::to_owned),
+                issuer: Some(issuer.into()),
+            };
+        let req = |s: crate::policy::Signer| Requirements {
+            require_signature: true,
+            signers: vec![s],
+            artifacts: vec![v.join("a.txt")],
+            bundle: Some(v.join("happy-path-v0.3/bundle.sigstore.json")),
+            ..Default::default()
+        };
+        let exact = req(signer(Some(id), None, issuer));
+        assert_eq!(
+            check_signature("s", &exact).unwrap().as_deref(),
+            Some("beacon")
+        );
+        let re = req(signer(
+            None,
+            Some("https://github.com/sigstore-conformance/.*"),
+            issuer,
+        ));
+        assert_eq!(
+            check_signature("s", &re).unwrap().as_deref(),
+            Some("beacon")
+        );
+        // Verified, but the policy's matcher wants another issuer: the evidence decides.
+        let other_issuer = req(signer(Some(id), None, "https://issuer.example"));
+        assert_eq!(
+            reason(check_signature("s", &other_issuer)),
+            "untrusted-signer"
+        );
+        let wrong = req(signer(Some("https://github.com/evil/x"), None, issuer));
+        assert_eq!(reason(check_signature("s", &wrong)), "unsigned");
+        // A keyless signer covers exactly one artifact.
+        let mut two = req(signer(Some(id), None, issuer));
+        two.artifacts.push(v.join("a.txt"));
+        let e = check_signature("s", &two).unwrap_err();
+        assert!(e.message.contains("exactly one artifact"), "{}", e.message);
+    }
+
+    fn request<'a>(lock: &'a Path, policy: Option<&'a Path>, state: &'a Path) -> Request<'a> {
+        Request {
+            name: "s",
+            lock,
+            policy,
+            lock_key: None,
+            tofu: false,
+            launch: Launch::Command {
+                command: "node".into(),
+                args: vec![],
+            },
+            on_drift: OnDrift::Block,
+            deny_findings: None,
+            capture: CaptureOptions::default(),
+            state_file: Some(state),
+            principal: None,
+        }
+    }
+
+    fn binding(
+        serial: u64,
+        policy: Option<crate::digest::Digest>,
+        expires: Option<&str>,
+    ) -> bundle::Statement {
+        bundle::Statement::new(
+            vec![],
+            bundle::ReleasePredicate {
+                lock: Some(bundle::LockBinding {
+                    serial,
+                    policy,
+                    expires: expires.map(str::to_owned),
+                }),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// A signed lock's binding: the serial is the file's and never below the highest enforced
+    /// (which it then becomes), the expiry has not passed, and the policy in use is the one
+    /// signed with (none when none was). Returns the bound policy digest.
+    #[test]
+    fn a_signed_locks_binding_orders_expires_and_names_its_policy() {
+        let d = tempfile::tempdir().unwrap();
+        let (lock_p, state) = (d.path().join("mcpseal.lock"), d.path().join("serials.json"));
+        let mut lf = lock::Lockfile::new();
+        lf.serial = 7;
+        let bytes = lf.to_text().into_bytes();
+        let key = crate::keys::generate().unwrap().public();
+        let req = request(&lock_p, None, &state);
+        let check = |req: &Request<'_>, pol: Option<&[u8]>, st: &bundle::Statement| {
+            check_binding(req, &bytes, pol, st, &key)
+        };
+        assert_eq!(check(&req, None, &binding(7, None, None)).unwrap(), None);
+        assert_eq!(
+            reason(check(
+                &req,
+                None,
+                &bundle::Statement::new(vec![], Default::default())
+            )),
+            "lock-unbound"
+        );
+        assert_eq!(
+            reason(check(&req, None, &binding(8, None, None))),
+            "lock-signature"
+        );
+        assert_eq!(
+            reason(check(
+                &req,
+                None,
+                &binding(7, None, Some("2020-01-01T00:00:00Z"))
+            )),
+            "lock-expired"
+        );
+        assert_eq!(
+            reason(check(&req, None, &binding(7, None, Some("next tuesday")))),
+            "lock-expired"
+        );
+        assert_eq!(
+            check(&req, None, &binding(7, None, Some("2999-01-01T00:00:00Z"))).unwrap(),
+            None
+        );
+
+        // The policy: bound and present and the same, bound and absent, absent and present.
+        let pol_p = d.path().join("policy.toml");
+        let text = b"[server.s]\non-drift = \"kill\"\n";
+        let digest = crate::policy::binding_digest_of_bytes(text, &pol_p).unwrap();
+        let with_policy = request(&lock_p, Some(&pol_p), &state);
+        assert_eq!(
+            check(&with_policy, Some(text), &binding(7, Some(digest), None)).unwrap(),
+            Some(digest)
+        );
+        assert_eq!(
+            reason(check(
+                &with_policy,
+                Some(b"# another\n"),
+                &binding(7, Some(digest), None)
+            )),
+            "policy-mismatch"
+        );
+        assert_eq!(
+            reason(check(&req, None, &binding(7, Some(digest), None))),
+            "policy-missing"
+        );
+        assert_eq!(
+            reason(check(&with_policy, Some(text), &binding(7, None, None))),
+            "policy-mismatch"
+        );
+
+        // Serial 7 is now the highest enforced: a lock put back at 6 is a rollback.
+        let mut older = lock::Lockfile::new();
+        older.serial = 6;
+        let old_bytes = older.to_text().into_bytes();
+        let e = check_binding(&req, &old_bytes, None, &binding(6, None, None), &key).unwrap_err();
+        assert_eq!(e.reason, "lock-rollback");
+        assert!(
+            e.message.contains("already enforced serial 7"),
+            "{}",
+            e.message
+        );
+        // Another key's serials are its own.
+        let k2 = crate::keys::generate().unwrap().public();
+        assert!(check_binding(&req, &old_bytes, None, &binding(6, None, None), &k2).is_ok());
+        // A state file that cannot be kept is refused, not skipped.
+        std::fs::write(d.path().join("file"), b"").unwrap();
+        let bad = d.path().join("file/serials.json");
+        let r = request(&lock_p, None, &bad);
+        assert_eq!(
+            reason(check(&r, None, &binding(7, None, None))),
+            "state-unavailable"
+        );
+    }
+
+    /// The lock's (and the policy's) signature sidecar must verify with the key and cover
+    /// exactly the bytes read; each failure names the file's kind in its reason.
+    #[test]
+    fn a_signed_file_verifies_over_the_bytes_read() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("mcpseal.lock");
+        std::fs::write(&f, b"{}").unwrap();
+        let key = crate::keys::generate().unwrap();
+        sign_release(&key, &f, &sidecar(&f));
+        assert_eq!(sidecar(&f), d.path().join("mcpseal.lock.sigstore.json"));
+        let st = check_signed_bytes(&f, b"{}", &key.public(), "lockfile").unwrap();
+        assert_eq!(st.subject[0].name, "mcpseal.lock");
+        for what in ["lockfile", "policy"] {
+            let want = if what == "lockfile" {
+                "lock-signature"
+            } else {
+                "policy-signature"
+            };
+            let other = crate::keys::generate().unwrap().public();
+            assert_eq!(
+                reason(check_signed_bytes(&f, b"{}", &other, what)),
+                want,
+                "{what}: wrong key"
+            );
+            assert_eq!(
+                reason(check_signed_bytes(&f, b"{ }", &key.public(), what)),
+                want,
+                "{what}: other bytes"
+            );
+        }
+        std::fs::remove_file(sidecar(&f)).unwrap();
+        assert_eq!(
+            reason(check_signed_bytes(&f, b"{}", &key.public(), "policy")),
+            "policy-signature"
+        );
+    }
+
+    fn image_entry(signer: Option<crate::lock::ImageSigner>) -> ServerEntry {
+        let mut e = entry(stdio("docker", &["run", "-i", "img"], &[]));
+        e.image = Some(crate::lock::PinnedImage {
+            reference: "registry.example/img:1".into(),
+            digest: crate::digest::Digest::of(b"manifest"),
+            signer,
+        });
+        e
+    }
+
+    /// `image-signers`: the pin must record a verified image signer the policy trusts now.
+    #[test]
+    fn an_image_signer_must_be_recorded_and_trusted() {
+        let trusted = crate::policy::Signer {
+            name: "corp".into(),
+            matcher: crate::policy::Matcher::KeyId("k1".into()),
+            public_key: None,
+            identity: None,
+            identity_regexp: None,
+            issuer: None,
+        };
+        let r = Requirements {
+            image_signers: vec![trusted],
+            ..Default::default()
+        };
+        let launch = Launch::Command {
+            command: "docker".into(),
+            args: vec![],
+        };
+        let signed_by = |k: &str| crate::lock::ImageSigner {
+            name: "corp".into(),
+            key_id: Some(k.into()),
+            identity: None,
+            issuer: None,
+            trusted_root: None,
+        };
+        let m = |r: &Requirements, e: &ServerEntry| image_signer_matches("s", r, e, &launch, "L");
+        assert_eq!(reason(m(&r, &image_entry(Some(signed_by("k1"))))), "ok");
+        assert_eq!(
+            reason(m(&r, &image_entry(Some(signed_by("k2"))))),
+            "image-signer-untrusted"
+        );
+        assert_eq!(reason(m(&r, &image_entry(None))), "image-signer-missing");
+        assert_eq!(
+            reason(m(&r, &entry(stdio("node", &[], &[])))),
+            "image-signer-missing"
+        );
+        assert_eq!(
+            reason(m(&Requirements::default(), &image_entry(None))),
+            "ok"
+        );
+    }
+
+    fn npm(version: &str) -> crate::lock::PinnedPackage {
+        crate::lock::PinnedPackage {
+            registry_type: "npm".into(),
+            identifier: "pkg".into(),
+            version: version.into(),
+            digest: None,
+            server_json: None,
+            provenance: None,
+        }
+    }
+
+    /// The launch must run the pinned package version; an OCI package must be the pinned image.
+    #[test]
+    fn a_launch_must_run_the_pinned_package() {
+        let mut e = entry(stdio("npx", &["-y", "pkg@1.0"], &[]));
+        e.package = Some(npm("1.0"));
+        let run = |args: &[&str]| Launch::Command {
+            command: "npx".into(),
+            args: strings(args),
+        };
+        assert_eq!(
+            reason(package_matches("s", &e, &run(&["-y", "pkg@1.0"]), "L")),
+            "ok"
+        );
+        let err = package_matches("s", &e, &run(&["-y", "pkg@1.1"]), "L").unwrap_err();
+        assert_eq!(err.reason, "package-mismatch");
+        assert!(
+            err.message.contains("pkg@1.0") && err.message.contains("1.1"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            reason(package_matches(
+                "s",
+                &e,
+                &Launch::Url("https://x/mcp".into()),
+                "L"
+            )),
+            "package-mismatch"
+        );
+        let mut oci = image_entry(None);
+        oci.package = Some(crate::lock::PinnedPackage {
+            registry_type: "oci".into(),
+            identifier: "registry.example/img".into(),
+            version: "1".into(),
+            digest: Some(crate::digest::Digest::of(b"other manifest").to_string()),
+            server_json: None,
+            provenance: None,
+        });
+        assert_eq!(
+            reason(package_matches("s", &oci, &run(&[]), "L")),
+            "package-mismatch"
+        );
+        if let Some(p) = oci.package.as_mut() {
+            p.digest = Some(crate::digest::Digest::of(b"manifest").to_string());
+        }
+        assert_eq!(reason(package_matches("s", &oci, &run(&[]), "L")), "ok");
+    }
+
+    /// Recorded provenance is held to the policy's source: the same repository passes, another
+    /// is refused.
+    #[test]
+    fn recorded_provenance_must_come_from_the_policys_source() {
+        let rule = crate::provenance::SourcePolicy {
+            repository: Some("github.com/o/r".into()),
+            workflow: None,
+            ref_regexp: None,
+        };
+        let launch = Launch::Command {
+            command: "npx".into(),
+            args: vec![],
+        };
+        let from = |repo: &str| {
+            let mut e = entry(stdio("npx", &[], &[]));
+            let mut p = npm("1.0");
+            p.provenance = Some(crate::lock::PinnedProvenance {
+                kind: "slsa".into(),
+                repository: repo.into(),
+                workflow: ".github/workflows/release.yml".into(),
+                git_ref: "refs/tags/v1.0".into(),
+                identity: "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.0"
+                    .into(),
+                environment: None,
+                integrated_time: None,
+            });
+            e.package = Some(p);
+            e
+        };
+        let ok = from("github.com/o/r");
+        assert_eq!(
+            reason(provenance_matches("s", Some(&ok), &rule, &launch, "L")),
+            "ok"
+        );
+        let moved = from("github.com/evil/r");
+        assert_eq!(
+            reason(provenance_matches("s", Some(&moved), &rule, &launch, "L")),
+            "provenance-source-mismatch"
+        );
+    }
+
+    /// A server pinned from an MCP bundle: the bundle must be the pinned bytes, and an installed
+    /// folder (`--mcpb-dir`) must still hold exactly its files.
+    #[test]
+    fn a_pinned_bundle_and_its_folder_must_be_unchanged() {
+        let d = tempfile::tempdir().unwrap();
+        let zip = crate::mcpb::manifest::tests::zip(&[
+            ("manifest.json", b"{}"),
+            ("server/index.js", b"serve()"),
+        ]);
+        let file = d.path().join("s.mcpb");
+        std::fs::write(&file, &zip).unwrap();
+        let dir = d.path().join("installed");
+        std::fs::create_dir_all(dir.join("server")).unwrap();
+        std::fs::write(dir.join("manifest.json"), b"{}").unwrap();
+        std::fs::write(dir.join("server/index.js"), b"serve()").unwrap();
+        let files = crate::mcpb::folder::bundle_files(&zip).unwrap();
+        let mut e = entry(stdio("node", &[], &[]));
+        e.mcpb = Some(crate::lock::PinnedMcpb {
+            path: file.display().to_string(),
+            digest: crate::digest::sha256_file(&file).unwrap(),
+            content_digest: String::new(),
+            signer: crate::lock::PinnedMcpbSigner {
+                fingerprint: String::new(),
+                subject: "CN=pub".into(),
+                issuer: "CN=pub".into(),
+                self_signed: true,
+            },
+            name: "s".into(),
+            version: "1".into(),
+            declared_tools: vec![],
+            tools_generated: false,
+            folder: None,
+        });
+        assert_eq!(reason(bundle_matches("s", &e)), "ok");
+        let folder = crate::lock::PinnedMcpbFolder {
+            path: dir.display().to_string(),
+            files_digest: crate::mcpb::folder::files_digest(&files),
+            files: files.len(),
+        };
+        if let Some(b) = e.mcpb.as_mut() {
+            b.folder = Some(folder);
+        }
+        assert_eq!(reason(bundle_matches("s", &e)), "ok");
+        std::fs::write(dir.join("server/index.js"), b"steal()").unwrap();
+        let err = bundle_matches("s", &e).unwrap_err();
+        assert!(
+            err.message.contains("server/index.js"),
+            "the file is named: {}",
+            err.message
+        );
+        assert!(err.fix.contains("--mcpb-dir"), "{}", err.fix);
+
+        std::fs::write(&file, b"another bundle").unwrap();
+        let err = bundle_matches("s", &e).unwrap_err();
+        assert_eq!(err.reason, "mcpb-mismatch");
+        assert!(err.message.contains("CN=pub"), "{}", err.message);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(reason(bundle_matches("s", &e)), "mcpb-unreadable");
+    }
 }
