@@ -325,6 +325,14 @@ mod tests {
             "and seen by asking too"
         );
         assert_eq!(done.finish(false).and_then(|s| s.code()), Some(0));
+
+        // Asking keeps asking until the deadline: an exit 0.3 s in is seen.
+        let mut later = sh("sleep 0.3; exit 0");
+        assert!(
+            asking(&later.exit()).wait(Duration::from_secs(10)),
+            "seen when it exits"
+        );
+        later.finish(false);
     }
 
     #[test]
@@ -377,6 +385,37 @@ mod tests {
         server.finish(true);
         // Once finished, the server is unregistered: the fallback no longer reaches its pid.
         assert_eq!(CHILD_PID.load(Ordering::SeqCst), 0);
+    }
+
+    /// With no server registered (pid 0), nothing is signalled: `kill(0, …)` would signal the
+    /// gate's whole process group, here a bystander the gate did not spawn and the test itself.
+    #[test]
+    fn with_no_server_registered_no_signal_goes_anywhere() {
+        let _one = serial();
+        let mut server = sh("exec sleep 30");
+        server.finish(true);
+        let mut bystander = Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let none = Exit {
+            pid: 0,
+            #[cfg(target_os = "linux")]
+            pidfd: None,
+        };
+        none.signal(libc::SIGHUP);
+        // SAFETY: raise(3) runs the installed handler, which finds no server registered.
+        unsafe {
+            libc::raise(libc::SIGHUP);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let alive = matches!(bystander.try_wait(), Ok(None));
+        let _ = bystander.kill();
+        let _ = bystander.wait();
+        assert!(
+            alive,
+            "the bystander in the gate's process group was signalled"
+        );
     }
 
     #[test]
