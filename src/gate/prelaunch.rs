@@ -1890,4 +1890,48 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         assert_eq!(reason(bundle_matches("s", &e)), "mcpb-unreadable");
     }
+
+    /// A container server is launched by the pinned image's digest, never its tag: the launch
+    /// that passes spawns `IMAGE@DIGEST`; another runtime, or another image, is refused.
+    #[test]
+    fn a_container_launch_runs_the_pinned_digest() {
+        let e = image_entry(None);
+        let digest = e.image.as_ref().map(|i| i.digest).unwrap();
+        let args = strings(&["run", "-i", "img"]);
+        let Launch::Command {
+            command,
+            args: spawn,
+        } = launch_matches("s", &e, "docker", &args, "L").unwrap()
+        else {
+            panic!("a command launch");
+        };
+        assert_eq!(command, "docker");
+        assert_eq!(spawn, strings(&["run", "-i", &format!("img@{digest}")]));
+        assert_eq!(
+            reason(launch_matches("s", &e, "podman", &args, "L")),
+            "launch-mismatch",
+            "another runtime is another launch"
+        );
+        assert_eq!(
+            reason(launch_matches(
+                "s",
+                &e,
+                "podman",
+                &strings(&["run", "-i", "evil"]),
+                "L"
+            )),
+            "launch-mismatch",
+            "the command is compared first: the image is checked only for the pinned runtime"
+        );
+        assert_eq!(
+            reason(launch_matches(
+                "s",
+                &e,
+                "docker",
+                &strings(&["run", "-i", "evil"]),
+                "L"
+            )),
+            "image-not-pinned"
+        );
+    }
 }
